@@ -1,0 +1,87 @@
+//! The message bus between stages: producer and consumer traits, records with positions, and
+//! dead letters. Stages are written against these traits; the transport is chosen by configuration.
+
+mod memory;
+
+use async_trait::async_trait;
+
+pub use memory::{MemoryConsumer, MemoryProducer, memory_topic};
+
+/// Where a record sits in its topic, for committing and for dead-letter headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Position {
+    pub partition: i32,
+    pub offset: i64,
+}
+
+/// A message with its key and position.
+#[derive(Debug, Clone)]
+pub struct Record<T> {
+    pub key: String,
+    pub value: T,
+    pub position: Position,
+}
+
+/// A message that can never be processed: it goes to the dead-letter topic, and the stage moves on.
+#[derive(Debug, Clone)]
+pub struct PoisonMessage {
+    pub key: String,
+    pub payload: Vec<u8>,
+    /// Short stable name of the error kind, e.g. `corrupt`, `invalid_json`.
+    pub kind: &'static str,
+    pub reason: String,
+    pub position: Position,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    #[error("poison message at partition {} offset {}: {}", .0.position.partition, .0.position.offset, .0.reason)]
+    Poison(Box<PoisonMessage>),
+    /// The broker is unreachable or overloaded: retry with backoff, never skip.
+    #[error("transient bus error: {0}")]
+    Transient(String),
+    /// The topic has no more consumers or producers (in-process shutdown).
+    #[error("bus closed")]
+    Closed,
+}
+
+#[async_trait]
+pub trait Producer<T: Send + 'static>: Send + Sync {
+    /// Resolves once the message is durable as far as the transport goes (acknowledged).
+    async fn send(&self, key: &str, value: T) -> Result<(), BusError>;
+}
+
+#[async_trait]
+pub trait Consumer<T: Send + 'static>: Send {
+    /// The next record; `None` when the stream has ended for good (in-process topics whose
+    /// producers are all gone). Poison messages come back as `BusError::Poison`.
+    async fn next(&mut self) -> Option<Result<Record<T>, BusError>>;
+
+    /// Marks everything up to and including `position` as processed. Call it only after the
+    /// effect of the record is durable: that is what makes delivery at-least-once.
+    fn commit(&mut self, position: Position) -> Result<(), BusError>;
+}
+
+/// A message that failed for good, with the reason, as the dead-letter topics carry it.
+#[derive(Debug, Clone)]
+pub struct DeadLetter {
+    pub stage: &'static str,
+    pub kind: &'static str,
+    pub reason: String,
+    pub key: String,
+    pub payload: Vec<u8>,
+    pub source: Position,
+}
+
+impl DeadLetter {
+    pub fn from_poison(stage: &'static str, poison: PoisonMessage) -> Self {
+        DeadLetter {
+            stage,
+            kind: poison.kind,
+            reason: poison.reason,
+            key: poison.key,
+            payload: poison.payload,
+            source: poison.position,
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! The command line: one subcommand per stage or task.
+
+mod enroll;
+mod identify;
+mod migrate;
+mod models;
+mod run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rollcall",
+    version,
+    about = "Face-recognition attendance: cameras in, attendance records out"
+)]
+pub struct Cli {
+    /// Configuration file (TOML). `ROLLCALL__SECTION__KEY` variables override it.
+    #[arg(long, global = true, env = "ROLLCALL_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run every stage in one process (embedded default: in-process bus and SQLite) and print attendance.
+    Run(run::RunArgs),
+    /// Enrol people from photos: one person, or a folder with one sub-folder per person.
+    Enroll(enroll::EnrollArgs),
+    /// Print every face in the images with its identity (or `unknown`) and distance.
+    Identify(identify::IdentifyArgs),
+    /// Evaluate detection and recognition on a folder-per-person photo set.
+    Eval(identify::EvalArgs),
+    /// Apply, revert or list schema migrations of the configured store.
+    Migrate(migrate::MigrateArgs),
+    /// Install and verify model files.
+    Models(models::ModelsArgs),
+    /// Measure throughput (a benchmark, not a test).
+    Bench(run::BenchArgs),
+}
+
+impl Cli {
+    /// Commands that print results on stdout stay quiet on stderr unless asked.
+    pub fn default_log_filter(&self) -> &'static str {
+        match self.command {
+            Command::Run(_) | Command::Enroll(_) | Command::Migrate(_) => "info,sqlx=warn,ort=warn",
+            _ => "warn",
+        }
+    }
+
+    pub fn load_config(&self) -> anyhow::Result<Config> {
+        Config::load(self.config.as_deref(), std::env::vars())
+    }
+
+    pub async fn execute(self) -> anyhow::Result<ExitCode> {
+        let config = self.load_config()?;
+        match self.command {
+            Command::Run(args) => run::run(&config, args).await,
+            Command::Enroll(args) => enroll::enroll(&config, args).await,
+            Command::Identify(args) => identify::identify(&config, args).await,
+            Command::Eval(args) => identify::eval(&config, args).await,
+            Command::Migrate(args) => migrate::migrate(&config, args).await,
+            Command::Models(args) => models::models(&config, args),
+            Command::Bench(args) => run::bench(&config, args).await,
+        }
+    }
+}

@@ -1,0 +1,436 @@
+//! Configuration: one serde tree with defaults in code, overridden by a TOML file and then by
+//! `ROLLCALL__SECTION__KEY` environment variables.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::CameraId;
+
+/// Where rollcall keeps its local state when nothing else is configured.
+pub const DEFAULT_HOME: &str = ".rollcall";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub runtime: RuntimeConfig,
+    pub models: ModelsConfig,
+    pub vision: VisionConfig,
+    pub matching: MatchingConfig,
+    pub store: StoreConfig,
+    pub bus: BusConfig,
+    pub ingest: IngestConfig,
+    pub recognize: RecognizeConfig,
+    pub project: ProjectConfig,
+    pub shutdown: ShutdownConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RuntimeConfig {
+    /// Path of `libonnxruntime.so.1.31.1`, installed by `scripts/setup`.
+    pub onnxruntime_lib: PathBuf,
+    /// Threads per ONNX Runtime session; workers run in parallel, so one each keeps cores busy without contention.
+    pub intra_threads: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ModelsConfig {
+    pub dir: PathBuf,
+    /// Manifest name of the detector model.
+    pub detector: String,
+    /// Manifest name of the recognizer model.
+    pub recognizer: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VisionConfig {
+    /// Images with more pixels than this are rejected before decoding (decompression bombs).
+    pub max_pixels: u64,
+    /// Long side, in pixels, of the image the detector sees.
+    pub detect_size: u32,
+    /// When nothing is found at `detect_size`, look again at this size: YuNet misses faces
+    /// larger than ~300 px at input scale, which close-up photos have.
+    pub detect_fallback_size: u32,
+    pub score_threshold: f32,
+    pub nms_iou: f32,
+    /// Faces smaller than this (box height, source pixels) are not used for enrolment.
+    pub min_enrol_face_px: u32,
+    /// Faces smaller than this are ignored during recognition.
+    pub min_face_px: u32,
+    pub embed_batch: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MatchingConfig {
+    /// Largest L2 distance still accepted as the same person.
+    pub threshold: f32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// A sea-orm database URL: `sqlite://…?mode=rwc` (embedded default) or `postgres://…`.
+    pub url: String,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BusKind {
+    /// In-process bounded channels: the embedded default.
+    Memory,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BusConfig {
+    pub kind: BusKind,
+    /// Capacity of each in-process partition; a full partition makes the producer wait.
+    pub capacity: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestConfig {
+    /// Cameras listed explicitly. When empty, every folder under `cameras_dir` is a camera.
+    pub cameras: Vec<CameraConfig>,
+    pub cameras_dir: PathBuf,
+    /// Default frames per second of replayed folders; 0 means as fast as the pipeline takes them.
+    pub fps: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CameraRole {
+    Entry,
+    Exit,
+    #[default]
+    Both,
+}
+
+impl CameraRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CameraRole::Entry => "entry",
+            CameraRole::Exit => "exit",
+            CameraRole::Both => "both",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CameraConfig {
+    pub id: CameraId,
+    /// A folder of JPEG/PNG frames, replayed in file-name order.
+    pub path: PathBuf,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub location: String,
+    #[serde(default)]
+    pub role: CameraRole,
+    /// Overrides `ingest.fps` for this camera.
+    #[serde(default)]
+    pub fps: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecognizeConfig {
+    /// Recognizer workers, each with its own ONNX sessions.
+    pub workers: usize,
+    /// A person seen again by the same camera within this many seconds emits no new event.
+    pub cooldown_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProjectConfig {
+    pub batch_size: usize,
+    pub linger_ms: u64,
+    /// First and largest delay between retries of a failed batch write.
+    pub retry_initial_ms: u64,
+    pub retry_max_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ShutdownConfig {
+    /// How long a stage may take to drain after the first Ctrl-C / SIGTERM.
+    pub drain_timeout_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self::with_home(Path::new(DEFAULT_HOME))
+    }
+}
+
+impl Config {
+    /// Defaults with every local path under `home`.
+    pub fn with_home(home: &Path) -> Self {
+        Self {
+            runtime: RuntimeConfig {
+                onnxruntime_lib: home.join("lib/libonnxruntime.so.1.31.1"),
+                intra_threads: 1,
+            },
+            models: ModelsConfig {
+                dir: home.join("models"),
+                detector: "yunet_2023mar_dynamic".into(),
+                recognizer: "dlib_resnet_v1".into(),
+            },
+            vision: VisionConfig::default(),
+            matching: MatchingConfig::default(),
+            store: StoreConfig {
+                url: format!("sqlite://{}?mode=rwc", home.join("rollcall.db").display()),
+                max_connections: 4,
+            },
+            bus: BusConfig::default(),
+            ingest: IngestConfig {
+                cameras: Vec::new(),
+                cameras_dir: home.join("demo/cameras"),
+                fps: 0.0,
+            },
+            recognize: RecognizeConfig::default(),
+            project: ProjectConfig::default(),
+            shutdown: ShutdownConfig::default(),
+        }
+    }
+
+    /// Defaults, then the file (if any), then `ROLLCALL__…` variables from `env`.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> anyhow::Result<Self> {
+        let mut tree = toml::Value::try_from(Config::default())
+            .context("serialising default configuration")?;
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading configuration file {}", path.display()))?;
+            let overlay: toml::Value = toml::from_str(&text)
+                .with_context(|| format!("parsing configuration file {}", path.display()))?;
+            merge(&mut tree, overlay);
+        }
+        for (key, value) in env {
+            let Some(path) = key.strip_prefix("ROLLCALL__") else {
+                continue;
+            };
+            let segments: Vec<String> = path.split("__").map(|s| s.to_ascii_lowercase()).collect();
+            set_path(&mut tree, &segments, parse_env_value(&value))
+                .with_context(|| format!("applying {key}"))?;
+        }
+        let config: Config = tree.try_into().context("invalid configuration")?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if !(self.matching.threshold > 0.0 && self.matching.threshold < 2.0) {
+            bail!(
+                "matching.threshold must be between 0 and 2 (L2 distance), got {}",
+                self.matching.threshold
+            );
+        }
+        if self.vision.detect_size < 32 || self.vision.detect_fallback_size < 32 {
+            bail!("vision.detect_size and vision.detect_fallback_size must be at least 32");
+        }
+        if self.recognize.workers == 0 || self.project.batch_size == 0 || self.bus.capacity == 0 {
+            bail!("recognize.workers, project.batch_size and bus.capacity must be at least 1");
+        }
+        if self.vision.embed_batch == 0 {
+            bail!("vision.embed_batch must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Config::default().runtime
+    }
+}
+impl Default for ModelsConfig {
+    fn default() -> Self {
+        Config::default().models
+    }
+}
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Config::default().store
+    }
+}
+impl Default for IngestConfig {
+    fn default() -> Self {
+        Config::default().ingest
+    }
+}
+
+impl Default for VisionConfig {
+    fn default() -> Self {
+        Self {
+            max_pixels: 40_000_000,
+            detect_size: 640,
+            detect_fallback_size: 320,
+            score_threshold: 0.6,
+            nms_iou: 0.3,
+            min_enrol_face_px: 60,
+            min_face_px: 24,
+            embed_batch: 16,
+        }
+    }
+}
+
+impl Default for MatchingConfig {
+    fn default() -> Self {
+        Self { threshold: 0.55 }
+    }
+}
+
+impl Default for BusConfig {
+    fn default() -> Self {
+        Self {
+            kind: BusKind::Memory,
+            capacity: 16,
+        }
+    }
+}
+
+impl Default for RecognizeConfig {
+    fn default() -> Self {
+        Self {
+            workers: 2,
+            cooldown_secs: 60,
+        }
+    }
+}
+
+impl Default for ProjectConfig {
+    fn default() -> Self {
+        Self {
+            batch_size: 500,
+            linger_ms: 200,
+            retry_initial_ms: 100,
+            retry_max_ms: 10_000,
+        }
+    }
+}
+
+impl Default for ShutdownConfig {
+    fn default() -> Self {
+        Self {
+            drain_timeout_secs: 30,
+        }
+    }
+}
+
+fn merge(base: &mut toml::Value, overlay: toml::Value) {
+    match (base, overlay) {
+        (toml::Value::Table(base), toml::Value::Table(overlay)) => {
+            for (key, value) in overlay {
+                match base.get_mut(&key) {
+                    Some(existing) => merge(existing, value),
+                    None => {
+                        base.insert(key, value);
+                    }
+                }
+            }
+        }
+        (base, overlay) => *base = overlay,
+    }
+}
+
+fn set_path(tree: &mut toml::Value, segments: &[String], value: toml::Value) -> anyhow::Result<()> {
+    let (last, parents) = segments.split_last().context("empty variable name")?;
+    let mut node = tree;
+    for segment in parents {
+        node = node
+            .as_table_mut()
+            .context("not a section")?
+            .entry(segment.clone())
+            .or_insert_with(|| toml::Value::Table(Default::default()));
+    }
+    node.as_table_mut()
+        .context("not a section")?
+        .insert(last.clone(), value);
+    Ok(())
+}
+
+/// Environment values are TOML scalars or arrays when they parse as such (`0.5`, `true`, `[1,2]`), else strings.
+fn parse_env_value(raw: &str) -> toml::Value {
+    toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_load_and_are_embedded() {
+        let c = Config::load(None, []).unwrap();
+        assert!(c.store.url.starts_with("sqlite://"));
+        assert_eq!(c.bus.kind, BusKind::Memory);
+    }
+
+    #[test]
+    fn file_then_env_override() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(
+            &file,
+            "[matching]\nthreshold = 0.4\n[recognize]\nworkers = 3\n",
+        )
+        .unwrap();
+        let c = Config::load(
+            Some(&file),
+            env(&[("ROLLCALL__MATCHING__THRESHOLD", "0.5"), ("OTHER", "x")]),
+        )
+        .unwrap();
+        assert_eq!(c.matching.threshold, 0.5);
+        assert_eq!(c.recognize.workers, 3);
+        let c = Config::load(None, env(&[("ROLLCALL__STORE__URL", "postgres://x/y")])).unwrap();
+        assert_eq!(c.store.url, "postgres://x/y");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_errors() {
+        let err = Config::load(None, env(&[("ROLLCALL__MATCHING__TRESHOLD", "0.5")])).unwrap_err();
+        assert!(format!("{err:#}").contains("treshold"), "{err:#}");
+        let err = Config::load(None, env(&[("ROLLCALL__MATCHING__THRESHOLD", "7")])).unwrap_err();
+        assert!(format!("{err:#}").contains("threshold"), "{err:#}");
+    }
+
+    #[test]
+    fn cameras_from_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(
+            &file,
+            "[[ingest.cameras]]\nid = \"door\"\npath = \"/x\"\nrole = \"entry\"\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&file), []).unwrap();
+        assert_eq!(c.ingest.cameras[0].role, CameraRole::Entry);
+        std::fs::write(
+            &file,
+            "[[ingest.cameras]]\nid = \"Door 1\"\npath = \"/x\"\n",
+        )
+        .unwrap();
+        assert!(Config::load(Some(&file), []).is_err());
+    }
+}

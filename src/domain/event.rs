@@ -1,0 +1,172 @@
+//! Attendance and unknown-face events: the JSON values of `rollcall.attendance.v1` and `rollcall.unknown.v1`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{CameraId, Embedding, PersonId};
+
+/// Version of the attendance event layout; consumers reject versions they do not know.
+pub const ATTENDANCE_SCHEMA_VERSION: u16 = 1;
+
+/// Namespace of rollcall's v5 event ids; fixed forever so ids stay stable across releases.
+const EVENT_ID_NAMESPACE: Uuid = Uuid::from_u128(0x6c7a_1f0e_9b3d_4c2a_8e51_07d4_a9f2_3b6e);
+
+/// A face box in source-frame pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FaceBox {
+    pub x: i32,
+    pub y: i32,
+    pub w: i32,
+    pub h: i32,
+}
+
+/// A known person seen by a camera.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttendanceEvent {
+    pub schema_version: u16,
+    pub event_id: Uuid,
+    pub person_id: PersonId,
+    pub camera_id: CameraId,
+    pub frame_seq: u64,
+    pub seen_at: DateTime<Utc>,
+    /// L2 distance to the closest template of the person.
+    pub distance: f32,
+    /// 1 - distance/2, in [0, 1], for people and dashboards.
+    pub similarity: f32,
+    pub face_box: FaceBox,
+    pub model_id: String,
+}
+
+/// Why an event cannot be projected; such an event is dead-lettered, never retried.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum InvalidEvent {
+    #[error("unsupported schema_version {0} (this build reads {ATTENDANCE_SCHEMA_VERSION})")]
+    SchemaVersion(u16),
+    #[error("event_id {actual} does not match camera, frame and person (expected {expected})")]
+    EventId { expected: Uuid, actual: Uuid },
+    #[error("distance {0} is not a finite non-negative number")]
+    Distance(f32),
+    #[error("model_id is empty")]
+    ModelId,
+}
+
+impl AttendanceEvent {
+    /// The deterministic id: UUID v5 of camera id, frame sequence and person id.
+    pub fn id_for(camera: &CameraId, frame_seq: u64, person: &PersonId) -> Uuid {
+        let name = format!("{camera}/{frame_seq}/{person}");
+        Uuid::new_v5(&EVENT_ID_NAMESPACE, name.as_bytes())
+    }
+
+    /// Checks what serde cannot: the version, the id derivation and the numbers.
+    pub fn validate(&self) -> Result<(), InvalidEvent> {
+        if self.schema_version != ATTENDANCE_SCHEMA_VERSION {
+            return Err(InvalidEvent::SchemaVersion(self.schema_version));
+        }
+        let expected = Self::id_for(&self.camera_id, self.frame_seq, &self.person_id);
+        if expected != self.event_id {
+            return Err(InvalidEvent::EventId {
+                expected,
+                actual: self.event_id,
+            });
+        }
+        if !(self.distance.is_finite() && self.distance >= 0.0) {
+            return Err(InvalidEvent::Distance(self.distance));
+        }
+        if self.model_id.is_empty() {
+            return Err(InvalidEvent::ModelId);
+        }
+        Ok(())
+    }
+}
+
+/// A face that matched nobody in the gallery. Carries the embedding (biometric data: short retention).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnknownFaceEvent {
+    pub schema_version: u16,
+    pub camera_id: CameraId,
+    pub frame_seq: u64,
+    pub seen_at: DateTime<Utc>,
+    pub face_box: FaceBox,
+    /// Distance to the nearest template, if the gallery is not empty.
+    pub nearest_distance: Option<f32>,
+    pub embedding: Embedding,
+    pub model_id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event() -> AttendanceEvent {
+        let camera = CameraId::parse("door").unwrap();
+        let person = PersonId::parse("obama").unwrap();
+        AttendanceEvent {
+            schema_version: ATTENDANCE_SCHEMA_VERSION,
+            event_id: AttendanceEvent::id_for(&camera, 7, &person),
+            person_id: person,
+            camera_id: camera,
+            frame_seq: 7,
+            seen_at: "2026-11-22T08:00:00Z".parse().unwrap(),
+            distance: 0.3,
+            similarity: 0.85,
+            face_box: FaceBox {
+                x: 1,
+                y: 2,
+                w: 3,
+                h: 4,
+            },
+            model_id: "dlib_resnet_v1".into(),
+        }
+    }
+
+    #[test]
+    fn event_id_is_deterministic_and_distinct() {
+        let c = CameraId::parse("door").unwrap();
+        let p = PersonId::parse("obama").unwrap();
+        assert_eq!(
+            AttendanceEvent::id_for(&c, 1, &p),
+            AttendanceEvent::id_for(&c, 1, &p)
+        );
+        assert_ne!(
+            AttendanceEvent::id_for(&c, 1, &p),
+            AttendanceEvent::id_for(&c, 2, &p)
+        );
+        // "door/1" + "1/x" must not collide with "door/11" + "x": the separator keeps them apart.
+        let p2 = PersonId::parse("biden").unwrap();
+        assert_ne!(
+            AttendanceEvent::id_for(&c, 1, &p),
+            AttendanceEvent::id_for(&c, 1, &p2)
+        );
+    }
+
+    #[test]
+    fn json_round_trip_and_validation() {
+        let e = event();
+        let json = serde_json::to_string(&e).unwrap();
+        let back: AttendanceEvent = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, e);
+        assert_eq!(back.validate(), Ok(()));
+    }
+
+    #[test]
+    fn validation_catches_tampering() {
+        let mut e = event();
+        e.frame_seq = 8;
+        assert!(matches!(e.validate(), Err(InvalidEvent::EventId { .. })));
+        let mut e = event();
+        e.schema_version = 99;
+        assert_eq!(e.validate(), Err(InvalidEvent::SchemaVersion(99)));
+        let mut e = event();
+        e.distance = f32::NAN;
+        assert!(matches!(e.validate(), Err(InvalidEvent::Distance(_))));
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected() {
+        let mut v = serde_json::to_value(event()).unwrap();
+        v["extra"] = 1.into();
+        assert!(serde_json::from_value::<AttendanceEvent>(v).is_err());
+    }
+}

@@ -1,0 +1,13 @@
+//! Domain values shared by every stage: identifiers, embeddings, frames and attendance events.
+
+mod embedding;
+mod event;
+mod frame;
+mod ids;
+
+pub use embedding::{EMBEDDING_DIM, Embedding, EmbeddingError, similarity_from_distance};
+pub use event::{
+    ATTENDANCE_SCHEMA_VERSION, AttendanceEvent, FaceBox, InvalidEvent, UnknownFaceEvent,
+};
+pub use frame::Frame;
+pub use ids::{CameraId, IdError, PersonId};

@@ -1,0 +1,21 @@
+//! rollcall: face-recognition attendance as an event-driven stream processor.
+//!
+//! Frames flow ingest → recognize → project over a bus; each stage is a library function so
+//! that the one binary, its subcommands and the tests all run the same code.
+
+pub mod bench;
+pub mod bus;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod enroll;
+pub mod eval;
+pub mod gallery;
+pub mod models;
+pub mod pipeline;
+pub mod runtime;
+pub mod shutdown;
+pub mod stages;
+pub mod store;
+pub mod telemetry;
+pub mod vision;

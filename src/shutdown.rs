@@ -1,0 +1,40 @@
+//! Shutdown on Ctrl-C / SIGTERM: the first signal asks stages to drain, a second exits at once.
+
+use tokio_util::sync::CancellationToken;
+
+/// Returns a token cancelled by the first signal. A second signal ends the process with 130.
+pub fn on_signals() -> CancellationToken {
+    let token = CancellationToken::new();
+    let first = token.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutdown requested: draining (signal again to exit at once)");
+        first.cancel();
+        wait_for_signal().await;
+        tracing::warn!("second signal: exiting without draining");
+        std::process::exit(130);
+    });
+    token
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

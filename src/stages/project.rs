@@ -1,0 +1,191 @@
+//! Project: attendance events in; batched, idempotent writes to the store; offsets committed after.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::Backoff;
+use crate::bus::{BusError, Consumer, DeadLetter, Position, Producer};
+use crate::config::ProjectConfig;
+use crate::domain::AttendanceEvent;
+use crate::store::Store;
+
+pub const STAGE: &str = "project";
+
+/// Counters of the projector.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ProjectStats {
+    pub batches: u64,
+    pub inserted: u64,
+    pub duplicates: u64,
+    pub dead_lettered: u64,
+    pub write_retries: u64,
+}
+
+pub struct Projector {
+    store: Store,
+    config: ProjectConfig,
+    dead_letters: Arc<dyn Producer<DeadLetter>>,
+    stats: ProjectStats,
+    batch: Vec<AttendanceEvent>,
+    /// Highest position per partition in the current batch: committed once the batch is stored.
+    pending: HashMap<i32, Position>,
+}
+
+/// Why the projector stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    #[error(
+        "stopped while a batch of {0} events was not yet stored; its offsets were not committed"
+    )]
+    StoppedWithUnstoredBatch(usize),
+    #[error(transparent)]
+    Bus(#[from] BusError),
+}
+
+impl Projector {
+    pub fn new(
+        store: Store,
+        config: ProjectConfig,
+        dead_letters: Arc<dyn Producer<DeadLetter>>,
+    ) -> Self {
+        Self {
+            store,
+            config,
+            dead_letters,
+            stats: ProjectStats::default(),
+            batch: Vec::new(),
+            pending: HashMap::new(),
+        }
+    }
+
+    /// Runs until the stream ends (then flushes) or `stop` is cancelled (then gives up on the
+    /// unstored batch without committing it, so it is delivered again).
+    pub async fn run(
+        mut self,
+        mut events: Box<dyn Consumer<AttendanceEvent>>,
+        stop: CancellationToken,
+    ) -> Result<ProjectStats, ProjectError> {
+        let linger = Duration::from_millis(self.config.linger_ms);
+        let mut deadline: Option<Instant> = None;
+        loop {
+            let flush_at = deadline;
+            let next = tokio::select! {
+                biased;
+                _ = stop.cancelled() => return Err(ProjectError::StoppedWithUnstoredBatch(self.batch.len())),
+                _ = sleep_until(flush_at), if flush_at.is_some() => {
+                    self.flush(events.as_mut(), &stop).await?;
+                    deadline = None;
+                    continue;
+                }
+                next = events.next() => next,
+            };
+            match next {
+                None => break,
+                Some(Ok(record)) => {
+                    let position = record.position;
+                    if let Err(invalid) = record.value.validate() {
+                        let payload = serde_json::to_vec(&record.value).unwrap_or_default();
+                        let letter = DeadLetter {
+                            stage: STAGE,
+                            kind: "invalid_event",
+                            reason: invalid.to_string(),
+                            key: record.key,
+                            payload,
+                            source: position,
+                        };
+                        self.dead_letter(letter).await?;
+                        self.mark_done(position);
+                    } else {
+                        self.batch.push(record.value);
+                        self.mark_done(position);
+                    }
+                }
+                Some(Err(BusError::Poison(poison))) => {
+                    let position = poison.position;
+                    self.dead_letter(DeadLetter::from_poison(STAGE, *poison))
+                        .await?;
+                    self.mark_done(position);
+                }
+                Some(Err(e)) => {
+                    tracing::warn!(error = %e, "event consumer failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    continue;
+                }
+            }
+            if self.batch.len() >= self.config.batch_size {
+                self.flush(events.as_mut(), &stop).await?;
+                deadline = None;
+            } else if deadline.is_none() && !self.pending.is_empty() {
+                deadline = Some(Instant::now() + linger);
+            }
+        }
+        self.flush(events.as_mut(), &stop).await?;
+        Ok(self.stats)
+    }
+
+    fn mark_done(&mut self, position: Position) {
+        let entry = self.pending.entry(position.partition).or_insert(position);
+        entry.offset = entry.offset.max(position.offset);
+    }
+
+    /// Writes the batch (retrying with backoff until it lands), then commits its offsets.
+    async fn flush(
+        &mut self,
+        events: &mut dyn Consumer<AttendanceEvent>,
+        stop: &CancellationToken,
+    ) -> Result<(), ProjectError> {
+        if !self.batch.is_empty() {
+            let mut backoff = Backoff::new(
+                Duration::from_millis(self.config.retry_initial_ms),
+                Duration::from_millis(self.config.retry_max_ms),
+            );
+            loop {
+                match self.store.write_attendance(&self.batch).await {
+                    Ok(outcome) => {
+                        self.stats.batches += 1;
+                        self.stats.inserted += outcome.inserted as u64;
+                        self.stats.duplicates += outcome.duplicates as u64;
+                        tracing::debug!(
+                            inserted = outcome.inserted,
+                            duplicates = outcome.duplicates,
+                            "batch stored"
+                        );
+                        break;
+                    }
+                    Err(e) => {
+                        self.stats.write_retries += 1;
+                        let delay = backoff.next_delay();
+                        tracing::warn!(error = %e, batch = self.batch.len(), retry_in_ms = delay.as_millis() as u64, "storing a batch failed; retrying");
+                        tokio::select! {
+                            _ = stop.cancelled() => return Err(ProjectError::StoppedWithUnstoredBatch(self.batch.len())),
+                            _ = tokio::time::sleep(delay) => {}
+                        }
+                    }
+                }
+            }
+            self.batch.clear();
+        }
+        for (_, position) in self.pending.drain() {
+            events.commit(position)?;
+        }
+        Ok(())
+    }
+
+    async fn dead_letter(&mut self, letter: DeadLetter) -> Result<(), ProjectError> {
+        tracing::warn!(kind = letter.kind, reason = %letter.reason, "attendance event dead-lettered");
+        self.stats.dead_lettered += 1;
+        self.dead_letters.send(&letter.key.clone(), letter).await?;
+        Ok(())
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,294 @@
+//! Recognize: frames in; faces detected, embedded and matched; attendance events out.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use tokio_util::sync::CancellationToken;
+
+use crate::bus::{BusError, Consumer, DeadLetter, Position, Producer, Record};
+use crate::domain::{
+    ATTENDANCE_SCHEMA_VERSION, AttendanceEvent, CameraId, Frame, PersonId, UnknownFaceEvent,
+    similarity_from_distance,
+};
+use crate::gallery::{Identity, SharedGallery};
+use crate::vision::{Face, FaceEngine, VisionError};
+
+pub const STAGE: &str = "recognize";
+
+/// Suppresses repeats of a person at a camera within the cooldown, by frame time, so the
+/// decision does not depend on how fast frames are processed.
+#[derive(Debug)]
+pub struct Cooldown {
+    window: TimeDelta,
+    last: HashMap<(CameraId, PersonId), DateTime<Utc>>,
+}
+
+impl Cooldown {
+    pub fn new(window: TimeDelta) -> Self {
+        Self {
+            window,
+            last: HashMap::new(),
+        }
+    }
+
+    /// True when an event should be emitted, and records it.
+    pub fn admit(&mut self, camera: &CameraId, person: &PersonId, at: DateTime<Utc>) -> bool {
+        let key = (camera.clone(), person.clone());
+        if let Some(prev) = self.last.get(&key) {
+            // Frames can come slightly out of order across a camera restart; only a later
+            // sighting beyond the window counts again.
+            if at < *prev + self.window {
+                return false;
+            }
+        }
+        self.last.insert(key, at);
+        if self.last.len() > 100_000 {
+            self.last.retain(|_, seen| at - *seen < self.window);
+        }
+        true
+    }
+}
+
+/// Counters of one worker.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RecognizeStats {
+    pub frames: u64,
+    pub faces: u64,
+    pub events: u64,
+    pub suppressed: u64,
+    pub unknown: u64,
+    pub dead_lettered: u64,
+}
+
+/// Everything a worker sends to.
+#[derive(Clone)]
+pub struct RecognizeOutputs {
+    pub events: Arc<dyn Producer<AttendanceEvent>>,
+    pub unknown: Arc<dyn Producer<UnknownFaceEvent>>,
+    pub dead_letters: Arc<dyn Producer<DeadLetter>>,
+}
+
+/// One recognizer worker with its own ONNX sessions.
+pub struct RecognizeWorker {
+    engine: Option<FaceEngine>,
+    gallery: SharedGallery,
+    threshold: f32,
+    cooldown: Cooldown,
+    outputs: RecognizeOutputs,
+    stats: RecognizeStats,
+}
+
+/// What the matcher made of one frame.
+#[derive(Debug, Default)]
+pub struct FrameOutcome {
+    pub events: Vec<AttendanceEvent>,
+    pub unknown: Vec<UnknownFaceEvent>,
+    pub suppressed: u64,
+}
+
+impl RecognizeWorker {
+    pub fn new(
+        engine: FaceEngine,
+        gallery: SharedGallery,
+        threshold: f32,
+        cooldown: TimeDelta,
+        outputs: RecognizeOutputs,
+    ) -> Self {
+        Self {
+            engine: Some(engine),
+            gallery,
+            threshold,
+            cooldown: Cooldown::new(cooldown),
+            outputs,
+            stats: RecognizeStats::default(),
+        }
+    }
+
+    /// Consumes frames until the stream ends or `stop` is cancelled; commits each frame only
+    /// after its events are sent.
+    pub async fn run(
+        mut self,
+        mut frames: Box<dyn Consumer<Frame>>,
+        stop: CancellationToken,
+    ) -> anyhow::Result<RecognizeStats> {
+        loop {
+            let next = tokio::select! {
+                biased;
+                _ = stop.cancelled() => break,
+                next = frames.next() => next,
+            };
+            let record = match next {
+                None => break,
+                Some(Ok(record)) => record,
+                Some(Err(BusError::Poison(poison))) => {
+                    let position = poison.position;
+                    self.dead_letter(DeadLetter::from_poison(STAGE, *poison))
+                        .await?;
+                    frames.commit(position)?;
+                    continue;
+                }
+                Some(Err(e)) => {
+                    tracing::warn!(error = %e, "frame consumer failed; retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                    continue;
+                }
+            };
+            let position = record.position;
+            self.process(record).await?;
+            frames.commit(position)?;
+        }
+        Ok(self.stats)
+    }
+
+    async fn process(&mut self, record: Record<Frame>) -> anyhow::Result<()> {
+        self.stats.frames += 1;
+        let Record {
+            key,
+            value: frame,
+            position,
+        } = record;
+        let mut engine = self
+            .engine
+            .take()
+            .expect("engine is returned after every frame");
+        let data = frame.data;
+        // Inference is CPU-bound: run it off the async reactor.
+        let (engine, data, analysed) = tokio::task::spawn_blocking(move || {
+            let result = engine.analyze_bytes(&data);
+            (engine, data, result)
+        })
+        .await?;
+        let model_id = engine.model_id().to_owned();
+        self.engine = Some(engine);
+        let faces = match analysed {
+            Ok(faces) => faces,
+            Err(e) => {
+                tracing::warn!(camera = %frame.camera, seq = frame.seq, kind = e.kind(), error = %e, "frame dead-lettered");
+                return self
+                    .dead_letter(frame_dead_letter(&e, key, data, position))
+                    .await;
+            }
+        };
+        self.stats.faces += faces.len() as u64;
+        let frame = Frame {
+            data: Vec::new(),
+            ..frame
+        };
+        let outcome = self.match_faces(&frame, &faces, &model_id);
+        self.stats.suppressed += outcome.suppressed;
+        for event in outcome.events {
+            let key = event.person_id.to_string();
+            self.outputs.events.send(&key, event).await?;
+            self.stats.events += 1;
+        }
+        for unknown in outcome.unknown {
+            let key = unknown.camera_id.to_string();
+            self.outputs.unknown.send(&key, unknown).await?;
+            self.stats.unknown += 1;
+        }
+        Ok(())
+    }
+
+    /// Matches faces against the gallery. A person seen twice in one frame counts once, with
+    /// the closer face.
+    pub fn match_faces(&mut self, frame: &Frame, faces: &[Face], model_id: &str) -> FrameOutcome {
+        let gallery = self.gallery.current();
+        let mut best: HashMap<PersonId, (f32, &Face)> = HashMap::new();
+        let mut outcome = FrameOutcome::default();
+        for face in faces {
+            match gallery.identify(&face.embedding, self.threshold) {
+                Identity::Known { person, distance } => {
+                    let entry = best.entry(person).or_insert((distance, face));
+                    if distance < entry.0 {
+                        *entry = (distance, face);
+                    }
+                }
+                Identity::Unknown { nearest } => outcome.unknown.push(UnknownFaceEvent {
+                    schema_version: ATTENDANCE_SCHEMA_VERSION,
+                    camera_id: frame.camera.clone(),
+                    frame_seq: frame.seq,
+                    seen_at: frame.captured_at,
+                    face_box: face.face_box(),
+                    nearest_distance: nearest,
+                    embedding: face.embedding.clone(),
+                    model_id: model_id.to_owned(),
+                }),
+            }
+        }
+        let mut people: Vec<_> = best.into_iter().collect();
+        people.sort_by(|a, b| a.0.cmp(&b.0));
+        for (person, (distance, face)) in people {
+            if !self
+                .cooldown
+                .admit(&frame.camera, &person, frame.captured_at)
+            {
+                outcome.suppressed += 1;
+                continue;
+            }
+            outcome.events.push(AttendanceEvent {
+                schema_version: ATTENDANCE_SCHEMA_VERSION,
+                event_id: AttendanceEvent::id_for(&frame.camera, frame.seq, &person),
+                person_id: person,
+                camera_id: frame.camera.clone(),
+                frame_seq: frame.seq,
+                seen_at: frame.captured_at,
+                distance,
+                similarity: similarity_from_distance(distance),
+                face_box: face.face_box(),
+                model_id: model_id.to_owned(),
+            });
+        }
+        outcome
+    }
+
+    async fn dead_letter(&mut self, letter: DeadLetter) -> anyhow::Result<()> {
+        self.stats.dead_lettered += 1;
+        self.outputs
+            .dead_letters
+            .send(&letter.key.clone(), letter)
+            .await?;
+        Ok(())
+    }
+}
+
+fn frame_dead_letter(
+    error: &VisionError,
+    key: String,
+    payload: Vec<u8>,
+    source: Position,
+) -> DeadLetter {
+    DeadLetter {
+        stage: STAGE,
+        kind: error.kind(),
+        reason: error.to_string(),
+        key,
+        payload,
+        source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cooldown_suppresses_within_window_per_camera_and_person() {
+        let mut c = Cooldown::new(TimeDelta::seconds(60));
+        let (door, hall) = (
+            CameraId::parse("door").unwrap(),
+            CameraId::parse("hall").unwrap(),
+        );
+        let (a, b) = (PersonId::parse("a").unwrap(), PersonId::parse("b").unwrap());
+        let t0: DateTime<Utc> = "2026-11-22T08:00:00Z".parse().unwrap();
+        assert!(c.admit(&door, &a, t0));
+        assert!(!c.admit(&door, &a, t0 + TimeDelta::seconds(59)));
+        assert!(c.admit(&hall, &a, t0 + TimeDelta::seconds(1)));
+        assert!(c.admit(&door, &b, t0 + TimeDelta::seconds(1)));
+        assert!(c.admit(&door, &a, t0 + TimeDelta::seconds(60)));
+        assert!(
+            !c.admit(&door, &a, t0 + TimeDelta::seconds(30)),
+            "an older frame after a newer one is still a repeat"
+        );
+    }
+}

@@ -1,0 +1,251 @@
+//! Writing attendance batches: events inserted once by id, days folded order-independently.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::{ConnectionTrait, TransactionTrait};
+use uuid::Uuid;
+
+use super::Store;
+use super::entities::{attendance_day as day, attendance_event as event};
+use crate::domain::AttendanceEvent;
+
+/// Rows per INSERT statement: far below SQLite's 32,766 and PostgreSQL's 65,535 bind parameters.
+const ROWS_PER_STATEMENT: usize = 1_000;
+
+/// What a batch changed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct BatchOutcome {
+    /// Events new to the store.
+    pub inserted: usize,
+    /// Events already stored (a redelivery or a replay), which changed nothing.
+    pub duplicates: usize,
+    /// (person, day) rows created or updated.
+    pub days: Vec<(String, NaiveDate)>,
+}
+
+/// The contribution of some events to one `attendance_days` row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DayFold {
+    pub person_id: String,
+    pub day: NaiveDate,
+    pub first_seen: DateTime<Utc>,
+    pub first_camera: String,
+    pub last_seen: DateTime<Utc>,
+    pub last_camera: String,
+    pub event_count: i64,
+}
+
+impl DayFold {
+    fn of(e: &AttendanceEvent) -> DayFold {
+        DayFold {
+            person_id: e.person_id.to_string(),
+            day: e.seen_at.date_naive(),
+            first_seen: e.seen_at,
+            first_camera: e.camera_id.to_string(),
+            last_seen: e.seen_at,
+            last_camera: e.camera_id.to_string(),
+            event_count: 1,
+        }
+    }
+
+    /// Commutative and associative, so any order of events gives the same row. Ties on time go
+    /// to the smaller camera id for `first_camera` and the larger for `last_camera` (the SQL
+    /// upsert below applies the same rule).
+    fn merge(&mut self, other: &DayFold) {
+        if (other.first_seen, &other.first_camera) < (self.first_seen, &self.first_camera) {
+            self.first_seen = other.first_seen;
+            self.first_camera.clone_from(&other.first_camera);
+        }
+        if (other.last_seen, &other.last_camera) > (self.last_seen, &self.last_camera) {
+            self.last_seen = other.last_seen;
+            self.last_camera.clone_from(&other.last_camera);
+        }
+        self.event_count += other.event_count;
+    }
+}
+
+/// Folds events into one row per (person, UTC day).
+pub fn fold_days<'a>(events: impl IntoIterator<Item = &'a AttendanceEvent>) -> Vec<DayFold> {
+    let mut rows: BTreeMap<(String, NaiveDate), DayFold> = BTreeMap::new();
+    for e in events {
+        let fold = DayFold::of(e);
+        match rows.get_mut(&(fold.person_id.clone(), fold.day)) {
+            Some(existing) => existing.merge(&fold),
+            None => {
+                rows.insert((fold.person_id.clone(), fold.day), fold);
+            }
+        }
+    }
+    rows.into_values().collect()
+}
+
+impl Store {
+    /// Writes a batch in one transaction. Only events that were not stored before are folded
+    /// into `attendance_days`, so a redelivered or replayed batch changes nothing.
+    pub async fn write_attendance(
+        &self,
+        events: &[AttendanceEvent],
+    ) -> Result<BatchOutcome, sea_orm::DbErr> {
+        if events.is_empty() {
+            return Ok(BatchOutcome::default());
+        }
+        let txn = self.db.begin().await?;
+        let mut new_ids: Vec<Uuid> = Vec::with_capacity(events.len());
+        let recorded_at = Utc::now();
+        for chunk in events.chunks(ROWS_PER_STATEMENT) {
+            let mut insert = Query::insert();
+            insert.into_table(event::Entity).columns([
+                event::Column::EventId,
+                event::Column::PersonId,
+                event::Column::CameraId,
+                event::Column::FrameSeq,
+                event::Column::SeenAt,
+                event::Column::Distance,
+                event::Column::Similarity,
+                event::Column::BoxX,
+                event::Column::BoxY,
+                event::Column::BoxW,
+                event::Column::BoxH,
+                event::Column::ModelId,
+                event::Column::SchemaVersion,
+                event::Column::RecordedAt,
+            ]);
+            for e in chunk {
+                insert.values_panic([
+                    e.event_id.into(),
+                    e.person_id.as_str().into(),
+                    e.camera_id.as_str().into(),
+                    // Sequences are per camera and start at 0; i64 covers centuries of frames.
+                    (e.frame_seq as i64).into(),
+                    e.seen_at.into(),
+                    e.distance.into(),
+                    e.similarity.into(),
+                    e.face_box.x.into(),
+                    e.face_box.y.into(),
+                    e.face_box.w.into(),
+                    e.face_box.h.into(),
+                    e.model_id.as_str().into(),
+                    (e.schema_version as i16).into(),
+                    recorded_at.into(),
+                ]);
+            }
+            insert.on_conflict(
+                OnConflict::column(event::Column::EventId)
+                    .do_nothing()
+                    .to_owned(),
+            );
+            insert.returning_col(event::Column::EventId);
+            for row in txn.query_all(&insert).await? {
+                new_ids.push(row.try_get_by_index::<Uuid>(0)?);
+            }
+        }
+        let new: std::collections::HashSet<Uuid> = new_ids.iter().copied().collect();
+        let folds = fold_days(events.iter().filter(|e| new.contains(&e.event_id)));
+        for chunk in folds.chunks(ROWS_PER_STATEMENT) {
+            txn.execute(&upsert_days(chunk)).await?;
+        }
+        txn.commit().await?;
+        Ok(BatchOutcome {
+            inserted: new.len(),
+            duplicates: events.len() - new.len(),
+            days: folds.into_iter().map(|f| (f.person_id, f.day)).collect(),
+        })
+    }
+}
+
+/// INSERT … ON CONFLICT DO UPDATE with the same order-independent rule as `DayFold::merge`.
+/// Written with CASE so that one statement serves PostgreSQL and SQLite (which lacks LEAST/GREATEST).
+fn upsert_days(rows: &[DayFold]) -> sea_orm::sea_query::InsertStatement {
+    let mut insert = Query::insert();
+    insert.into_table(day::Entity).columns([
+        day::Column::PersonId,
+        day::Column::Day,
+        day::Column::FirstSeen,
+        day::Column::LastSeen,
+        day::Column::FirstCamera,
+        day::Column::LastCamera,
+        day::Column::EventCount,
+    ]);
+    for r in rows {
+        insert.values_panic([
+            r.person_id.as_str().into(),
+            r.day.into(),
+            r.first_seen.into(),
+            r.last_seen.into(),
+            r.first_camera.as_str().into(),
+            r.last_camera.as_str().into(),
+            r.event_count.into(),
+        ]);
+    }
+    let earlier = "(excluded.first_seen < attendance_days.first_seen OR (excluded.first_seen = attendance_days.first_seen AND excluded.first_camera < attendance_days.first_camera))";
+    let later = "(excluded.last_seen > attendance_days.last_seen OR (excluded.last_seen = attendance_days.last_seen AND excluded.last_camera > attendance_days.last_camera))";
+    insert.on_conflict(
+        OnConflict::columns([day::Column::PersonId, day::Column::Day])
+            .values([
+                (day::Column::FirstSeen, Expr::cust(format!("CASE WHEN {earlier} THEN excluded.first_seen ELSE attendance_days.first_seen END"))),
+                (day::Column::FirstCamera, Expr::cust(format!("CASE WHEN {earlier} THEN excluded.first_camera ELSE attendance_days.first_camera END"))),
+                (day::Column::LastSeen, Expr::cust(format!("CASE WHEN {later} THEN excluded.last_seen ELSE attendance_days.last_seen END"))),
+                (day::Column::LastCamera, Expr::cust(format!("CASE WHEN {later} THEN excluded.last_camera ELSE attendance_days.last_camera END"))),
+                (day::Column::EventCount, Expr::cust("attendance_days.event_count + excluded.event_count")),
+            ])
+            .to_owned(),
+    );
+    insert
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{ATTENDANCE_SCHEMA_VERSION, CameraId, FaceBox, PersonId};
+
+    fn ev(person: &str, camera: &str, seq: u64, at: &str) -> AttendanceEvent {
+        let (camera, person) = (
+            CameraId::parse(camera).unwrap(),
+            PersonId::parse(person).unwrap(),
+        );
+        AttendanceEvent {
+            schema_version: ATTENDANCE_SCHEMA_VERSION,
+            event_id: AttendanceEvent::id_for(&camera, seq, &person),
+            person_id: person,
+            camera_id: camera,
+            frame_seq: seq,
+            seen_at: at.parse().unwrap(),
+            distance: 0.3,
+            similarity: 0.85,
+            face_box: FaceBox {
+                x: 0,
+                y: 0,
+                w: 1,
+                h: 1,
+            },
+            model_id: "m".into(),
+        }
+    }
+
+    #[test]
+    fn fold_is_order_independent() {
+        let events = vec![
+            ev("a", "door", 1, "2026-11-22T08:00:00Z"),
+            ev("a", "hall", 2, "2026-11-22T12:00:00Z"),
+            ev("a", "back", 3, "2026-11-22T08:00:00Z"),
+            ev("a", "door", 4, "2026-11-23T09:00:00Z"),
+            ev("b", "door", 5, "2026-11-22T10:00:00Z"),
+        ];
+        let forward = fold_days(&events);
+        let mut reversed = events.clone();
+        reversed.reverse();
+        assert_eq!(fold_days(&reversed), forward);
+        let a22 = &forward[0];
+        assert_eq!(
+            (
+                a22.first_camera.as_str(),
+                a22.last_camera.as_str(),
+                a22.event_count
+            ),
+            ("back", "hall", 3)
+        );
+        assert_eq!(forward.len(), 3);
+    }
+}

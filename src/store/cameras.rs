@@ -1,0 +1,50 @@
+//! Registering cameras as ingest starts them.
+
+use chrono::Utc;
+use sea_orm::ConnectionTrait;
+use sea_orm::sea_query::{OnConflict, Query};
+
+use super::Store;
+use super::entities::camera;
+use crate::config::CameraRole;
+use crate::domain::CameraId;
+
+impl Store {
+    /// Creates the camera or updates its name, location and role.
+    pub async fn upsert_camera(
+        &self,
+        id: &CameraId,
+        name: &str,
+        location: &str,
+        role: CameraRole,
+    ) -> Result<(), sea_orm::DbErr> {
+        let mut upsert = Query::insert();
+        upsert
+            .into_table(camera::Entity)
+            .columns([
+                camera::Column::Id,
+                camera::Column::Name,
+                camera::Column::Location,
+                camera::Column::Role,
+                camera::Column::CreatedAt,
+            ])
+            .values_panic([
+                id.as_str().into(),
+                name.into(),
+                location.into(),
+                role.as_str().into(),
+                Utc::now().into(),
+            ])
+            .on_conflict(
+                OnConflict::column(camera::Column::Id)
+                    .update_columns([
+                        camera::Column::Name,
+                        camera::Column::Location,
+                        camera::Column::Role,
+                    ])
+                    .to_owned(),
+            );
+        self.db.execute(&upsert).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,7 @@
+//! sea-orm entities of the tables created by the `migration` crate.
+
+pub mod attendance_day;
+pub mod attendance_event;
+pub mod camera;
+pub mod face_template;
+pub mod person;

@@ -1,0 +1,130 @@
+//! The attendance store through sea-orm: PostgreSQL, or SQLite for the embedded default.
+
+mod attendance;
+mod cameras;
+pub mod entities;
+mod people;
+mod report;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use migration::MigratorTrait;
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+
+pub use attendance::{BatchOutcome, DayFold, fold_days};
+pub use people::NewTemplate;
+pub use report::{AttendanceRow, render_table};
+
+/// A pool of connections to the store.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    /// Connects (creating the SQLite file's folder if needed) without migrating.
+    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Store> {
+        if let Some(path) = sqlite_path(url) {
+            if let Some(parent) = std::path::Path::new(path)
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("creating {}", parent.display()))?;
+            }
+        }
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .max_connections(max_connections)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(10))
+            .sqlx_logging(false);
+        let db = Database::connect(options)
+            .await
+            .with_context(|| format!("connecting to the store at {}", redact(url)))?;
+        Ok(Store { db })
+    }
+
+    /// Connects and brings the schema up to date: what every stage does at start.
+    pub async fn open(url: &str, max_connections: u32) -> anyhow::Result<Store> {
+        let store = Self::connect(url, max_connections).await?;
+        store.migrate_up().await?;
+        Ok(store)
+    }
+
+    pub async fn migrate_up(&self) -> anyhow::Result<()> {
+        migration::Migrator::up(&self.db, None)
+            .await
+            .context("applying migrations")
+    }
+
+    pub async fn migrate_down(&self, steps: u32) -> anyhow::Result<()> {
+        migration::Migrator::down(&self.db, Some(steps))
+            .await
+            .context("reverting migrations")
+    }
+
+    /// (migration name, applied?) for every migration.
+    pub async fn migration_status(&self) -> anyhow::Result<Vec<(String, bool)>> {
+        let all = migration::Migrator::get_migration_with_status(&self.db).await?;
+        Ok(all
+            .iter()
+            .map(|m| {
+                (
+                    m.name().to_owned(),
+                    m.status() == migration::MigrationStatus::Applied,
+                )
+            })
+            .collect())
+    }
+
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+}
+
+fn sqlite_path(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("sqlite://")?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && path != ":memory:").then_some(path)
+}
+
+/// The URL without its password, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact("postgres://app:secret@db:5432/x"),
+            "postgres://app:***@db:5432/x"
+        );
+        assert_eq!(redact("postgres://app@db/x"), "postgres://app@db/x");
+        assert_eq!(redact("sqlite://a.db?mode=rwc"), "sqlite://a.db?mode=rwc");
+    }
+
+    #[test]
+    fn sqlite_paths() {
+        assert_eq!(
+            sqlite_path("sqlite://.rollcall/r.db?mode=rwc"),
+            Some(".rollcall/r.db")
+        );
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+        assert_eq!(sqlite_path("postgres://x"), None);
+    }
+}
