@@ -27,30 +27,18 @@ pub fn make_frames(faces: &Path, dir: &Path, count: usize) -> anyhow::Result<usi
         );
         let small = image::imageops::resize(&image, w.max(1), h.max(1), FilterType::Triangle);
         let mut canvas = RgbImage::from_pixel(640, 480, image::Rgb([96, 96, 96]));
-        image::imageops::overlay(
-            &mut canvas,
-            &small,
-            i64::from((640 - w) / 2),
-            i64::from((480 - h) / 2),
-        );
+        image::imageops::overlay(&mut canvas, &small, i64::from((640 - w) / 2), i64::from((480 - h) / 2));
         let mut jpeg = Vec::new();
         image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85).encode_image(&canvas)?;
         sources.push(jpeg);
     }
     for i in 0..count {
-        std::fs::write(
-            dir.join(format!("frame-{i:05}.jpg")),
-            &sources[i % sources.len()],
-        )?;
+        std::fs::write(dir.join(format!("frame-{i:05}.jpg")), &sources[i % sources.len()])?;
     }
     Ok(sources.len())
 }
 
-pub async fn pipeline_benchmark(
-    config: &Config,
-    faces: &Path,
-    count: usize,
-) -> anyhow::Result<String> {
+pub async fn pipeline_benchmark(config: &Config, faces: &Path, count: usize) -> anyhow::Result<String> {
     let work = tempfile::tempdir()?;
     let camera_dir = work.path().join("cameras/bench-door");
     let distinct = make_frames(faces, &camera_dir, count)?;
@@ -83,9 +71,7 @@ pub async fn pipeline_benchmark(
         .context("raw benchmark panicked")??;
 
     let mut lines = vec![
-        format!(
-            "frames: {count} one-face 640x480 JPEGs made from {distinct} photos; faces found {faces_found}"
-        ),
+        format!("frames: {count} one-face 640x480 JPEGs made from {distinct} photos; faces found {faces_found}"),
         format!(
             "raw detect+align+embed, 1 thread:  {:.1} frames/s ({:.2} ms/frame; decode alone {:.2} ms/frame)",
             count as f64 / raw_secs,
@@ -105,8 +91,7 @@ pub async fn pipeline_benchmark(
             work.path().join(format!("bench-{workers}.db")).display()
         );
         let t = Instant::now();
-        let summary =
-            crate::pipeline::run_embedded(&c, tokio_util::sync::CancellationToken::new()).await?;
+        let summary = crate::pipeline::run_embedded(&c, tokio_util::sync::CancellationToken::new()).await?;
         let secs = t.elapsed().as_secs_f64();
         let fps = summary.ingest.frames as f64 / secs;
         lines.push(format!(

@@ -204,17 +204,13 @@ impl Config {
     }
 
     /// Defaults, then the file (if any), then `ROLLCALL__…` variables from `env`.
-    pub fn load(
-        file: Option<&Path>,
-        env: impl IntoIterator<Item = (String, String)>,
-    ) -> anyhow::Result<Self> {
-        let mut tree = toml::Value::try_from(Config::default())
-            .context("serialising default configuration")?;
+    pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> anyhow::Result<Self> {
+        let mut tree = toml::Value::try_from(Config::default()).context("serialising default configuration")?;
         if let Some(path) = file {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading configuration file {}", path.display()))?;
-            let overlay: toml::Value = toml::from_str(&text)
-                .with_context(|| format!("parsing configuration file {}", path.display()))?;
+            let overlay: toml::Value =
+                toml::from_str(&text).with_context(|| format!("parsing configuration file {}", path.display()))?;
             merge(&mut tree, overlay);
         }
         for (key, value) in env {
@@ -222,8 +218,7 @@ impl Config {
                 continue;
             };
             let segments: Vec<String> = path.split("__").map(|s| s.to_ascii_lowercase()).collect();
-            set_path(&mut tree, &segments, parse_env_value(&value))
-                .with_context(|| format!("applying {key}"))?;
+            set_path(&mut tree, &segments, parse_env_value(&value)).with_context(|| format!("applying {key}"))?;
         }
         let config: Config = tree.try_into().context("invalid configuration")?;
         config.validate()?;
@@ -323,9 +318,7 @@ impl Default for ProjectConfig {
 
 impl Default for ShutdownConfig {
     fn default() -> Self {
-        Self {
-            drain_timeout_secs: 30,
-        }
+        Self { drain_timeout_secs: 30 }
     }
 }
 
@@ -374,10 +367,7 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -391,11 +381,7 @@ mod tests {
     fn file_then_env_override() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("c.toml");
-        std::fs::write(
-            &file,
-            "[matching]\nthreshold = 0.4\n[recognize]\nworkers = 3\n",
-        )
-        .unwrap();
+        std::fs::write(&file, "[matching]\nthreshold = 0.4\n[recognize]\nworkers = 3\n").unwrap();
         let c = Config::load(
             Some(&file),
             env(&[("ROLLCALL__MATCHING__THRESHOLD", "0.5"), ("OTHER", "x")]),
@@ -426,11 +412,7 @@ mod tests {
         .unwrap();
         let c = Config::load(Some(&file), []).unwrap();
         assert_eq!(c.ingest.cameras[0].role, CameraRole::Entry);
-        std::fs::write(
-            &file,
-            "[[ingest.cameras]]\nid = \"Door 1\"\npath = \"/x\"\n",
-        )
-        .unwrap();
+        std::fs::write(&file, "[[ingest.cameras]]\nid = \"Door 1\"\npath = \"/x\"\n").unwrap();
         assert!(Config::load(Some(&file), []).is_err());
     }
 }

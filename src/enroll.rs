@@ -156,17 +156,12 @@ pub fn person_folders(dir: &Path) -> anyhow::Result<Vec<PersonFolder>> {
         if !path.is_dir() {
             continue;
         }
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default()
-            .to_owned();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
         let photos = photos_in(&path)?;
         if photos.is_empty() {
             continue;
         }
-        let id =
-            PersonId::from_name(&name).with_context(|| format!("folder {}", path.display()))?;
+        let id = PersonId::from_name(&name).with_context(|| format!("folder {}", path.display()))?;
         people.push(PersonFolder {
             id,
             display_name: display_name_from_folder(&name),
@@ -185,9 +180,6 @@ mod tests {
     fn display_names() {
         assert_eq!(display_name_from_folder("kit_harington"), "Kit Harington");
         assert_eq!(display_name_from_folder("obama"), "Obama");
-        assert_eq!(
-            display_name_from_folder("lin-manuel__miranda"),
-            "Lin Manuel Miranda"
-        );
+        assert_eq!(display_name_from_folder("lin-manuel__miranda"), "Lin Manuel Miranda");
     }
 }

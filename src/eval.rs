@@ -24,8 +24,7 @@ impl DistanceRange {
     fn of(distances: &[f32]) -> Self {
         let min = distances.iter().copied().reduce(f32::min);
         let max = distances.iter().copied().reduce(f32::max);
-        let mean =
-            (!distances.is_empty()).then(|| distances.iter().sum::<f32>() / distances.len() as f32);
+        let mean = (!distances.is_empty()).then(|| distances.iter().sum::<f32>() / distances.len() as f32);
         Self {
             pairs: distances.len(),
             min,
@@ -74,12 +73,7 @@ pub fn labelled_photos(dir: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
                 .unwrap_or(&folder)
                 .to_string_lossy()
                 .into_owned();
-            out.extend(
-                photos
-                    .into_iter()
-                    .filter(|p| is_image(p))
-                    .map(|p| (label.clone(), p)),
-            );
+            out.extend(photos.into_iter().filter(|p| is_image(p)).map(|p| (label.clone(), p)));
         }
     }
     out.sort();
@@ -147,11 +141,7 @@ pub fn evaluate(engine: &mut FaceEngine, dir: &Path, threshold: f32) -> anyhow::
         }
     }
     let share = |hits: usize, all: usize| {
-        if all == 0 {
-            0.0
-        } else {
-            hits as f64 / all as f64
-        }
+        if all == 0 { 0.0 } else { hits as f64 / all as f64 }
     };
     Ok(EvalReport {
         model_id: engine.model_id().to_owned(),
@@ -162,14 +152,8 @@ pub fn evaluate(engine: &mut FaceEngine, dir: &Path, threshold: f32) -> anyhow::
         rank1_probes: probes,
         rank1_correct: correct,
         rank1_accuracy: share(correct, probes),
-        accept_rate: share(
-            genuine.iter().filter(|d| **d < threshold).count(),
-            genuine.len(),
-        ),
-        false_accept_rate: share(
-            impostor.iter().filter(|d| **d < threshold).count(),
-            impostor.len(),
-        ),
+        accept_rate: share(genuine.iter().filter(|d| **d < threshold).count(), genuine.len()),
+        false_accept_rate: share(impostor.iter().filter(|d| **d < threshold).count(), impostor.len()),
         genuine: DistanceRange::of(&genuine),
         impostor: DistanceRange::of(&impostor),
         threshold,

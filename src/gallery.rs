@@ -79,25 +79,17 @@ pub struct SharedGallery(std::sync::Arc<std::sync::RwLock<std::sync::Arc<Gallery
 
 impl SharedGallery {
     pub fn new(gallery: Gallery) -> Self {
-        Self(std::sync::Arc::new(std::sync::RwLock::new(
-            std::sync::Arc::new(gallery),
-        )))
+        Self(std::sync::Arc::new(std::sync::RwLock::new(std::sync::Arc::new(
+            gallery,
+        ))))
     }
 
     pub fn current(&self) -> std::sync::Arc<Gallery> {
-        std::sync::Arc::clone(
-            &self
-                .0
-                .read()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
-        )
+        std::sync::Arc::clone(&self.0.read().unwrap_or_else(|poisoned| poisoned.into_inner()))
     }
 
     pub fn replace(&self, gallery: Gallery) {
-        *self
-            .0
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = std::sync::Arc::new(gallery);
+        *self.0.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = std::sync::Arc::new(gallery);
     }
 }
 
@@ -121,11 +113,7 @@ mod tests {
 
     #[test]
     fn picks_the_nearest_under_threshold() {
-        let g = Gallery::new(vec![
-            template("a", 0.0),
-            template("b", 1.0),
-            template("b", 0.45),
-        ]);
+        let g = Gallery::new(vec![template("a", 0.0), template("b", 1.0), template("b", 0.45)]);
         assert_eq!(g.people(), 2);
         assert_eq!(
             g.identify(&emb(0.5), 0.55),
@@ -146,12 +134,7 @@ mod tests {
     #[test]
     fn unknown_beyond_threshold_or_empty() {
         let g = Gallery::new(vec![template("a", 0.0)]);
-        assert_eq!(
-            g.identify(&emb(0.55), 0.55),
-            Identity::Unknown {
-                nearest: Some(0.55)
-            }
-        );
+        assert_eq!(g.identify(&emb(0.55), 0.55), Identity::Unknown { nearest: Some(0.55) });
         assert_eq!(
             Gallery::default().identify(&emb(0.0), 0.55),
             Identity::Unknown { nearest: None }

@@ -5,10 +5,7 @@ use clap::Parser;
 fn main() -> std::process::ExitCode {
     let cli = rollcall::cli::Cli::parse();
     rollcall::telemetry::init(cli.default_log_filter());
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

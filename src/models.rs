@@ -54,10 +54,7 @@ pub enum ModelError {
         expected: String,
     },
     #[error("reading model file {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
 }
 
 /// Every model rollcall knows, from the manifest compiled into the binary.
@@ -69,11 +66,7 @@ pub fn manifest() -> Vec<ModelSpec> {
 
 pub fn spec(name: &str, role: ModelRole) -> Result<ModelSpec, ModelError> {
     let all = manifest();
-    let known = all
-        .iter()
-        .map(|m| m.name.as_str())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let known = all.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ");
     let spec = all
         .iter()
         .find(|m| m.name == name)
@@ -150,8 +143,7 @@ pub fn install(spec: &ModelSpec, from: &Path, dir: &Path) -> anyhow::Result<Inst
     let partial = dir.join(format!(".{}.partial", spec.file));
     std::fs::copy(&source, &partial)
         .with_context(|| format!("copying {} to {}", source.display(), partial.display()))?;
-    std::fs::rename(&partial, dir.join(&spec.file))
-        .context("moving the verified model into place")?;
+    std::fs::rename(&partial, dir.join(&spec.file)).context("moving the verified model into place")?;
     spec.verified_path(dir)?;
     Ok(InstallOutcome::Installed)
 }
@@ -189,10 +181,7 @@ mod tests {
         );
         std::fs::write(dir.path().join(&s.file), b"garbage").unwrap();
         let err = s.verified_path(dir.path()).unwrap_err().to_string();
-        assert!(
-            err.contains("corrupted") && err.contains(&s.sha256),
-            "{err}"
-        );
+        assert!(err.contains("corrupted") && err.contains(&s.sha256), "{err}");
     }
 
     #[test]

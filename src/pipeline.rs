@@ -43,13 +43,8 @@ pub fn cameras(config: &Config) -> anyhow::Result<Vec<CameraConfig>> {
         if !path.is_dir() {
             continue;
         }
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default()
-            .to_owned();
-        let id = CameraId::from_name(&name)
-            .with_context(|| format!("camera folder {}", path.display()))?;
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+        let id = CameraId::from_name(&name).with_context(|| format!("camera folder {}", path.display()))?;
         found.push(CameraConfig {
             id,
             path: path.clone(),
@@ -68,10 +63,7 @@ pub fn cameras(config: &Config) -> anyhow::Result<Vec<CameraConfig>> {
 
 /// Runs ingest → recognize → project until every camera folder is replayed and drained, or
 /// until `shutdown` is cancelled (then in-flight work drains for up to the drain timeout).
-pub async fn run_embedded(
-    config: &Config,
-    shutdown: CancellationToken,
-) -> anyhow::Result<RunSummary> {
+pub async fn run_embedded(config: &Config, shutdown: CancellationToken) -> anyhow::Result<RunSummary> {
     let cameras = cameras(config)?;
     let store = Store::open(&config.store.url, config.store.max_connections).await?;
     for c in &cameras {
@@ -113,10 +105,7 @@ pub async fn run_embedded(
     let watchdog = tokio::spawn(async move {
         shutdown_watch.cancelled().await;
         tokio::time::sleep(drain_timeout).await;
-        tracing::warn!(
-            timeout_secs = drain_timeout.as_secs(),
-            "drain timed out; stopping"
-        );
+        tracing::warn!(timeout_secs = drain_timeout.as_secs(), "drain timed out; stopping");
         deadline_guard.cancel();
     });
 
@@ -154,10 +143,7 @@ pub async fn run_embedded(
     drop(outputs);
 
     let projector = Projector::new(store.clone(), config.project.clone(), Arc::new(dlq_tx));
-    let project_task = tokio::spawn(projector.run(
-        Box::new(MemoryConsumer::new(events_rx)),
-        drain_deadline.clone(),
-    ));
+    let project_task = tokio::spawn(projector.run(Box::new(MemoryConsumer::new(events_rx)), drain_deadline.clone()));
     // Unknown faces have no consumer in the embedded default; they are counted and dropped.
     let unknown_task = tokio::spawn(drain_count(MemoryConsumer::new(unknown_rx)));
     let dlq_task = tokio::spawn(collect_dead_letters(MemoryConsumer::new(dlq_rx)));

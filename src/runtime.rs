@@ -7,8 +7,7 @@ use ort::environment::Environment;
 
 /// The runtime build rollcall is tested with, and the hash of its shared library in the PyPI wheel.
 pub const ONNXRUNTIME_VERSION: &str = "1.31.1";
-pub const ONNXRUNTIME_LIB_SHA256: &str =
-    "fc44112fbe06d7d689c57e11d3862031f64711007e4ee020f8eed5185fd2c1d3";
+pub const ONNXRUNTIME_LIB_SHA256: &str = "fc44112fbe06d7d689c57e11d3862031f64711007e4ee020f8eed5185fd2c1d3";
 
 const INSTALL_HINT: &str = "run `scripts/setup` (it installs onnxruntime 1.31.1 from the PyPI wheel into .rollcall/lib) \
      or point runtime.onnxruntime_lib / ROLLCALL__RUNTIME__ONNXRUNTIME_LIB at libonnxruntime.so.1.31.1";
@@ -23,9 +22,7 @@ pub enum RuntimeError {
     WrongLibrary { path: PathBuf, actual: String },
     #[error("ONNX Runtime library at {path} could not be loaded: {message}")]
     Load { path: PathBuf, message: String },
-    #[error(
-        "ONNX Runtime was already loaded from {loaded}, cannot switch to {requested} in the same process"
-    )]
+    #[error("ONNX Runtime was already loaded from {loaded}, cannot switch to {requested} in the same process")]
     AlreadyLoaded { loaded: PathBuf, requested: PathBuf },
 }
 
@@ -65,13 +62,10 @@ fn load(path: &Path) -> Result<Environment, RuntimeError> {
         path: path.into(),
         message: e.to_string(),
     })?;
-    builder
-        .with_name("rollcall")
-        .build()
-        .map_err(|e| RuntimeError::Load {
-            path: path.into(),
-            message: e.to_string(),
-        })
+    builder.with_name("rollcall").build().map_err(|e| RuntimeError::Load {
+        path: path.into(),
+        message: e.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -82,10 +76,7 @@ mod tests {
     fn missing_library_says_how_to_install() {
         let err = load(Path::new("/nonexistent/libonnxruntime.so")).unwrap_err();
         let msg = err.to_string();
-        assert!(
-            msg.contains("not found") && msg.contains("scripts/setup"),
-            "{msg}"
-        );
+        assert!(msg.contains("not found") && msg.contains("scripts/setup"), "{msg}");
     }
 
     #[test]

@@ -124,10 +124,7 @@ impl MigrationTrait for Migration {
                     .col(string_len(Cameras::Id, 64).primary_key())
                     .col(string_len(Cameras::Name, 200))
                     .col(string_len(Cameras::Location, 200))
-                    .col(
-                        string_len(Cameras::Role, 8)
-                            .check(Expr::col(Cameras::Role).is_in(["entry", "exit", "both"])),
-                    )
+                    .col(string_len(Cameras::Role, 8).check(Expr::col(Cameras::Role).is_in(["entry", "exit", "both"])))
                     .col(timestamp_with_time_zone(Cameras::CreatedAt))
                     .to_owned(),
             )
@@ -196,11 +193,7 @@ impl MigrationTrait for Migration {
                     .col(string_len(AttendanceDays::FirstCamera, 64))
                     .col(string_len(AttendanceDays::LastCamera, 64))
                     .col(big_integer(AttendanceDays::EventCount))
-                    .primary_key(
-                        Index::create()
-                            .col(AttendanceDays::PersonId)
-                            .col(AttendanceDays::Day),
-                    )
+                    .primary_key(Index::create().col(AttendanceDays::PersonId).col(AttendanceDays::Day))
                     .to_owned(),
             )
             .await?;
@@ -219,31 +212,16 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .drop_table(
-                Table::drop()
-                    .table(AttendanceDays::Table)
-                    .if_exists()
-                    .to_owned(),
-            )
+            .drop_table(Table::drop().table(AttendanceDays::Table).if_exists().to_owned())
             .await?;
         manager
-            .drop_table(
-                Table::drop()
-                    .table(AttendanceEvents::Table)
-                    .if_exists()
-                    .to_owned(),
-            )
+            .drop_table(Table::drop().table(AttendanceEvents::Table).if_exists().to_owned())
             .await?;
         manager
             .drop_table(Table::drop().table(Cameras::Table).if_exists().to_owned())
             .await?;
         manager
-            .drop_table(
-                Table::drop()
-                    .table(FaceTemplates::Table)
-                    .if_exists()
-                    .to_owned(),
-            )
+            .drop_table(Table::drop().table(FaceTemplates::Table).if_exists().to_owned())
             .await?;
         manager
             .drop_table(Table::drop().table(People::Table).if_exists().to_owned())

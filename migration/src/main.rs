@@ -5,8 +5,8 @@ use sea_orm_migration::{MigratorTrait, sea_orm::Database};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let url = std::env::var("DATABASE_URL")
-        .map_err(|_| "set DATABASE_URL, e.g. postgres://postgres@127.0.0.1/rollcall")?;
+    let url =
+        std::env::var("DATABASE_URL").map_err(|_| "set DATABASE_URL, e.g. postgres://postgres@127.0.0.1/rollcall")?;
     let action = std::env::args().nth(1).unwrap_or_else(|| "up".to_owned());
     let db = Database::connect(&url).await?;
     match action.as_str() {

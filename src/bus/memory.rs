@@ -21,9 +21,7 @@ pub fn memory_topic<T: Send + 'static>(
     capacity: usize,
 ) -> (MemoryProducer<T>, Vec<mpsc::Receiver<Record<T>>>) {
     let partitions = partitions.max(1);
-    let (senders, receivers): (Vec<_>, Vec<_>) = (0..partitions)
-        .map(|_| mpsc::channel(capacity.max(1)))
-        .unzip();
+    let (senders, receivers): (Vec<_>, Vec<_>) = (0..partitions).map(|_| mpsc::channel(capacity.max(1))).unzip();
     let offsets = (0..partitions).map(|_| AtomicI64::new(0)).collect();
     (
         MemoryProducer {
@@ -68,10 +66,7 @@ impl<T: Send + 'static> Producer<T> for MemoryProducer<T> {
                 offset,
             },
         };
-        self.senders[partition]
-            .send(record)
-            .await
-            .map_err(|_| BusError::Closed)
+        self.senders[partition].send(record).await.map_err(|_| BusError::Closed)
     }
 }
 
@@ -115,21 +110,13 @@ impl<T: Send + 'static> Consumer<T> for MemoryConsumer<T> {
                     Poll::Pending => open = true,
                 }
             }
-            if open {
-                Poll::Pending
-            } else {
-                Poll::Ready(None)
-            }
+            if open { Poll::Pending } else { Poll::Ready(None) }
         })
         .await
     }
 
     fn commit(&mut self, position: Position) -> Result<(), BusError> {
-        match self
-            .committed
-            .iter_mut()
-            .find(|p| p.partition == position.partition)
-        {
+        match self.committed.iter_mut().find(|p| p.partition == position.partition) {
             Some(p) => p.offset = p.offset.max(position.offset),
             None => self.committed.push(position),
         }
@@ -163,8 +150,7 @@ mod tests {
     async fn full_partition_applies_backpressure() {
         let (producer, mut receivers) = memory_topic::<u32>(1, 1);
         producer.send("k", 1).await.unwrap();
-        let blocked =
-            tokio::time::timeout(std::time::Duration::from_millis(50), producer.send("k", 2)).await;
+        let blocked = tokio::time::timeout(std::time::Duration::from_millis(50), producer.send("k", 2)).await;
         assert!(blocked.is_err(), "second send should wait for room");
         assert_eq!(receivers[0].recv().await.unwrap().value, 1);
     }

@@ -58,21 +58,19 @@ pub async fn enroll(config: &Config, args: EnrollArgs) -> anyhow::Result<ExitCod
     let min_face = config.vision.min_enrol_face_px;
     let engine_config = config.clone();
     let progress = bar.clone();
-    let analysed: Vec<(PersonFolder, Vec<PhotoOutcome>)> =
-        tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-            let mut engine = FaceEngine::load(&engine_config)?;
-            Ok(people
-                .into_iter()
-                .map(|p| {
-                    progress.set_message(p.id.to_string());
-                    let outcomes =
-                        analyse_photos(&mut engine, &p.photos, min_face, || progress.inc(1));
-                    (p, outcomes)
-                })
-                .collect())
-        })
-        .await
-        .context("enrolment worker panicked")??;
+    let analysed: Vec<(PersonFolder, Vec<PhotoOutcome>)> = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let mut engine = FaceEngine::load(&engine_config)?;
+        Ok(people
+            .into_iter()
+            .map(|p| {
+                progress.set_message(p.id.to_string());
+                let outcomes = analyse_photos(&mut engine, &p.photos, min_face, || progress.inc(1));
+                (p, outcomes)
+            })
+            .collect())
+    })
+    .await
+    .context("enrolment worker panicked")??;
     bar.finish_and_clear();
 
     let model_id = &config.models.recognizer;
@@ -92,9 +90,7 @@ pub async fn enroll(config: &Config, args: EnrollArgs) -> anyhow::Result<ExitCod
             nobody.push(person.id.to_string());
             continue;
         }
-        let added = store
-            .enrol(&person.id, &person.display_name, model_id, &good)
-            .await?;
+        let added = store.enrol(&person.id, &person.display_name, model_id, &good).await?;
         println!(
             "{}: {} template(s) from {} photo(s), {added} new",
             person.id,
@@ -109,9 +105,5 @@ pub async fn enroll(config: &Config, args: EnrollArgs) -> anyhow::Result<ExitCod
         eprintln!("not enrolled (no usable photo): {}", nobody.join(", "));
     }
     let failed = enrolled == 0 || (args.strict && (rejected > 0 || !nobody.is_empty()));
-    Ok(if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

@@ -41,9 +41,7 @@ pub async fn identify(config: &Config, args: IdentifyArgs) -> anyhow::Result<Exi
                 .and_then(|b| engine.analyze_bytes(&b).map_err(|e| e.to_string()));
             match analysed {
                 Err(e) => lines.push((false, format!("{name}: error: {e}"))),
-                Ok(faces) if faces.is_empty() => {
-                    lines.push((false, format!("{name}: error: no face found")))
-                }
+                Ok(faces) if faces.is_empty() => lines.push((false, format!("{name}: error: no face found"))),
                 Ok(faces) => {
                     for (i, face) in faces.iter().enumerate() {
                         let b = face.face_box();
@@ -54,20 +52,11 @@ pub async fn identify(config: &Config, args: IdentifyArgs) -> anyhow::Result<Exi
                             Identity::Unknown { nearest: Some(d) } => {
                                 format!("unknown  distance {d:.3}")
                             }
-                            Identity::Unknown { nearest: None } => {
-                                "unknown  (empty gallery)".to_owned()
-                            }
+                            Identity::Unknown { nearest: None } => "unknown  (empty gallery)".to_owned(),
                         };
                         lines.push((
                             true,
-                            format!(
-                                "{name}  face {}  box {},{} {}x{}  {who}",
-                                i + 1,
-                                b.x,
-                                b.y,
-                                b.w,
-                                b.h
-                            ),
+                            format!("{name}  face {}  box {},{} {}x{}  {who}", i + 1, b.x, b.y, b.w, b.h),
                         ));
                     }
                 }
@@ -86,11 +75,7 @@ pub async fn identify(config: &Config, args: IdentifyArgs) -> anyhow::Result<Exi
             eprintln!("{line}");
         }
     }
-    Ok(if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 pub async fn eval(config: &Config, args: EvalArgs) -> anyhow::Result<ExitCode> {

@@ -49,7 +49,9 @@ impl Cli {
     /// Commands that print results on stdout stay quiet on stderr unless asked.
     pub fn default_log_filter(&self) -> &'static str {
         match self.command {
-            Command::Run(_) | Command::Enroll(_) | Command::Migrate(_) => "info,sqlx=warn,ort=warn",
+            Command::Run(_) | Command::Enroll(_) | Command::Migrate(_) => {
+                "info,sqlx=warn,ort=warn,sea_orm_migration=warn"
+            }
             _ => "warn",
         }
     }

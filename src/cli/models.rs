@@ -64,11 +64,7 @@ pub fn models(config: &Config, args: ModelsArgs) -> anyhow::Result<ExitCode> {
                     }
                 }
             }
-            Ok(if ok {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
+            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
     }
 }

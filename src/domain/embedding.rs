@@ -23,9 +23,7 @@ pub struct Embedding(Vec<f32>);
 impl Embedding {
     pub fn new(values: Vec<f32>) -> Result<Self, EmbeddingError> {
         if values.len() != EMBEDDING_DIM {
-            return Err(EmbeddingError::WrongDimension {
-                actual: values.len(),
-            });
+            return Err(EmbeddingError::WrongDimension { actual: values.len() });
         }
         if values.iter().any(|v| !v.is_finite()) {
             return Err(EmbeddingError::NotFinite);
@@ -54,9 +52,7 @@ impl Embedding {
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, EmbeddingError> {
         if bytes.len() != EMBEDDING_DIM * 4 {
-            return Err(EmbeddingError::WrongByteLength {
-                actual: bytes.len(),
-            });
+            return Err(EmbeddingError::WrongByteLength { actual: bytes.len() });
         }
         let values = bytes
             .chunks_exact(4)

@@ -111,12 +111,7 @@ mod tests {
             seen_at: "2026-11-22T08:00:00Z".parse().unwrap(),
             distance: 0.3,
             similarity: 0.85,
-            face_box: FaceBox {
-                x: 1,
-                y: 2,
-                w: 3,
-                h: 4,
-            },
+            face_box: FaceBox { x: 1, y: 2, w: 3, h: 4 },
             model_id: "dlib_resnet_v1".into(),
         }
     }
@@ -125,20 +120,11 @@ mod tests {
     fn event_id_is_deterministic_and_distinct() {
         let c = CameraId::parse("door").unwrap();
         let p = PersonId::parse("obama").unwrap();
-        assert_eq!(
-            AttendanceEvent::id_for(&c, 1, &p),
-            AttendanceEvent::id_for(&c, 1, &p)
-        );
-        assert_ne!(
-            AttendanceEvent::id_for(&c, 1, &p),
-            AttendanceEvent::id_for(&c, 2, &p)
-        );
+        assert_eq!(AttendanceEvent::id_for(&c, 1, &p), AttendanceEvent::id_for(&c, 1, &p));
+        assert_ne!(AttendanceEvent::id_for(&c, 1, &p), AttendanceEvent::id_for(&c, 2, &p));
         // "door/1" + "1/x" must not collide with "door/11" + "x": the separator keeps them apart.
         let p2 = PersonId::parse("biden").unwrap();
-        assert_ne!(
-            AttendanceEvent::id_for(&c, 1, &p),
-            AttendanceEvent::id_for(&c, 1, &p2)
-        );
+        assert_ne!(AttendanceEvent::id_for(&c, 1, &p), AttendanceEvent::id_for(&c, 1, &p2));
     }
 
     #[test]

@@ -42,9 +42,7 @@ fn content_type(path: &Path) -> Option<&'static str> {
 /// The image files of a folder, sorted by name. Other files are ignored.
 pub fn list_frames(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir)
-        .with_context(|| format!("reading camera folder {}", dir.display()))?
-    {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading camera folder {}", dir.display()))? {
         let path = entry?.path();
         if path.is_file() && content_type(&path).is_some() {
             files.push(path);
@@ -56,11 +54,7 @@ pub fn list_frames(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 
 impl FolderCamera {
     /// Publishes every frame once, paced at `fps`, until done or `stop` is cancelled.
-    pub async fn run(
-        &self,
-        frames: Arc<dyn Producer<Frame>>,
-        stop: CancellationToken,
-    ) -> anyhow::Result<IngestStats> {
+    pub async fn run(&self, frames: Arc<dyn Producer<Frame>>, stop: CancellationToken) -> anyhow::Result<IngestStats> {
         let files = list_frames(&self.path)?;
         let mut stats = IngestStats::default();
         let mut pace = (self.fps > 0.0).then(|| {
@@ -93,9 +87,7 @@ impl FolderCamera {
                 captured_at: Utc::now()
                     .duration_trunc(TimeDelta::milliseconds(1))
                     .unwrap_or_else(|_| Utc::now()),
-                content_type: content_type(path)
-                    .unwrap_or("application/octet-stream")
-                    .to_owned(),
+                content_type: content_type(path).unwrap_or("application/octet-stream").to_owned(),
                 data,
             };
             tokio::select! {

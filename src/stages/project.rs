@@ -38,20 +38,14 @@ pub struct Projector {
 /// Why the projector stopped early.
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectError {
-    #[error(
-        "stopped while a batch of {0} events was not yet stored; its offsets were not committed"
-    )]
+    #[error("stopped while a batch of {0} events was not yet stored; its offsets were not committed")]
     StoppedWithUnstoredBatch(usize),
     #[error(transparent)]
     Bus(#[from] BusError),
 }
 
 impl Projector {
-    pub fn new(
-        store: Store,
-        config: ProjectConfig,
-        dead_letters: Arc<dyn Producer<DeadLetter>>,
-    ) -> Self {
+    pub fn new(store: Store, config: ProjectConfig, dead_letters: Arc<dyn Producer<DeadLetter>>) -> Self {
         Self {
             store,
             config,
@@ -106,8 +100,7 @@ impl Projector {
                 }
                 Some(Err(BusError::Poison(poison))) => {
                     let position = poison.position;
-                    self.dead_letter(DeadLetter::from_poison(STAGE, *poison))
-                        .await?;
+                    self.dead_letter(DeadLetter::from_poison(STAGE, *poison)).await?;
                     self.mark_done(position);
                 }
                 Some(Err(e)) => {

@@ -8,8 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::bus::{BusError, Consumer, DeadLetter, Position, Producer, Record};
 use crate::domain::{
-    ATTENDANCE_SCHEMA_VERSION, AttendanceEvent, CameraId, Frame, PersonId, UnknownFaceEvent,
-    similarity_from_distance,
+    ATTENDANCE_SCHEMA_VERSION, AttendanceEvent, CameraId, Frame, PersonId, UnknownFaceEvent, similarity_from_distance,
 };
 use crate::gallery::{Identity, SharedGallery};
 use crate::vision::{Face, FaceEngine, VisionError};
@@ -123,8 +122,7 @@ impl RecognizeWorker {
                 Some(Ok(record)) => record,
                 Some(Err(BusError::Poison(poison))) => {
                     let position = poison.position;
-                    self.dead_letter(DeadLetter::from_poison(STAGE, *poison))
-                        .await?;
+                    self.dead_letter(DeadLetter::from_poison(STAGE, *poison)).await?;
                     frames.commit(position)?;
                     continue;
                 }
@@ -148,10 +146,7 @@ impl RecognizeWorker {
             value: frame,
             position,
         } = record;
-        let mut engine = self
-            .engine
-            .take()
-            .expect("engine is returned after every frame");
+        let mut engine = self.engine.take().expect("engine is returned after every frame");
         let data = frame.data;
         // Inference is CPU-bound: run it off the async reactor.
         let (engine, data, analysed) = tokio::task::spawn_blocking(move || {
@@ -165,9 +160,7 @@ impl RecognizeWorker {
             Ok(faces) => faces,
             Err(e) => {
                 tracing::warn!(camera = %frame.camera, seq = frame.seq, kind = e.kind(), error = %e, "frame dead-lettered");
-                return self
-                    .dead_letter(frame_dead_letter(&e, key, data, position))
-                    .await;
+                return self.dead_letter(frame_dead_letter(&e, key, data, position)).await;
             }
         };
         self.stats.faces += faces.len() as u64;
@@ -219,10 +212,7 @@ impl RecognizeWorker {
         let mut people: Vec<_> = best.into_iter().collect();
         people.sort_by(|a, b| a.0.cmp(&b.0));
         for (person, (distance, face)) in people {
-            if !self
-                .cooldown
-                .admit(&frame.camera, &person, frame.captured_at)
-            {
+            if !self.cooldown.admit(&frame.camera, &person, frame.captured_at) {
                 outcome.suppressed += 1;
                 continue;
             }
@@ -244,20 +234,12 @@ impl RecognizeWorker {
 
     async fn dead_letter(&mut self, letter: DeadLetter) -> anyhow::Result<()> {
         self.stats.dead_lettered += 1;
-        self.outputs
-            .dead_letters
-            .send(&letter.key.clone(), letter)
-            .await?;
+        self.outputs.dead_letters.send(&letter.key.clone(), letter).await?;
         Ok(())
     }
 }
 
-fn frame_dead_letter(
-    error: &VisionError,
-    key: String,
-    payload: Vec<u8>,
-    source: Position,
-) -> DeadLetter {
+fn frame_dead_letter(error: &VisionError, key: String, payload: Vec<u8>, source: Position) -> DeadLetter {
     DeadLetter {
         stage: STAGE,
         kind: error.kind(),
@@ -275,10 +257,7 @@ mod tests {
     #[test]
     fn cooldown_suppresses_within_window_per_camera_and_person() {
         let mut c = Cooldown::new(TimeDelta::seconds(60));
-        let (door, hall) = (
-            CameraId::parse("door").unwrap(),
-            CameraId::parse("hall").unwrap(),
-        );
+        let (door, hall) = (CameraId::parse("door").unwrap(), CameraId::parse("hall").unwrap());
         let (a, b) = (PersonId::parse("a").unwrap(), PersonId::parse("b").unwrap());
         let t0: DateTime<Utc> = "2026-11-22T08:00:00Z".parse().unwrap();
         assert!(c.admit(&door, &a, t0));

@@ -84,10 +84,7 @@ pub fn fold_days<'a>(events: impl IntoIterator<Item = &'a AttendanceEvent>) -> V
 impl Store {
     /// Writes a batch in one transaction. Only events that were not stored before are folded
     /// into `attendance_days`, so a redelivered or replayed batch changes nothing.
-    pub async fn write_attendance(
-        &self,
-        events: &[AttendanceEvent],
-    ) -> Result<BatchOutcome, sea_orm::DbErr> {
+    pub async fn write_attendance(&self, events: &[AttendanceEvent]) -> Result<BatchOutcome, sea_orm::DbErr> {
         if events.is_empty() {
             return Ok(BatchOutcome::default());
         }
@@ -131,11 +128,7 @@ impl Store {
                     recorded_at.into(),
                 ]);
             }
-            insert.on_conflict(
-                OnConflict::column(event::Column::EventId)
-                    .do_nothing()
-                    .to_owned(),
-            );
+            insert.on_conflict(OnConflict::column(event::Column::EventId).do_nothing().to_owned());
             insert.returning_col(event::Column::EventId);
             for row in txn.query_all(&insert).await? {
                 new_ids.push(row.try_get_by_index::<Uuid>(0)?);
@@ -184,11 +177,34 @@ fn upsert_days(rows: &[DayFold]) -> sea_orm::sea_query::InsertStatement {
     insert.on_conflict(
         OnConflict::columns([day::Column::PersonId, day::Column::Day])
             .values([
-                (day::Column::FirstSeen, Expr::cust(format!("CASE WHEN {earlier} THEN excluded.first_seen ELSE attendance_days.first_seen END"))),
-                (day::Column::FirstCamera, Expr::cust(format!("CASE WHEN {earlier} THEN excluded.first_camera ELSE attendance_days.first_camera END"))),
-                (day::Column::LastSeen, Expr::cust(format!("CASE WHEN {later} THEN excluded.last_seen ELSE attendance_days.last_seen END"))),
-                (day::Column::LastCamera, Expr::cust(format!("CASE WHEN {later} THEN excluded.last_camera ELSE attendance_days.last_camera END"))),
-                (day::Column::EventCount, Expr::cust("attendance_days.event_count + excluded.event_count")),
+                (
+                    day::Column::FirstSeen,
+                    Expr::cust(format!(
+                        "CASE WHEN {earlier} THEN excluded.first_seen ELSE attendance_days.first_seen END"
+                    )),
+                ),
+                (
+                    day::Column::FirstCamera,
+                    Expr::cust(format!(
+                        "CASE WHEN {earlier} THEN excluded.first_camera ELSE attendance_days.first_camera END"
+                    )),
+                ),
+                (
+                    day::Column::LastSeen,
+                    Expr::cust(format!(
+                        "CASE WHEN {later} THEN excluded.last_seen ELSE attendance_days.last_seen END"
+                    )),
+                ),
+                (
+                    day::Column::LastCamera,
+                    Expr::cust(format!(
+                        "CASE WHEN {later} THEN excluded.last_camera ELSE attendance_days.last_camera END"
+                    )),
+                ),
+                (
+                    day::Column::EventCount,
+                    Expr::cust("attendance_days.event_count + excluded.event_count"),
+                ),
             ])
             .to_owned(),
     );
@@ -201,10 +217,7 @@ mod tests {
     use crate::domain::{ATTENDANCE_SCHEMA_VERSION, CameraId, FaceBox, PersonId};
 
     fn ev(person: &str, camera: &str, seq: u64, at: &str) -> AttendanceEvent {
-        let (camera, person) = (
-            CameraId::parse(camera).unwrap(),
-            PersonId::parse(person).unwrap(),
-        );
+        let (camera, person) = (CameraId::parse(camera).unwrap(), PersonId::parse(person).unwrap());
         AttendanceEvent {
             schema_version: ATTENDANCE_SCHEMA_VERSION,
             event_id: AttendanceEvent::id_for(&camera, seq, &person),
@@ -214,12 +227,7 @@ mod tests {
             seen_at: at.parse().unwrap(),
             distance: 0.3,
             similarity: 0.85,
-            face_box: FaceBox {
-                x: 0,
-                y: 0,
-                w: 1,
-                h: 1,
-            },
+            face_box: FaceBox { x: 0, y: 0, w: 1, h: 1 },
             model_id: "m".into(),
         }
     }
@@ -239,11 +247,7 @@ mod tests {
         assert_eq!(fold_days(&reversed), forward);
         let a22 = &forward[0];
         assert_eq!(
-            (
-                a22.first_camera.as_str(),
-                a22.last_camera.as_str(),
-                a22.event_count
-            ),
+            (a22.first_camera.as_str(), a22.last_camera.as_str(), a22.event_count),
             ("back", "hall", 3)
         );
         assert_eq!(forward.len(), 3);

@@ -37,11 +37,7 @@ impl Store {
             ])
             .on_conflict(
                 OnConflict::column(camera::Column::Id)
-                    .update_columns([
-                        camera::Column::Name,
-                        camera::Column::Location,
-                        camera::Column::Role,
-                    ])
+                    .update_columns([camera::Column::Name, camera::Column::Location, camera::Column::Role])
                     .to_owned(),
             );
         self.db.execute(&upsert).await?;

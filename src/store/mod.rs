@@ -30,8 +30,7 @@ impl Store {
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
             {
-                std::fs::create_dir_all(parent)
-                    .with_context(|| format!("creating {}", parent.display()))?;
+                std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
             }
         }
         let mut options = ConnectOptions::new(url.to_owned());
@@ -70,12 +69,7 @@ impl Store {
         let all = migration::Migrator::get_migration_with_status(&self.db).await?;
         Ok(all
             .iter()
-            .map(|m| {
-                (
-                    m.name().to_owned(),
-                    m.status() == migration::MigrationStatus::Applied,
-                )
-            })
+            .map(|m| (m.name().to_owned(), m.status() == migration::MigrationStatus::Applied))
             .collect())
     }
 
@@ -120,10 +114,7 @@ mod tests {
 
     #[test]
     fn sqlite_paths() {
-        assert_eq!(
-            sqlite_path("sqlite://.rollcall/r.db?mode=rwc"),
-            Some(".rollcall/r.db")
-        );
+        assert_eq!(sqlite_path("sqlite://.rollcall/r.db?mode=rwc"), Some(".rollcall/r.db"));
         assert_eq!(sqlite_path("sqlite::memory:"), None);
         assert_eq!(sqlite_path("postgres://x"), None);
     }

@@ -44,12 +44,7 @@ impl Store {
                 person::Column::CreatedAt,
                 person::Column::UpdatedAt,
             ])
-            .values_panic([
-                id.as_str().into(),
-                display_name.into(),
-                now.into(),
-                now.into(),
-            ])
+            .values_panic([id.as_str().into(), display_name.into(), now.into(), now.into()])
             .on_conflict(
                 OnConflict::column(person::Column::Id)
                     .update_columns([person::Column::DisplayName, person::Column::UpdatedAt])
@@ -83,11 +78,7 @@ impl Store {
                     t.source.as_str().into(),
                     now.into(),
                 ])
-                .on_conflict(
-                    OnConflict::column(face_template::Column::Id)
-                        .do_nothing()
-                        .to_owned(),
-                );
+                .on_conflict(OnConflict::column(face_template::Column::Id).do_nothing().to_owned());
             added += txn.execute(&insert).await?.rows_affected() as usize;
         }
         txn.commit().await?;
@@ -104,8 +95,8 @@ impl Store {
         let mut templates = Vec::with_capacity(rows.len());
         for row in rows {
             let person = PersonId::parse(row.person_id.clone())?;
-            let embedding = Embedding::from_bytes(&row.embedding)
-                .map_err(|e| anyhow::anyhow!("template {}: {e}", row.id))?;
+            let embedding =
+                Embedding::from_bytes(&row.embedding).map_err(|e| anyhow::anyhow!("template {}: {e}", row.id))?;
             templates.push(Template { person, embedding });
         }
         Ok(Gallery::new(templates))

@@ -36,10 +36,7 @@ impl Store {
         Ok(days
             .into_iter()
             .map(|d| AttendanceRow {
-                display_name: names
-                    .get(&d.person_id)
-                    .cloned()
-                    .unwrap_or_else(|| d.person_id.clone()),
+                display_name: names.get(&d.person_id).cloned().unwrap_or_else(|| d.person_id.clone()),
                 day: d.day,
                 person_id: d.person_id,
                 first_seen: d.first_seen,
@@ -90,21 +87,11 @@ pub fn render_table(rows: &[AttendanceRow]) -> String {
         ]);
     }
     let widths: Vec<usize> = (0..8)
-        .map(|c| {
-            table
-                .iter()
-                .map(|row| row[c].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
+        .map(|c| table.iter().map(|row| row[c].chars().count()).max().unwrap_or(0))
         .collect();
     let mut out = String::new();
     for (i, row) in table.iter().enumerate() {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
+        let line: Vec<String> = row.iter().zip(&widths).map(|(cell, w)| format!("{cell:<w$}")).collect();
         out.push_str(line.join("  ").trim_end());
         out.push('\n');
         if i == 0 {

@@ -28,9 +28,9 @@ impl Similarity {
     pub fn fit(src: &[[f32; 2]], dst: &[[f32; 2]]) -> Similarity {
         let n = src.len() as f64;
         let mean = |pts: &[[f32; 2]]| {
-            let (sx, sy) = pts.iter().fold((0.0f64, 0.0f64), |(x, y), p| {
-                (x + f64::from(p[0]), y + f64::from(p[1]))
-            });
+            let (sx, sy) = pts
+                .iter()
+                .fold((0.0f64, 0.0f64), |(x, y), p| (x + f64::from(p[0]), y + f64::from(p[1])));
             (sx / n, sy / n)
         };
         let (msx, msy) = mean(src);
@@ -75,10 +75,7 @@ impl Similarity {
     pub fn invert(&self, p: [f32; 2]) -> [f32; 2] {
         let s2 = self.a * self.a + self.b * self.b;
         let (u, v) = (p[0] - self.tx, p[1] - self.ty);
-        [
-            (self.a * u + self.b * v) / s2,
-            (-self.b * u + self.a * v) / s2,
-        ]
+        [(self.a * u + self.b * v) / s2, (-self.b * u + self.a * v) / s2]
     }
 }
 
@@ -106,14 +103,7 @@ pub fn align_face(image: &RgbImage, landmarks: &[[f32; 2]; 5]) -> RgbImage {
     let y0 = (corners.iter().map(|c| c[1]).fold(f32::MAX, f32::min) - margin).clamp(0.0, h) as u32;
     let x1 = (corners.iter().map(|c| c[0]).fold(f32::MIN, f32::max) + margin).clamp(0.0, w) as u32;
     let y1 = (corners.iter().map(|c| c[1]).fold(f32::MIN, f32::max) + margin).clamp(0.0, h) as u32;
-    let reduced = box_downscale(
-        image,
-        x0,
-        y0,
-        x1.saturating_sub(x0),
-        y1.saturating_sub(y0),
-        factor,
-    );
+    let reduced = box_downscale(image, x0, y0, x1.saturating_sub(x0), y1.saturating_sub(y0), factor);
     // A reduced pixel j averages source pixels [j·k, j·k + k), whose centre is j·k + (k - 1)/2.
     let k = factor as f32;
     let moved = landmarks.map(|p| {
@@ -154,7 +144,7 @@ fn warp(image: &RgbImage, transform: &Similarity) -> RgbImage {
     })
 }
 
-fn bilinear(image: &RgbImage, x: f32, y: f32) -> [u8; 3] {
+pub(super) fn bilinear(image: &RgbImage, x: f32, y: f32) -> [u8; 3] {
     let (x0, y0) = (x.floor(), y.floor());
     let (fx, fy) = (x - x0, y - y0);
     let (w, h) = (image.width() as i64, image.height() as i64);
@@ -166,12 +156,7 @@ fn bilinear(image: &RgbImage, x: f32, y: f32) -> [u8; 3] {
         }
     };
     let (xi, yi) = (x0 as i64, y0 as i64);
-    let (p00, p10, p01, p11) = (
-        at(xi, yi),
-        at(xi + 1, yi),
-        at(xi, yi + 1),
-        at(xi + 1, yi + 1),
-    );
+    let (p00, p10, p01, p11) = (at(xi, yi), at(xi + 1, yi), at(xi, yi + 1), at(xi + 1, yi + 1));
     std::array::from_fn(|c| {
         let top = p00[c] * (1.0 - fx) + p10[c] * fx;
         let bottom = p01[c] * (1.0 - fx) + p11[c] * fx;
@@ -191,13 +176,7 @@ mod tests {
             tx: 12.0,
             ty: -4.0,
         };
-        let src = [
-            [10.0, 20.0],
-            [60.0, 22.0],
-            [35.0, 50.0],
-            [15.0, 80.0],
-            [58.0, 79.0],
-        ];
+        let src = [[10.0, 20.0], [60.0, 22.0], [35.0, 50.0], [15.0, 80.0], [58.0, 79.0]];
         let dst = src.map(|p| truth.apply(p));
         let fit = Similarity::fit(&src, &dst);
         for (got, want) in [
@@ -224,13 +203,13 @@ mod tests {
     fn large_faces_are_area_filtered() {
         // A fine checkerboard face 4× the chip: bilinear alone would alias it to black or white;
         // the area filter turns it into mid grey.
-        let img = RgbImage::from_fn(800, 800, |x, y| {
-            if (x + y) % 2 == 0 {
-                Rgb([255; 3])
-            } else {
-                Rgb([0; 3])
-            }
-        });
+        let img = RgbImage::from_fn(
+            800,
+            800,
+            |x, y| {
+                if (x + y) % 2 == 0 { Rgb([255; 3]) } else { Rgb([0; 3]) }
+            },
+        );
         let landmarks = CHIP_TEMPLATE.map(|p| [p[0] * 4.0 + 50.0, p[1] * 4.0 + 50.0]);
         let chip = align_face(&img, &landmarks);
         let p = chip.get_pixel(75, 75).0[0];

@@ -47,9 +47,7 @@ pub fn decode_image(bytes: &[u8], max_pixels: u64) -> Result<RgbImage, DecodeErr
         Some(image::ImageFormat::Jpeg | image::ImageFormat::Png) => {}
         _ => return Err(DecodeError::UnsupportedFormat),
     }
-    let mut decoder = reader
-        .into_decoder()
-        .map_err(|e| DecodeError::Corrupt(e.to_string()))?;
+    let mut decoder = reader.into_decoder().map_err(|e| DecodeError::Corrupt(e.to_string()))?;
     let (width, height) = decoder.dimensions();
     let pixels = u64::from(width) * u64::from(height);
     if pixels > max_pixels {
@@ -67,8 +65,7 @@ pub fn decode_image(bytes: &[u8], max_pixels: u64) -> Result<RgbImage, DecodeErr
     let orientation = decoder
         .orientation()
         .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut image =
-        DynamicImage::from_decoder(decoder).map_err(|e| DecodeError::Corrupt(e.to_string()))?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(|e| DecodeError::Corrupt(e.to_string()))?;
     image.apply_orientation(orientation);
     Ok(image.into_rgb8())
 }
@@ -106,10 +103,7 @@ mod tests {
         ));
         let mut truncated = png(64, 64);
         truncated.truncate(truncated.len() / 2);
-        assert!(matches!(
-            decode_image(&truncated, 10_000),
-            Err(DecodeError::Corrupt(_))
-        ));
+        assert!(matches!(decode_image(&truncated, 10_000), Err(DecodeError::Corrupt(_))));
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! YuNet face detection: input preparation, output decoding and non-maximum suppression.
 
 use image::RgbImage;
-use image::imageops::FilterType;
 use ndarray::Array4;
 use ort::session::Session;
 use ort::value::TensorRef;
@@ -62,18 +61,24 @@ pub fn prepare_input(image: &RgbImage, long_side: u32) -> PreparedInput {
     let view = if (rw, rh) == (w, h) {
         image
     } else {
-        resized = image::imageops::resize(image, rw, rh, FilterType::Triangle);
+        resized = super::resize::resize(image, rw, rh);
         &resized
     };
     let pw = rw.div_ceil(32) as usize * 32;
     let ph = rh.div_ceil(32) as usize * 32;
-    let mut tensor = Array4::<f32>::zeros((1, 3, ph, pw));
-    for (x, y, p) in view.enumerate_pixels() {
-        let (x, y) = (x as usize, y as usize);
-        tensor[[0, 0, y, x]] = f32::from(p[2]);
-        tensor[[0, 1, y, x]] = f32::from(p[1]);
-        tensor[[0, 2, y, x]] = f32::from(p[0]);
+    let plane = pw * ph;
+    let mut data = vec![0.0f32; 3 * plane];
+    let (blue, rest) = data.split_at_mut(plane);
+    let (green, red) = rest.split_at_mut(plane);
+    for (y, row) in view.as_raw().chunks_exact(rw as usize * 3).enumerate() {
+        let start = y * pw;
+        for (x, p) in row.chunks_exact(3).enumerate() {
+            red[start + x] = f32::from(p[0]);
+            green[start + x] = f32::from(p[1]);
+            blue[start + x] = f32::from(p[2]);
+        }
     }
+    let tensor = Array4::from_shape_vec((1, 3, ph, pw), data).expect("the buffer has exactly 3 planes of ph x pw");
     PreparedInput {
         tensor,
         inverse_scale: w as f32 / rw as f32,
@@ -90,11 +95,7 @@ pub struct StrideOutput<'a> {
 }
 
 /// Turns raw YuNet outputs into scored boxes (in input pixels) above `threshold`.
-pub fn decode_outputs(
-    outputs: &[StrideOutput<'_>],
-    input_width: usize,
-    threshold: f32,
-) -> Vec<Detection> {
+pub fn decode_outputs(outputs: &[StrideOutput<'_>], input_width: usize, threshold: f32) -> Vec<Detection> {
     let mut found = Vec::new();
     for out in outputs {
         let s = out.stride as f32;
@@ -124,10 +125,7 @@ pub fn decode_outputs(
 }
 
 /// Greedy non-maximum suppression: best score first, dropping boxes that overlap a kept one.
-pub fn non_maximum_suppression(
-    mut detections: Vec<Detection>,
-    iou_threshold: f32,
-) -> Vec<Detection> {
+pub fn non_maximum_suppression(mut detections: Vec<Detection>, iou_threshold: f32) -> Vec<Detection> {
     detections.sort_by(|a, b| b.score.total_cmp(&a.score));
     let mut kept: Vec<Detection> = Vec::new();
     for d in detections {
@@ -166,13 +164,10 @@ impl Detector {
         let mut raw = Vec::with_capacity(12);
         for stride in STRIDES {
             let get = |name: &str| -> Result<&[f32], VisionError> {
-                let value = outputs.get(format!("{name}_{stride}")).ok_or_else(|| {
-                    VisionError::Inference(format!("detector has no output {name}_{stride}"))
-                })?;
-                Ok(value
-                    .try_extract_tensor::<f32>()
-                    .map_err(VisionError::inference)?
-                    .1)
+                let value = outputs
+                    .get(format!("{name}_{stride}"))
+                    .ok_or_else(|| VisionError::Inference(format!("detector has no output {name}_{stride}")))?;
+                Ok(value.try_extract_tensor::<f32>().map_err(VisionError::inference)?.1)
             };
             raw.push((stride, get("cls")?, get("obj")?, get("bbox")?, get("kps")?));
         }
@@ -247,17 +242,10 @@ mod tests {
         let p = prepare_input(&img, 40);
         assert_eq!(p.tensor.shape(), &[1, 3, 32, 64]);
         assert_eq!(
-            [
-                p.tensor[[0, 0, 0, 0]],
-                p.tensor[[0, 1, 0, 0]],
-                p.tensor[[0, 2, 0, 0]]
-            ],
+            [p.tensor[[0, 0, 0, 0]], p.tensor[[0, 1, 0, 0]], p.tensor[[0, 2, 0, 0]]],
             [3.0, 2.0, 1.0]
         );
         assert_eq!(p.inverse_scale, 1.0);
-        assert_eq!(
-            prepare_input(&RgbImage::new(1280, 960), 640).inverse_scale,
-            2.0
-        );
+        assert_eq!(prepare_input(&RgbImage::new(1280, 960), 640).inverse_scale, 2.0);
     }
 }

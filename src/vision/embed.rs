@@ -12,14 +12,16 @@ use crate::domain::{EMBEDDING_DIM, Embedding};
 /// Packs chips as the model wants them: NCHW, RGB, 0–255 (the graph normalises by itself).
 pub fn chips_to_tensor(chips: &[RgbImage]) -> Array4<f32> {
     let side = CHIP_SIZE as usize;
-    let mut tensor = Array4::<f32>::zeros((chips.len(), 3, side, side));
-    for (n, chip) in chips.iter().enumerate() {
-        for (x, y, p) in chip.enumerate_pixels() {
-            for c in 0..3 {
-                tensor[[n, c, y as usize, x as usize]] = f32::from(p[c]);
-            }
+    let plane = side * side;
+    let mut data = vec![0.0f32; chips.len() * 3 * plane];
+    for (chip, out) in chips.iter().zip(data.chunks_exact_mut(3 * plane)) {
+        for (i, p) in chip.as_raw().chunks_exact(3).enumerate().take(plane) {
+            out[i] = f32::from(p[0]);
+            out[plane + i] = f32::from(p[1]);
+            out[2 * plane + i] = f32::from(p[2]);
         }
     }
+    let tensor = Array4::from_shape_vec((chips.len(), 3, side, side), data).expect("the buffer has 3 planes per chip");
     tensor
 }
 
@@ -59,9 +61,7 @@ impl Embedder {
         let value = outputs
             .get("embedding")
             .ok_or_else(|| VisionError::Inference("recognizer has no output `embedding`".into()))?;
-        let (_, data) = value
-            .try_extract_tensor::<f32>()
-            .map_err(VisionError::inference)?;
+        let (_, data) = value.try_extract_tensor::<f32>().map_err(VisionError::inference)?;
         if data.len() != n * EMBEDDING_DIM {
             return Err(VisionError::Inference(format!(
                 "recognizer returned {} values for {n} faces",

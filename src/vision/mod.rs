@@ -4,6 +4,7 @@ mod align;
 mod decode;
 mod detect;
 mod embed;
+mod resize;
 
 use std::path::Path;
 
@@ -153,18 +154,12 @@ impl FaceEngine {
             .into_iter()
             .filter(|d| d.h >= min && d.w >= min)
             .collect();
-        let chips: Vec<RgbImage> = detections
-            .iter()
-            .map(|d| align_face(image, &d.landmarks))
-            .collect();
+        let chips: Vec<RgbImage> = detections.iter().map(|d| align_face(image, &d.landmarks)).collect();
         let embeddings = self.embedder.embed(&chips)?;
         Ok(detections
             .into_iter()
             .zip(embeddings)
-            .map(|(detection, embedding)| Face {
-                detection,
-                embedding,
-            })
+            .map(|(detection, embedding)| Face { detection, embedding })
             .collect())
     }
 
