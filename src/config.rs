@@ -59,6 +59,10 @@ pub struct VisionConfig {
     pub nms_iou: f32,
     /// Faces smaller than this (box height, source pixels) are not used for enrolment.
     pub min_enrol_face_px: u32,
+    /// Detections scoring below this do not count as faces in an enrolment photo. Higher than
+    /// `score_threshold`: YuNet scores faces in paintings and patterns at 0.6–0.75, and an
+    /// enrolment photo must be unambiguous.
+    pub min_enrol_score: f32,
     /// Faces smaller than this are ignored during recognition.
     pub min_face_px: u32,
     pub embed_batch: usize,
@@ -275,6 +279,7 @@ impl Default for VisionConfig {
             score_threshold: 0.6,
             nms_iou: 0.3,
             min_enrol_face_px: 60,
+            min_enrol_score: 0.8,
             min_face_px: 24,
             embed_batch: 16,
         }

@@ -35,16 +35,39 @@ impl From<VisionError> for PhotoError {
     }
 }
 
-/// Turns one photo into a template: exactly one face at least `min_face_px` high.
-/// Smaller faces in the background do not count against the photo.
+/// What makes a face usable for enrolment.
+#[derive(Debug, Clone, Copy)]
+pub struct EnrolCriteria {
+    /// Smallest box height in source pixels.
+    pub min_face_px: u32,
+    /// Lowest detection score.
+    pub min_score: f32,
+}
+
+impl EnrolCriteria {
+    pub fn from_config(v: &crate::config::VisionConfig) -> Self {
+        Self {
+            min_face_px: v.min_enrol_face_px,
+            min_score: v.min_enrol_score,
+        }
+    }
+}
+
+/// Turns one photo into a template: exactly one confident face at least `min_face_px` high.
+/// Small or doubtful detections in the background do not count against the photo.
 pub fn template_from_photo(
     engine: &mut FaceEngine,
     bytes: &[u8],
     source: &str,
-    min_face_px: u32,
+    criteria: EnrolCriteria,
 ) -> Result<NewTemplate, PhotoError> {
+    let min_face_px = criteria.min_face_px;
     let image = decode_image(bytes, engine.settings().max_pixels)?;
-    let faces = engine.detect(&image)?;
+    let faces: Vec<_> = engine
+        .detect(&image)?
+        .into_iter()
+        .filter(|d| d.score >= criteria.min_score)
+        .collect();
     let usable: Vec<_> = faces.iter().filter(|d| d.h >= min_face_px as f32).collect();
     let face = match usable.as_slice() {
         [one] => *one,
@@ -84,7 +107,7 @@ pub struct PhotoOutcome {
 pub fn analyse_photos(
     engine: &mut FaceEngine,
     photos: &[PathBuf],
-    min_face_px: u32,
+    criteria: EnrolCriteria,
     mut progress: impl FnMut(),
 ) -> Vec<PhotoOutcome> {
     photos
@@ -96,7 +119,7 @@ pub fn analyse_photos(
                 .unwrap_or_default();
             let result = std::fs::read(path)
                 .map_err(PhotoError::from)
-                .and_then(|bytes| template_from_photo(engine, &bytes, &source, min_face_px));
+                .and_then(|bytes| template_from_photo(engine, &bytes, &source, criteria));
             progress();
             PhotoOutcome {
                 path: path.clone(),

@@ -23,8 +23,9 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
-FACES = os.environ.get("ROLLCALL_FACES", "/work/shared/faces")
-MODELS = os.environ.get("ROLLCALL_MODELS", "/work/shared/models")
+SHARED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared")
+FACES = os.environ.get("ROLLCALL_FACES", os.path.join(SHARED, "faces"))
+MODELS = os.environ.get("ROLLCALL_MODELS", os.path.join(SHARED, "models"))
 PHOTO = "face_recognition/lin_manuel_miranda/lin-manuel-miranda.png"
 MODEL = "dlib_face_recognition_resnet_model_v1.onnx"
 K, X, Y = 2, 135, 97

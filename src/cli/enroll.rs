@@ -55,7 +55,7 @@ pub async fn enroll(config: &Config, args: EnrollArgs) -> anyhow::Result<ExitCod
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
 
-    let min_face = config.vision.min_enrol_face_px;
+    let criteria = crate::enroll::EnrolCriteria::from_config(&config.vision);
     let engine_config = config.clone();
     let progress = bar.clone();
     let analysed: Vec<(PersonFolder, Vec<PhotoOutcome>)> = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
@@ -64,7 +64,7 @@ pub async fn enroll(config: &Config, args: EnrollArgs) -> anyhow::Result<ExitCod
             .into_iter()
             .map(|p| {
                 progress.set_message(p.id.to_string());
-                let outcomes = analyse_photos(&mut engine, &p.photos, min_face, || progress.inc(1));
+                let outcomes = analyse_photos(&mut engine, &p.photos, criteria, || progress.inc(1));
                 (p, outcomes)
             })
             .collect())

@@ -25,13 +25,11 @@ pub struct Store {
 impl Store {
     /// Connects (creating the SQLite file's folder if needed) without migrating.
     pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Store> {
-        if let Some(path) = sqlite_path(url) {
-            if let Some(parent) = std::path::Path::new(path)
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-            {
-                std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-            }
+        let sqlite_folder = sqlite_path(url)
+            .and_then(|p| std::path::Path::new(p).parent())
+            .filter(|p| !p.as_os_str().is_empty());
+        if let Some(folder) = sqlite_folder {
+            std::fs::create_dir_all(folder).with_context(|| format!("creating {}", folder.display()))?;
         }
         let mut options = ConnectOptions::new(url.to_owned());
         options

@@ -44,7 +44,8 @@ pub fn decode_image(bytes: &[u8], max_pixels: u64) -> Result<RgbImage, DecodeErr
         .with_guessed_format()
         .map_err(|e| DecodeError::Corrupt(e.to_string()))?;
     match reader.format() {
-        Some(image::ImageFormat::Jpeg | image::ImageFormat::Png) => {}
+        Some(image::ImageFormat::Jpeg) => check_jpeg_complete(bytes)?,
+        Some(image::ImageFormat::Png) => {}
         _ => return Err(DecodeError::UnsupportedFormat),
     }
     let mut decoder = reader.into_decoder().map_err(|e| DecodeError::Corrupt(e.to_string()))?;
@@ -68,6 +69,21 @@ pub fn decode_image(bytes: &[u8], max_pixels: u64) -> Result<RgbImage, DecodeErr
     let mut image = DynamicImage::from_decoder(decoder).map_err(|e| DecodeError::Corrupt(e.to_string()))?;
     image.apply_orientation(orientation);
     Ok(image.into_rgb8())
+}
+
+/// How far from the end the JPEG end-of-image marker may sit (some cameras pad their frames).
+const JPEG_TRAILER_WINDOW: usize = 4096;
+
+/// The JPEG decoder fills a truncated scan with grey instead of failing, so a cut-off frame
+/// would be analysed as a real one. A complete JPEG ends with the EOI marker (FF D9), which
+/// cannot occur inside entropy-coded data, where every FF is followed by 00 or a restart marker.
+fn check_jpeg_complete(bytes: &[u8]) -> Result<(), DecodeError> {
+    let tail = &bytes[bytes.len().saturating_sub(JPEG_TRAILER_WINDOW)..];
+    if tail.windows(2).any(|w| w == [0xFF, 0xD9]) {
+        Ok(())
+    } else {
+        Err(DecodeError::Corrupt("truncated JPEG: no end-of-image marker".into()))
+    }
 }
 
 #[cfg(test)]
@@ -104,6 +120,21 @@ mod tests {
         let mut truncated = png(64, 64);
         truncated.truncate(truncated.len() / 2);
         assert!(matches!(decode_image(&truncated, 10_000), Err(DecodeError::Corrupt(_))));
+    }
+
+    #[test]
+    fn truncated_jpeg_is_corrupt() {
+        let img = RgbImage::from_fn(256, 256, |x, y| image::Rgb([x as u8, y as u8, (x ^ y) as u8]));
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new(&mut jpeg)
+            .encode_image(&img)
+            .unwrap();
+        assert!(decode_image(&jpeg, 1 << 20).is_ok());
+        let mut padded = jpeg.clone();
+        padded.extend_from_slice(&[0; 100]);
+        assert!(decode_image(&padded, 1 << 20).is_ok(), "padding after EOI is tolerated");
+        jpeg.truncate(jpeg.len() * 2 / 3);
+        assert!(matches!(decode_image(&jpeg, 1 << 20), Err(DecodeError::Corrupt(m)) if m.contains("truncated")));
     }
 
     #[test]

@@ -21,8 +21,7 @@ pub fn chips_to_tensor(chips: &[RgbImage]) -> Array4<f32> {
             out[2 * plane + i] = f32::from(p[2]);
         }
     }
-    let tensor = Array4::from_shape_vec((chips.len(), 3, side, side), data).expect("the buffer has 3 planes per chip");
-    tensor
+    Array4::from_shape_vec((chips.len(), 3, side, side), data).expect("the buffer has 3 planes per chip")
 }
 
 pub struct Embedder {

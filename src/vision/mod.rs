@@ -133,6 +133,12 @@ impl FaceEngine {
         &mut self.embedder
     }
 
+    /// Faces found with the detector input's long side at `long_side`.
+    pub fn detect_at(&mut self, image: &RgbImage, long_side: u32) -> Result<Vec<Detection>, VisionError> {
+        let s = &self.settings;
+        self.detector.detect(image, long_side, s.score_threshold, s.nms_iou)
+    }
+
     /// Faces at the configured size, or at the fallback size when none were found (close-ups).
     pub fn detect(&mut self, image: &RgbImage) -> Result<Vec<Detection>, VisionError> {
         let s = &self.settings;

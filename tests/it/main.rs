@@ -1,1 +1,10 @@
-//! Integration tests.
+//! Integration tests: the real ONNX models on the real photos in `../shared/faces`, a real
+//! SQLite store, and the `rollcall` binary itself. Run `scripts/setup` first (scripts/test does).
+
+mod support;
+
+mod cli;
+mod embedding;
+mod enrolment;
+mod pipeline;
+mod recognition;
