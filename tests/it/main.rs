@@ -7,4 +7,5 @@ mod cli;
 mod embedding;
 mod enrolment;
 mod pipeline;
+mod postgres;
 mod recognition;

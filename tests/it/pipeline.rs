@@ -13,8 +13,7 @@ use crate::support::*;
 /// Enrols everyone with two or more photos (all but the last) into the store of `work`, and
 /// builds a camera folder with the held-out photos, the single-photo strangers and the group
 /// photos. Returns the people expected in the attendance.
-async fn enrol_and_film(work: &Path) -> BTreeSet<String> {
-    let config = config(work);
+async fn enrol_and_film(config: &rollcall::config::Config, work: &Path) -> BTreeSet<String> {
     let store = Store::open(&config.store.url, 1).await.unwrap();
     let mut engine = engine();
     let camera = work.join("cameras/front-door");
@@ -55,14 +54,17 @@ async fn enrol_and_film(work: &Path) -> BTreeSet<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_present_person_once_per_day_and_a_replay_changes_nothing() {
     let work = tempfile::tempdir().unwrap();
-    let expected = enrol_and_film(work.path()).await;
-    assert!(expected.len() >= 6);
-    let config = config(work.path());
+    run_then_replay(&config(work.path()), work.path()).await;
+}
 
-    let first = run_embedded(&config, CancellationToken::new()).await.unwrap();
-    let frames = std::fs::read_dir(work.path().join("cameras/front-door"))
-        .unwrap()
-        .count() as u64;
+/// Enrols and films into `work`, runs the pipeline over `config`'s store, checks the attendance,
+/// then replays the same camera folder and checks that nothing changed.
+pub async fn run_then_replay(config: &rollcall::config::Config, work: &Path) {
+    let expected = enrol_and_film(config, work).await;
+    assert!(expected.len() >= 6);
+
+    let first = run_embedded(config, CancellationToken::new()).await.unwrap();
+    let frames = std::fs::read_dir(work.join("cameras/front-door")).unwrap().count() as u64;
     assert_eq!(first.ingest.frames, frames);
     assert_eq!(first.recognize.frames, frames);
     assert!(first.dead_letters.is_empty(), "{:?}", first.dead_letters);
@@ -83,7 +85,7 @@ async fn each_present_person_once_per_day_and_a_replay_changes_nothing() {
     let events = store.attendance_events().await.unwrap();
     assert_eq!(events.len() as u64, first.project.inserted);
 
-    let second = run_embedded(&config, CancellationToken::new()).await.unwrap();
+    let second = run_embedded(config, CancellationToken::new()).await.unwrap();
     assert_eq!(
         second.recognize.events, first.recognize.events,
         "the replay recognises the same"
@@ -212,6 +214,15 @@ fn event(person: &str, camera: &str, seq: u64, at: &str) -> AttendanceEvent {
 
 #[tokio::test]
 async fn store_writes_are_idempotent_and_order_independent() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let forward = Store::open(&config(a.path()).store.url, 1).await.unwrap();
+    let backward = Store::open(&config(b.path()).store.url, 1).await.unwrap();
+    writes_are_idempotent_and_order_independent(&forward, &backward).await;
+}
+
+/// Writes the same events into two empty stores, in order in one batch and in reverse one by
+/// one (twice), and checks that both hold the same, correct rows.
+pub async fn writes_are_idempotent_and_order_independent(forward: &Store, backward: &Store) {
     let events = vec![
         event("ana", "door", 1, "2026-11-22T08:00:00.250Z"),
         event("ana", "hall", 2, "2026-11-22T12:30:00Z"),
@@ -220,9 +231,6 @@ async fn store_writes_are_idempotent_and_order_independent() {
         event("ben", "door", 4, "2026-11-22T09:15:00.5Z"),
         event("ben", "door", 5, "2026-11-22T09:15:00.05Z"),
     ];
-    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let forward = Store::open(&config(a.path()).store.url, 1).await.unwrap();
-    let backward = Store::open(&config(b.path()).store.url, 1).await.unwrap();
     // One store gets the events in order in one batch; the other in reverse, one by one, twice.
     let outcome = forward.write_attendance(&events).await.unwrap();
     assert_eq!((outcome.inserted, outcome.duplicates), (6, 0));

@@ -1,0 +1,118 @@
+//! The same store and pipeline code over a real PostgreSQL server, one fresh database per test.
+
+use rollcall::store::Store;
+use sea_orm::{ConnectionTrait, Database};
+
+use crate::pipeline::{run_then_replay, writes_are_idempotent_and_order_independent};
+use crate::support::*;
+
+/// The server the tests use: `ROLLCALL_TEST_POSTGRES` or the local one (trust auth).
+fn server() -> String {
+    std::env::var("ROLLCALL_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+/// A database created for one test and dropped by `drop_now`.
+struct TestDatabase {
+    name: String,
+    url: String,
+}
+
+impl TestDatabase {
+    async fn create() -> TestDatabase {
+        let name = format!("rollcall_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = Database::connect(format!("{}/postgres", server()))
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL must be running at {} for these tests: {e}", server()));
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+        TestDatabase {
+            url: format!("{}/{name}", server()),
+            name,
+        }
+    }
+
+    async fn drop_now(self) {
+        let admin = Database::connect(format!("{}/postgres", server())).await.unwrap();
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn migrations_go_up_down_and_up_again() {
+    let db = TestDatabase::create().await;
+    let store = Store::connect(&db.url, 2).await.unwrap();
+    store.migrate_up().await.unwrap();
+    assert!(
+        store
+            .migration_status()
+            .await
+            .unwrap()
+            .iter()
+            .all(|(_, applied)| *applied)
+    );
+    let tables = |store: &Store| {
+        let conn = store.connection().clone();
+        async move {
+            let rows = conn
+                .query_all_raw(sea_orm::Statement::from_string(
+                    sea_orm::DbBackend::Postgres,
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'seaql_migrations' ORDER BY 1",
+                ))
+                .await
+                .unwrap();
+            rows.iter()
+                .map(|r| r.try_get_by_index::<String>(0).unwrap())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        tables(&store).await,
+        [
+            "attendance_days",
+            "attendance_events",
+            "cameras",
+            "face_templates",
+            "people"
+        ]
+    );
+    store.migrate_down(1).await.unwrap();
+    assert!(tables(&store).await.is_empty());
+    assert!(
+        store
+            .migration_status()
+            .await
+            .unwrap()
+            .iter()
+            .all(|(_, applied)| !*applied)
+    );
+    store.migrate_up().await.unwrap();
+    assert_eq!(tables(&store).await.len(), 5);
+    drop(store);
+    db.drop_now().await;
+}
+
+#[tokio::test]
+async fn batch_writes_are_idempotent_and_order_independent_on_postgres() {
+    let (a, b) = (TestDatabase::create().await, TestDatabase::create().await);
+    let forward = Store::open(&a.url, 2).await.unwrap();
+    let backward = Store::open(&b.url, 2).await.unwrap();
+    writes_are_idempotent_and_order_independent(&forward, &backward).await;
+    drop((forward, backward));
+    a.drop_now().await;
+    b.drop_now().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedded_pipeline_runs_over_postgres_too() {
+    let db = TestDatabase::create().await;
+    let work = tempfile::tempdir().unwrap();
+    let mut config = config(work.path());
+    config.store.url = db.url.clone();
+    run_then_replay(&config, work.path()).await;
+    db.drop_now().await;
+}
