@@ -53,6 +53,30 @@ pub enum InvalidEvent {
 }
 
 impl AttendanceEvent {
+    /// An event of the current schema, with its deterministic id and the similarity derived from the distance.
+    pub fn new(
+        person_id: PersonId,
+        camera_id: CameraId,
+        frame_seq: u64,
+        seen_at: DateTime<Utc>,
+        distance: f32,
+        face_box: FaceBox,
+        model_id: impl Into<String>,
+    ) -> Self {
+        AttendanceEvent {
+            schema_version: ATTENDANCE_SCHEMA_VERSION,
+            event_id: Self::id_for(&camera_id, frame_seq, &person_id),
+            person_id,
+            camera_id,
+            frame_seq,
+            seen_at,
+            distance,
+            similarity: super::similarity_from_distance(distance),
+            face_box,
+            model_id: model_id.into(),
+        }
+    }
+
     /// The deterministic id: UUID v5 of camera id, frame sequence and person id.
     pub fn id_for(camera: &CameraId, frame_seq: u64, person: &PersonId) -> Uuid {
         let name = format!("{camera}/{frame_seq}/{person}");
@@ -100,20 +124,15 @@ mod tests {
     use super::*;
 
     fn event() -> AttendanceEvent {
-        let camera = CameraId::parse("door").unwrap();
-        let person = PersonId::parse("obama").unwrap();
-        AttendanceEvent {
-            schema_version: ATTENDANCE_SCHEMA_VERSION,
-            event_id: AttendanceEvent::id_for(&camera, 7, &person),
-            person_id: person,
-            camera_id: camera,
-            frame_seq: 7,
-            seen_at: "2026-11-22T08:00:00Z".parse().unwrap(),
-            distance: 0.3,
-            similarity: 0.85,
-            face_box: FaceBox { x: 1, y: 2, w: 3, h: 4 },
-            model_id: "dlib_resnet_v1".into(),
-        }
+        AttendanceEvent::new(
+            PersonId::parse("obama").unwrap(),
+            CameraId::parse("door").unwrap(),
+            7,
+            "2026-11-22T08:00:00Z".parse().unwrap(),
+            0.3,
+            FaceBox { x: 1, y: 2, w: 3, h: 4 },
+            "dlib_resnet_v1",
+        )
     }
 
     #[test]

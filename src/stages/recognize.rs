@@ -7,9 +7,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use tokio_util::sync::CancellationToken;
 
 use crate::bus::{BusError, Consumer, DeadLetter, Position, Producer, Record};
-use crate::domain::{
-    ATTENDANCE_SCHEMA_VERSION, AttendanceEvent, CameraId, Frame, PersonId, UnknownFaceEvent, similarity_from_distance,
-};
+use crate::domain::{ATTENDANCE_SCHEMA_VERSION, AttendanceEvent, CameraId, Frame, PersonId, UnknownFaceEvent};
 use crate::gallery::{Identity, SharedGallery};
 use crate::vision::{Face, FaceEngine, VisionError};
 
@@ -216,18 +214,15 @@ impl RecognizeWorker {
                 outcome.suppressed += 1;
                 continue;
             }
-            outcome.events.push(AttendanceEvent {
-                schema_version: ATTENDANCE_SCHEMA_VERSION,
-                event_id: AttendanceEvent::id_for(&frame.camera, frame.seq, &person),
-                person_id: person,
-                camera_id: frame.camera.clone(),
-                frame_seq: frame.seq,
-                seen_at: frame.captured_at,
+            outcome.events.push(AttendanceEvent::new(
+                person,
+                frame.camera.clone(),
+                frame.seq,
+                frame.captured_at,
                 distance,
-                similarity: similarity_from_distance(distance),
-                face_box: face.face_box(),
-                model_id: model_id.to_owned(),
-            });
+                face.face_box(),
+                model_id,
+            ));
         }
         outcome
     }

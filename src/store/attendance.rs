@@ -214,22 +214,19 @@ fn upsert_days(rows: &[DayFold]) -> sea_orm::sea_query::InsertStatement {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{ATTENDANCE_SCHEMA_VERSION, CameraId, FaceBox, PersonId};
+    use crate::domain::{CameraId, FaceBox, PersonId};
 
     fn ev(person: &str, camera: &str, seq: u64, at: &str) -> AttendanceEvent {
         let (camera, person) = (CameraId::parse(camera).unwrap(), PersonId::parse(person).unwrap());
-        AttendanceEvent {
-            schema_version: ATTENDANCE_SCHEMA_VERSION,
-            event_id: AttendanceEvent::id_for(&camera, seq, &person),
-            person_id: person,
-            camera_id: camera,
-            frame_seq: seq,
-            seen_at: at.parse().unwrap(),
-            distance: 0.3,
-            similarity: 0.85,
-            face_box: FaceBox { x: 0, y: 0, w: 1, h: 1 },
-            model_id: "m".into(),
-        }
+        AttendanceEvent::new(
+            person,
+            camera,
+            seq,
+            at.parse().unwrap(),
+            0.3,
+            FaceBox { x: 0, y: 0, w: 1, h: 1 },
+            "m",
+        )
     }
 
     #[test]

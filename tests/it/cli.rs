@@ -78,20 +78,23 @@ fn eval_json_reports_the_shared_set() {
     assert!(report["photos"].as_u64().unwrap() >= 20);
 }
 
-#[test]
-fn missing_runtime_library_is_a_clear_error() {
-    let work = tempfile::tempdir().unwrap();
-    let out = rollcall(work.path())
-        .env(
-            "ROLLCALL__RUNTIME__ONNXRUNTIME_LIB",
-            work.path().join("nope/libonnxruntime.so.1.31.1"),
-        )
+/// Runs `rollcall identify` on one photo with `var` set to `value`; returns its stderr after checking it failed.
+fn identify_fails_with(work: &std::path::Path, var: &str, value: &std::path::Path) -> String {
+    let out = rollcall(work)
+        .env(var, value)
         .arg("identify")
         .arg(face("face_recognition/obama/obama.jpg"))
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn missing_runtime_library_is_a_clear_error() {
+    let work = tempfile::tempdir().unwrap();
+    let missing = work.path().join("nope/libonnxruntime.so.1.31.1");
+    let stderr = identify_fails_with(work.path(), "ROLLCALL__RUNTIME__ONNXRUNTIME_LIB", &missing);
     assert!(
         stderr.contains("ONNX Runtime library not found") && stderr.contains("scripts/setup"),
         "{stderr}"
@@ -115,14 +118,7 @@ fn corrupted_model_is_a_clear_error_naming_file_and_hash() {
     let mut bytes = std::fs::read(&target).unwrap();
     bytes[1000] ^= 0xff;
     std::fs::write(&target, bytes).unwrap();
-    let out = rollcall(work.path())
-        .env("ROLLCALL__MODELS__DIR", &models)
-        .arg("identify")
-        .arg(face("face_recognition/obama/obama.jpg"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    let stderr = identify_fails_with(work.path(), "ROLLCALL__MODELS__DIR", &models);
     assert!(
         stderr.contains("dlib_face_recognition_resnet_model_v1.onnx is corrupted")
             && stderr.contains("2772fed7e260c03a30178774814e8cf280becc6168193b317f9f751521f7ae14"),

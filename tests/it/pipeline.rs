@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use rollcall::domain::{ATTENDANCE_SCHEMA_VERSION, AttendanceEvent, CameraId, FaceBox, PersonId};
+use rollcall::domain::{AttendanceEvent, CameraId, FaceBox, PersonId};
 use rollcall::pipeline::run_embedded;
 use rollcall::store::Store;
 use tokio_util::sync::CancellationToken;
@@ -198,18 +198,15 @@ async fn rollcall_run_prints_the_attendance_table() {
 
 fn event(person: &str, camera: &str, seq: u64, at: &str) -> AttendanceEvent {
     let (camera, person) = (CameraId::parse(camera).unwrap(), PersonId::parse(person).unwrap());
-    AttendanceEvent {
-        schema_version: ATTENDANCE_SCHEMA_VERSION,
-        event_id: AttendanceEvent::id_for(&camera, seq, &person),
-        person_id: person,
-        camera_id: camera,
-        frame_seq: seq,
-        seen_at: at.parse().unwrap(),
-        distance: 0.3,
-        similarity: 0.85,
-        face_box: FaceBox { x: 1, y: 2, w: 3, h: 4 },
-        model_id: "dlib_resnet_v1".into(),
-    }
+    AttendanceEvent::new(
+        person,
+        camera,
+        seq,
+        at.parse().unwrap(),
+        0.3,
+        FaceBox { x: 1, y: 2, w: 3, h: 4 },
+        "dlib_resnet_v1",
+    )
 }
 
 #[tokio::test]

@@ -11,6 +11,12 @@ fn server() -> String {
     std::env::var("ROLLCALL_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
+async fn admin() -> sea_orm::DatabaseConnection {
+    Database::connect(format!("{}/postgres", server()))
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL must be running at {} for these tests: {e}", server()))
+}
+
 /// A database created for one test and dropped by `drop_now`.
 struct TestDatabase {
     name: String,
@@ -20,10 +26,8 @@ struct TestDatabase {
 impl TestDatabase {
     async fn create() -> TestDatabase {
         let name = format!("rollcall_test_{}", uuid::Uuid::new_v4().simple());
-        let admin = Database::connect(format!("{}/postgres", server()))
+        admin()
             .await
-            .unwrap_or_else(|e| panic!("PostgreSQL must be running at {} for these tests: {e}", server()));
-        admin
             .execute_unprepared(&format!("CREATE DATABASE {name}"))
             .await
             .unwrap();
@@ -34,8 +38,8 @@ impl TestDatabase {
     }
 
     async fn drop_now(self) {
-        let admin = Database::connect(format!("{}/postgres", server())).await.unwrap();
-        admin
+        admin()
+            .await
             .execute_unprepared(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
             .await
             .unwrap();
