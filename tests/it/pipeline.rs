@@ -260,3 +260,64 @@ pub async fn writes_are_idempotent_and_order_independent(forward: &Store, backwa
     );
     assert_eq!(days.len(), 3);
 }
+
+#[test]
+fn ctrl_c_drains_and_still_prints_attendance() {
+    let work = tempfile::tempdir().unwrap();
+    let camera = work.path().join("cameras/door");
+    // Sixty frames at 4 per second: a run of 15 s, interrupted after about 2.
+    for i in 0..60 {
+        link(
+            &face("face_recognition/obama/test_obama1.jpg"),
+            &camera,
+            &format!("{i:03}.jpg"),
+        );
+    }
+    let enrolled = rollcall(work.path())
+        .args(["enroll", "--person", "obama"])
+        .arg(face("face_recognition/obama/obama.jpg"))
+        .output()
+        .unwrap();
+    assert!(enrolled.status.success());
+    let child = rollcall(work.path())
+        .env("ROLLCALL__INGEST__FPS", "4")
+        .env("RUST_LOG", "info")
+        .arg("run")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let started = std::time::Instant::now();
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        started.elapsed().as_secs() < 10,
+        "draining took {:?}",
+        started.elapsed()
+    );
+    assert!(stderr.contains("shutdown requested"), "{stderr}");
+    let frames: u64 = stdout
+        .split(" frames")
+        .next()
+        .unwrap()
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..60).contains(&frames), "the run should stop part-way: {stdout}");
+    assert!(
+        stdout.lines().any(|l| l.contains("obama") && l.contains("door")),
+        "{stdout}"
+    );
+}
