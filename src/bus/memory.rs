@@ -1,12 +1,13 @@
 //! In-process topics over bounded channels: the embedded default's bus.
 //!
 //! A topic has partitions; a key always goes to the same partition, so one camera's frames stay
-//! in order, as with Kafka. A full partition makes `send` wait: backpressure, not loss. When the
+//! in order, as with Kafka. Unlike Kafka's hash, a new key takes the next partition in turn:
+//! with a handful of cameras and workers a hash can put every camera on one worker. A full partition makes `send` wait: backpressure, not loss. When the
 //! last producer is dropped, consumers drain what is left and then see the end of the stream.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
 use async_trait::async_trait;
@@ -27,21 +28,35 @@ pub fn memory_topic<T: Send + 'static>(
         MemoryProducer {
             senders,
             offsets: Arc::new(offsets),
+            assignments: Arc::new(Mutex::new(Assignments::default())),
         },
         receivers,
     )
 }
 
-/// Partition of a key: stable for the life of the topic.
-fn partition_for(key: &str, partitions: usize) -> usize {
-    let mut hasher = DefaultHasher::new();
-    key.hash(&mut hasher);
-    (hasher.finish() % partitions as u64) as usize
+/// Which partition each key went to: a key keeps its partition for the life of the topic.
+#[derive(Debug, Default)]
+struct Assignments {
+    by_key: HashMap<String, usize>,
+    next: usize,
+}
+
+impl Assignments {
+    fn partition_for(&mut self, key: &str, partitions: usize) -> usize {
+        if let Some(p) = self.by_key.get(key) {
+            return *p;
+        }
+        let p = self.next % partitions;
+        self.next += 1;
+        self.by_key.insert(key.to_owned(), p);
+        p
+    }
 }
 
 pub struct MemoryProducer<T> {
     senders: Vec<mpsc::Sender<Record<T>>>,
     offsets: Arc<Vec<AtomicI64>>,
+    assignments: Arc<Mutex<Assignments>>,
 }
 
 impl<T> Clone for MemoryProducer<T> {
@@ -49,6 +64,7 @@ impl<T> Clone for MemoryProducer<T> {
         Self {
             senders: self.senders.clone(),
             offsets: Arc::clone(&self.offsets),
+            assignments: Arc::clone(&self.assignments),
         }
     }
 }
@@ -56,7 +72,11 @@ impl<T> Clone for MemoryProducer<T> {
 #[async_trait]
 impl<T: Send + 'static> Producer<T> for MemoryProducer<T> {
     async fn send(&self, key: &str, value: T) -> Result<(), BusError> {
-        let partition = partition_for(key, self.senders.len());
+        let partition = self
+            .assignments
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .partition_for(key, self.senders.len());
         let offset = self.offsets[partition].fetch_add(1, Ordering::Relaxed);
         let record = Record {
             key: key.to_owned(),
@@ -144,6 +164,17 @@ mod tests {
         }
         assert_eq!(seen, (0..5).map(|i| (i, i64::from(i))).collect::<Vec<_>>());
         assert_eq!(consumer.committed().len(), 1);
+    }
+
+    #[test]
+    fn new_keys_are_spread_and_keep_their_partition() {
+        let mut a = Assignments::default();
+        let first: Vec<usize> = ["cam-0", "cam-1", "cam-2", "cam-3"]
+            .iter()
+            .map(|k| a.partition_for(k, 2))
+            .collect();
+        assert_eq!(first, vec![0, 1, 0, 1]);
+        assert_eq!(a.partition_for("cam-1", 2), 1);
     }
 
     #[tokio::test]

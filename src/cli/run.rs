@@ -18,8 +18,11 @@ pub struct BenchArgs {
     #[arg(long, default_value = "../shared/faces")]
     faces: PathBuf,
     /// Frames in the benchmark camera folder.
-    #[arg(long, default_value_t = 120)]
+    #[arg(long, default_value_t = 400)]
     frames: usize,
+    /// Camera folders the frames are spread over.
+    #[arg(long, default_value_t = 4)]
+    cameras: usize,
 }
 
 pub async fn run(config: &Config, _args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -50,7 +53,7 @@ pub async fn run(config: &Config, _args: RunArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub async fn bench(config: &Config, args: BenchArgs) -> anyhow::Result<ExitCode> {
-    let report = crate::bench::pipeline_benchmark(config, &args.faces, args.frames).await?;
+    let report = crate::bench::pipeline_benchmark(config, &args.faces, args.frames, args.cameras).await?;
     println!("{report}");
     Ok(ExitCode::SUCCESS)
 }
