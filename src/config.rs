@@ -20,6 +20,7 @@ pub struct Config {
     pub matching: MatchingConfig,
     pub store: StoreConfig,
     pub bus: BusConfig,
+    pub kafka: KafkaConfig,
     pub ingest: IngestConfig,
     pub recognize: RecognizeConfig,
     pub project: ProjectConfig,
@@ -88,6 +89,8 @@ pub struct StoreConfig {
 pub enum BusKind {
     /// In-process bounded channels: the embedded default.
     Memory,
+    /// Kafka topics and consumer groups (`[kafka]`): stages in separate processes.
+    Kafka,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -96,6 +99,55 @@ pub struct BusConfig {
     pub kind: BusKind,
     /// Capacity of each in-process partition; a full partition makes the producer wait.
     pub capacity: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KafkaConfig {
+    /// `bootstrap.servers`.
+    pub brokers: String,
+    pub topics: TopicNames,
+    /// Consumer group of the recognizer workers.
+    pub recognize_group: String,
+    /// Consumer group of the projectors.
+    pub project_group: String,
+    /// Any librdkafka property, given to every client (e.g. `"security.protocol" = "ssl"`).
+    pub options: std::collections::BTreeMap<String, String>,
+}
+
+/// Topic names; defaults are those of DESIGN.md. Tests give each run its own.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TopicNames {
+    pub frames: String,
+    pub attendance: String,
+    pub unknown: String,
+    pub frames_dlq: String,
+    pub attendance_dlq: String,
+}
+
+impl Default for KafkaConfig {
+    fn default() -> Self {
+        Self {
+            brokers: "127.0.0.1:9092".into(),
+            topics: TopicNames::default(),
+            recognize_group: "rollcall-recognize".into(),
+            project_group: "rollcall-project".into(),
+            options: Default::default(),
+        }
+    }
+}
+
+impl Default for TopicNames {
+    fn default() -> Self {
+        Self {
+            frames: "rollcall.frames.v1".into(),
+            attendance: "rollcall.attendance.v1".into(),
+            unknown: "rollcall.unknown.v1".into(),
+            frames_dlq: "rollcall.frames.dlq.v1".into(),
+            attendance_dlq: "rollcall.attendance.dlq.v1".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -196,6 +248,7 @@ impl Config {
                 max_connections: 4,
             },
             bus: BusConfig::default(),
+            kafka: KafkaConfig::default(),
             ingest: IngestConfig {
                 cameras: Vec::new(),
                 cameras_dir: home.join("demo/cameras"),

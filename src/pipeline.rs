@@ -96,18 +96,10 @@ pub async fn run_embedded(config: &Config, shutdown: CancellationToken) -> anyho
     let (unknown_tx, unknown_rx) = memory_topic::<UnknownFaceEvent>(1, capacity * 8);
     let (dlq_tx, dlq_rx) = memory_topic::<DeadLetter>(1, capacity);
 
-    // Consumers stop on their own when their input ends; this token only cuts a drain that
+    // Consumers stop on their own when their input ends; the deadline only cuts a drain that
     // outlives the timeout after a shutdown request.
-    let drain_deadline = CancellationToken::new();
-    let drain_timeout = Duration::from_secs(config.shutdown.drain_timeout_secs);
-    let deadline_guard = drain_deadline.clone();
-    let shutdown_watch = shutdown.clone();
-    let watchdog = tokio::spawn(async move {
-        shutdown_watch.cancelled().await;
-        tokio::time::sleep(drain_timeout).await;
-        tracing::warn!(timeout_secs = drain_timeout.as_secs(), "drain timed out; stopping");
-        deadline_guard.cancel();
-    });
+    let drain_deadline =
+        crate::shutdown::drain_deadline(&shutdown, Duration::from_secs(config.shutdown.drain_timeout_secs));
 
     let mut ingest_tasks = JoinSet::new();
     let frames_tx: Arc<dyn Producer<Frame>> = Arc::new(frames_tx);
@@ -143,7 +135,8 @@ pub async fn run_embedded(config: &Config, shutdown: CancellationToken) -> anyho
     drop(outputs);
 
     let projector = Projector::new(store.clone(), config.project.clone(), Arc::new(dlq_tx));
-    let project_task = tokio::spawn(projector.run(Box::new(MemoryConsumer::new(events_rx)), drain_deadline.clone()));
+    let events: Box<dyn Consumer<AttendanceEvent>> = Box::new(MemoryConsumer::new(events_rx));
+    let project_task = tokio::spawn(projector.run(events, CancellationToken::new(), drain_deadline.clone()));
     // Unknown faces have no consumer in the embedded default; they are counted and dropped.
     let unknown_task = tokio::spawn(drain_count(MemoryConsumer::new(unknown_rx)));
     let dlq_task = tokio::spawn(collect_dead_letters(MemoryConsumer::new(dlq_rx)));
@@ -153,28 +146,18 @@ pub async fn run_embedded(config: &Config, shutdown: CancellationToken) -> anyho
         ..Default::default()
     };
     while let Some(done) = ingest_tasks.join_next().await {
-        let stats = done.context("ingest task panicked")??;
-        summary.ingest.frames += stats.frames;
-        summary.ingest.unreadable += stats.unreadable;
+        summary.ingest.add(&done.context("ingest task panicked")??);
     }
     while let Some(done) = recognize_tasks.join_next().await {
-        let s = done.context("recognize worker panicked")??;
-        let r = &mut summary.recognize;
-        r.frames += s.frames;
-        r.faces += s.faces;
-        r.events += s.events;
-        r.suppressed += s.suppressed;
-        r.unknown += s.unknown;
-        r.dead_lettered += s.dead_lettered;
+        summary.recognize.add(&done.context("recognize worker panicked")??);
     }
     summary.project = project_task.await.context("projector panicked")??;
     unknown_task.await.context("unknown-face drain panicked")?;
     summary.dead_letters = dlq_task.await.context("dead-letter drain panicked")?;
-    watchdog.abort();
     Ok(summary)
 }
 
-async fn load_engines(config: &Config, workers: usize) -> anyhow::Result<Vec<FaceEngine>> {
+pub(crate) async fn load_engines(config: &Config, workers: usize) -> anyhow::Result<Vec<FaceEngine>> {
     let config = config.clone();
     tokio::task::spawn_blocking(move || {
         (0..workers)
@@ -198,7 +181,7 @@ async fn collect_dead_letters(mut consumer: MemoryConsumer<DeadLetter>) -> Vec<(
     let mut letters = Vec::new();
     while let Some(Ok(record)) = consumer.next().await {
         let l = record.value;
-        tracing::warn!(stage = l.stage, kind = l.kind, key = %l.key, reason = %l.reason, "dead letter");
+        tracing::warn!(stage = %l.stage, kind = %l.kind, key = %l.key, reason = %l.reason, "dead letter");
         letters.push((l.key, format!("{}: {}", l.kind, l.reason)));
     }
     letters

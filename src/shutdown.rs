@@ -17,6 +17,22 @@ pub fn on_signals() -> CancellationToken {
     token
 }
 
+/// A token cancelled `timeout` after `shutdown` is: the hard limit on draining.
+pub fn drain_deadline(shutdown: &CancellationToken, timeout: std::time::Duration) -> CancellationToken {
+    let deadline = CancellationToken::new();
+    let (shutdown, cut) = (shutdown.clone(), deadline.clone());
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = shutdown.cancelled() => {}
+            _ = cut.cancelled() => return,
+        }
+        tokio::time::sleep(timeout).await;
+        tracing::warn!(timeout_secs = timeout.as_secs(), "drain timed out; stopping");
+        cut.cancel();
+    });
+    deadline
+}
+
 async fn wait_for_signal() {
     #[cfg(unix)]
     {

@@ -1,6 +1,7 @@
 //! The message bus between stages: producer and consumer traits, records with positions, and
 //! dead letters. Stages are written against these traits; the transport is chosen by configuration.
 
+pub mod kafka;
 mod memory;
 
 use async_trait::async_trait;
@@ -65,8 +66,8 @@ pub trait Consumer<T: Send + 'static>: Send {
 /// A message that failed for good, with the reason, as the dead-letter topics carry it.
 #[derive(Debug, Clone)]
 pub struct DeadLetter {
-    pub stage: &'static str,
-    pub kind: &'static str,
+    pub stage: String,
+    pub kind: String,
     pub reason: String,
     pub key: String,
     pub payload: Vec<u8>,
@@ -76,8 +77,8 @@ pub struct DeadLetter {
 impl DeadLetter {
     pub fn from_poison(stage: &'static str, poison: PoisonMessage) -> Self {
         DeadLetter {
-            stage,
-            kind: poison.kind,
+            stage: stage.to_owned(),
+            kind: poison.kind.to_owned(),
             reason: poison.reason,
             key: poison.key,
             payload: poison.payload,

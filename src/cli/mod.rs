@@ -31,6 +31,12 @@ pub struct Cli {
 pub enum Command {
     /// Run every stage in one process (embedded default: in-process bus and SQLite) and print attendance.
     Run(run::RunArgs),
+    /// Publish the configured cameras' frames to Kafka (one stage, for scale-out).
+    Ingest,
+    /// Recognize frames from Kafka in the recognizer consumer group until stopped.
+    Recognize,
+    /// Project attendance events from Kafka into the store until stopped.
+    Project,
     /// Enrol people from photos: one person, or a folder with one sub-folder per person.
     Enroll(enroll::EnrollArgs),
     /// Print every face in the images with its identity (or `unknown`) and distance.
@@ -49,9 +55,12 @@ impl Cli {
     /// Commands that print results on stdout stay quiet on stderr unless asked.
     pub fn default_log_filter(&self) -> &'static str {
         match self.command {
-            Command::Run(_) | Command::Enroll(_) | Command::Migrate(_) => {
-                "info,sqlx=warn,ort=warn,sea_orm_migration=warn"
-            }
+            Command::Run(_)
+            | Command::Enroll(_)
+            | Command::Migrate(_)
+            | Command::Ingest
+            | Command::Recognize
+            | Command::Project => "info,sqlx=warn,ort=warn,sea_orm_migration=warn",
             _ => "warn",
         }
     }
@@ -64,6 +73,9 @@ impl Cli {
         let config = self.load_config()?;
         match self.command {
             Command::Run(args) => run::run(&config, args).await,
+            Command::Ingest => run::stage(&config, run::Stage::Ingest).await,
+            Command::Recognize => run::stage(&config, run::Stage::Recognize).await,
+            Command::Project => run::stage(&config, run::Stage::Project).await,
             Command::Enroll(args) => enroll::enroll(&config, args).await,
             Command::Identify(args) => identify::identify(&config, args).await,
             Command::Eval(args) => identify::eval(&config, args).await,

@@ -25,8 +25,50 @@ pub struct BenchArgs {
     cameras: usize,
 }
 
+/// One stage of the distributed pipeline.
+#[derive(Debug, Clone, Copy)]
+pub enum Stage {
+    Ingest,
+    Recognize,
+    Project,
+}
+
+pub async fn stage(config: &Config, stage: Stage) -> anyhow::Result<ExitCode> {
+    let shutdown = crate::shutdown::on_signals();
+    match stage {
+        Stage::Ingest => {
+            let s = crate::deploy::ingest(config, shutdown).await?;
+            println!(
+                "ingest: {} frames published, {} unreadable files",
+                s.frames, s.unreadable
+            );
+        }
+        Stage::Recognize => {
+            let s = crate::deploy::recognize(config, shutdown).await?;
+            println!(
+                "recognize: {} frames, {} faces, {} events, {} suppressed, {} unknown, {} dead-lettered",
+                s.frames, s.faces, s.events, s.suppressed, s.unknown, s.dead_lettered
+            );
+        }
+        Stage::Project => {
+            let s = crate::deploy::project(config, shutdown).await?;
+            println!(
+                "project: {} batches, {} new events, {} duplicates, {} dead-lettered, {} write retries",
+                s.batches, s.inserted, s.duplicates, s.dead_lettered, s.write_retries
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub async fn run(config: &Config, _args: RunArgs) -> anyhow::Result<ExitCode> {
     let shutdown = crate::shutdown::on_signals();
+    if config.bus.kind == crate::config::BusKind::Kafka {
+        crate::deploy::all(config, shutdown).await?;
+        let store = Store::open(&config.store.url, config.store.max_connections).await?;
+        println!("\nattendance\n{}", render_table(&store.attendance_days().await?));
+        return Ok(ExitCode::SUCCESS);
+    }
     let summary = run_embedded(config, shutdown).await?;
     let r = &summary.recognize;
     println!(

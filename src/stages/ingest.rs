@@ -30,6 +30,13 @@ pub struct IngestStats {
     pub unreadable: u64,
 }
 
+impl IngestStats {
+    pub fn add(&mut self, other: &IngestStats) {
+        self.frames += other.frames;
+        self.unreadable += other.unreadable;
+    }
+}
+
 fn content_type(path: &Path) -> Option<&'static str> {
     let ext = path.extension()?.to_str()?.to_ascii_lowercase();
     match ext.as_str() {

@@ -56,12 +56,14 @@ impl Projector {
         }
     }
 
-    /// Runs until the stream ends (then flushes) or `stop` is cancelled (then gives up on the
-    /// unstored batch without committing it, so it is delivered again).
+    /// Runs until the stream ends or `stop` is cancelled; either way the batch in hand is stored
+    /// and committed before returning. `abort` (the drain deadline) gives up on an unstored
+    /// batch without committing it, so it is delivered again.
     pub async fn run(
         mut self,
         mut events: Box<dyn Consumer<AttendanceEvent>>,
         stop: CancellationToken,
+        abort: CancellationToken,
     ) -> Result<ProjectStats, ProjectError> {
         let linger = Duration::from_millis(self.config.linger_ms);
         let mut deadline: Option<Instant> = None;
@@ -69,9 +71,10 @@ impl Projector {
             let flush_at = deadline;
             let next = tokio::select! {
                 biased;
-                _ = stop.cancelled() => return Err(ProjectError::StoppedWithUnstoredBatch(self.batch.len())),
+                _ = abort.cancelled() => return Err(ProjectError::StoppedWithUnstoredBatch(self.batch.len())),
+                _ = stop.cancelled() => break,
                 _ = sleep_until(flush_at), if flush_at.is_some() => {
-                    self.flush(events.as_mut(), &stop).await?;
+                    self.flush(events.as_mut(), &abort).await?;
                     deadline = None;
                     continue;
                 }
@@ -84,8 +87,8 @@ impl Projector {
                     if let Err(invalid) = record.value.validate() {
                         let payload = serde_json::to_vec(&record.value).unwrap_or_default();
                         let letter = DeadLetter {
-                            stage: STAGE,
-                            kind: "invalid_event",
+                            stage: STAGE.to_owned(),
+                            kind: "invalid_event".to_owned(),
                             reason: invalid.to_string(),
                             key: record.key,
                             payload,
@@ -110,13 +113,13 @@ impl Projector {
                 }
             }
             if self.batch.len() >= self.config.batch_size {
-                self.flush(events.as_mut(), &stop).await?;
+                self.flush(events.as_mut(), &abort).await?;
                 deadline = None;
             } else if deadline.is_none() && !self.pending.is_empty() {
                 deadline = Some(Instant::now() + linger);
             }
         }
-        self.flush(events.as_mut(), &stop).await?;
+        self.flush(events.as_mut(), &abort).await?;
         Ok(self.stats)
     }
 
@@ -129,7 +132,7 @@ impl Projector {
     async fn flush(
         &mut self,
         events: &mut dyn Consumer<AttendanceEvent>,
-        stop: &CancellationToken,
+        abort: &CancellationToken,
     ) -> Result<(), ProjectError> {
         if !self.batch.is_empty() {
             let mut backoff = Backoff::new(
@@ -154,7 +157,7 @@ impl Projector {
                         let delay = backoff.next_delay();
                         tracing::warn!(error = %e, batch = self.batch.len(), retry_in_ms = delay.as_millis() as u64, "storing a batch failed; retrying");
                         tokio::select! {
-                            _ = stop.cancelled() => return Err(ProjectError::StoppedWithUnstoredBatch(self.batch.len())),
+                            _ = abort.cancelled() => return Err(ProjectError::StoppedWithUnstoredBatch(self.batch.len())),
                             _ = tokio::time::sleep(delay) => {}
                         }
                     }
@@ -169,7 +172,7 @@ impl Projector {
     }
 
     async fn dead_letter(&mut self, letter: DeadLetter) -> Result<(), ProjectError> {
-        tracing::warn!(kind = letter.kind, reason = %letter.reason, "attendance event dead-lettered");
+        tracing::warn!(kind = %letter.kind, reason = %letter.reason, "attendance event dead-lettered");
         self.stats.dead_lettered += 1;
         self.dead_letters.send(&letter.key.clone(), letter).await?;
         Ok(())

@@ -58,6 +58,17 @@ pub struct RecognizeStats {
     pub dead_lettered: u64,
 }
 
+impl RecognizeStats {
+    pub fn add(&mut self, o: &RecognizeStats) {
+        self.frames += o.frames;
+        self.faces += o.faces;
+        self.events += o.events;
+        self.suppressed += o.suppressed;
+        self.unknown += o.unknown;
+        self.dead_lettered += o.dead_lettered;
+    }
+}
+
 /// Everything a worker sends to.
 #[derive(Clone)]
 pub struct RecognizeOutputs {
@@ -236,8 +247,8 @@ impl RecognizeWorker {
 
 fn frame_dead_letter(error: &VisionError, key: String, payload: Vec<u8>, source: Position) -> DeadLetter {
     DeadLetter {
-        stage: STAGE,
-        kind: error.kind(),
+        stage: STAGE.to_owned(),
+        kind: error.kind().to_owned(),
         reason: error.to_string(),
         key,
         payload,

@@ -6,6 +6,7 @@ mod support;
 mod cli;
 mod embedding;
 mod enrolment;
+mod kafka;
 mod pipeline;
 mod postgres;
 mod recognition;

@@ -1,0 +1,108 @@
+//! The ends of the Kafka topics that each stage uses, built from `[kafka]`.
+
+use std::sync::Arc;
+
+use rdkafka::ClientConfig;
+
+use super::{DeadLetterCodec, FrameCodec, JsonCodec, KafkaConsumer, KafkaProducer};
+use crate::bus::{BusError, Consumer, DeadLetter, Producer};
+use crate::config::KafkaConfig;
+use crate::domain::{AttendanceEvent, Frame, UnknownFaceEvent};
+
+#[derive(Clone)]
+pub struct KafkaBus {
+    client: ClientConfig,
+    config: KafkaConfig,
+}
+
+impl KafkaBus {
+    pub fn new(config: &KafkaConfig) -> Self {
+        let mut client = ClientConfig::new();
+        client.set("bootstrap.servers", &config.brokers);
+        for (key, value) in &config.options {
+            client.set(key, value);
+        }
+        Self {
+            client,
+            config: config.clone(),
+        }
+    }
+
+    pub fn frames_producer(&self) -> Result<Arc<dyn Producer<Frame>>, BusError> {
+        Ok(Arc::new(KafkaProducer::new(
+            &self.client,
+            &self.config.topics.frames,
+            FrameCodec,
+        )?))
+    }
+
+    /// A member of the recognizer group.
+    pub fn frames_consumer(&self) -> Result<Box<dyn Consumer<Frame>>, BusError> {
+        let topics = &self.config.topics;
+        Ok(Box::new(KafkaConsumer::new(
+            &self.client,
+            &self.config.recognize_group,
+            &topics.frames,
+            FrameCodec,
+        )?))
+    }
+
+    pub fn attendance_producer(&self) -> Result<Arc<dyn Producer<AttendanceEvent>>, BusError> {
+        Ok(Arc::new(KafkaProducer::new(
+            &self.client,
+            &self.config.topics.attendance,
+            JsonCodec::default(),
+        )?))
+    }
+
+    /// A member of the projector group.
+    pub fn attendance_consumer(&self) -> Result<Box<dyn Consumer<AttendanceEvent>>, BusError> {
+        let (group, topic) = (&self.config.project_group, &self.config.topics.attendance);
+        Ok(Box::new(KafkaConsumer::new(
+            &self.client,
+            group,
+            topic,
+            JsonCodec::default(),
+        )?))
+    }
+
+    pub fn unknown_producer(&self) -> Result<Arc<dyn Producer<UnknownFaceEvent>>, BusError> {
+        Ok(Arc::new(KafkaProducer::new(
+            &self.client,
+            &self.config.topics.unknown,
+            JsonCodec::default(),
+        )?))
+    }
+
+    pub fn frames_dead_letters(&self) -> Result<Arc<dyn Producer<DeadLetter>>, BusError> {
+        let codec = DeadLetterCodec {
+            source_topic: self.config.topics.frames.clone(),
+        };
+        Ok(Arc::new(KafkaProducer::new(
+            &self.client,
+            &self.config.topics.frames_dlq,
+            codec,
+        )?))
+    }
+
+    pub fn attendance_dead_letters(&self) -> Result<Arc<dyn Producer<DeadLetter>>, BusError> {
+        let codec = DeadLetterCodec {
+            source_topic: self.config.topics.attendance.clone(),
+        };
+        Ok(Arc::new(KafkaProducer::new(
+            &self.client,
+            &self.config.topics.attendance_dlq,
+            codec,
+        )?))
+    }
+
+    /// A consumer of any topic with the given codec, for tools and tests that read a topic back.
+    pub fn consumer<T: Send + 'static, C: super::Codec<T>>(
+        &self,
+        group: &str,
+        topic: &str,
+        codec: C,
+    ) -> Result<KafkaConsumer<T, C>, BusError> {
+        KafkaConsumer::new(&self.client, group, topic, codec)
+    }
+}

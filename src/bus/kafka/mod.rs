@@ -1,0 +1,12 @@
+//! The Kafka bus (rdkafka): producers resolve once the broker acknowledges, consumers store an
+//! offset only when the stage says the effect of the message is durable.
+
+mod bus;
+mod codec;
+mod consumer;
+mod producer;
+
+pub use bus::KafkaBus;
+pub use codec::{Codec, DeadLetterCodec, DecodeFailure, Encoded, FrameCodec, JsonCodec};
+pub use consumer::KafkaConsumer;
+pub use producer::KafkaProducer;

@@ -1,0 +1,113 @@
+//! Stages on their own over Kafka and the configured store: `rollcall ingest`, `recognize` and
+//! `project`, one per process for scale-out, or all three in one process (`rollcall run` with
+//! `bus.kind = "kafka"`).
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use chrono::TimeDelta;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::bus::kafka::KafkaBus;
+use crate::config::{BusKind, Config};
+use crate::gallery::SharedGallery;
+use crate::pipeline::{cameras, load_engines};
+use crate::stages::ingest::{FolderCamera, IngestStats};
+use crate::stages::project::{ProjectStats, Projector};
+use crate::stages::recognize::{RecognizeOutputs, RecognizeStats, RecognizeWorker};
+use crate::store::Store;
+
+fn kafka(config: &Config, stage: &str) -> anyhow::Result<KafkaBus> {
+    if config.bus.kind != BusKind::Kafka {
+        bail!(
+            "`rollcall {stage}` runs one stage over Kafka: set bus.kind = \"kafka\" and [kafka] brokers; \
+             the embedded default runs every stage in one process with `rollcall run`"
+        );
+    }
+    Ok(KafkaBus::new(&config.kafka))
+}
+
+/// Publishes every configured camera's frames; returns when all folders are replayed or on shutdown.
+pub async fn ingest(config: &Config, shutdown: CancellationToken) -> anyhow::Result<IngestStats> {
+    let bus = kafka(config, "ingest")?;
+    let frames = bus.frames_producer()?;
+    let mut tasks = JoinSet::new();
+    for c in cameras(config)? {
+        let camera = FolderCamera {
+            id: c.id.clone(),
+            path: c.path.clone(),
+            fps: c.fps.unwrap_or(config.ingest.fps),
+        };
+        let (frames, stop) = (frames.clone(), shutdown.clone());
+        tasks.spawn(async move { camera.run(frames, stop).await });
+    }
+    let mut stats = IngestStats::default();
+    while let Some(done) = tasks.join_next().await {
+        stats.add(&done.context("ingest task panicked")??);
+    }
+    Ok(stats)
+}
+
+/// Recognizer workers in the consumer group until shutdown; each finishes its frame in hand.
+pub async fn recognize(config: &Config, shutdown: CancellationToken) -> anyhow::Result<RecognizeStats> {
+    let bus = kafka(config, "recognize")?;
+    let store = Store::open(&config.store.url, config.store.max_connections).await?;
+    let engines = load_engines(config, config.recognize.workers).await?;
+    let gallery = store.load_gallery(engines[0].model_id()).await?;
+    tracing::info!(
+        people = gallery.people(),
+        templates = gallery.len(),
+        workers = engines.len(),
+        "recognizer starting"
+    );
+    let gallery = SharedGallery::new(gallery);
+    let outputs = RecognizeOutputs {
+        events: bus.attendance_producer()?,
+        unknown: bus.unknown_producer()?,
+        dead_letters: bus.frames_dead_letters()?,
+    };
+    let cooldown = TimeDelta::seconds(config.recognize.cooldown_secs as i64);
+    let mut workers = JoinSet::new();
+    for engine in engines {
+        let worker = RecognizeWorker::new(
+            engine,
+            gallery.clone(),
+            config.matching.threshold,
+            cooldown,
+            outputs.clone(),
+        );
+        workers.spawn(worker.run(bus.frames_consumer()?, shutdown.clone()));
+    }
+    let mut stats = RecognizeStats::default();
+    while let Some(done) = workers.join_next().await {
+        stats.add(&done.context("recognize worker panicked")??);
+    }
+    Ok(stats)
+}
+
+/// The projector in its consumer group until shutdown; then it stores its batch and commits.
+pub async fn project(config: &Config, shutdown: CancellationToken) -> anyhow::Result<ProjectStats> {
+    let bus = kafka(config, "project")?;
+    let store = Store::open(&config.store.url, config.store.max_connections).await?;
+    let abort = crate::shutdown::drain_deadline(&shutdown, Duration::from_secs(config.shutdown.drain_timeout_secs));
+    let projector = Projector::new(store, config.project.clone(), bus.attendance_dead_letters()?);
+    Ok(projector.run(bus.attendance_consumer()?, shutdown, abort).await?)
+}
+
+/// All three stages in one process over Kafka, until shutdown.
+pub async fn all(config: &Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let (ingested, recognized, projected) = tokio::join!(
+        ingest(config, shutdown.clone()),
+        recognize(config, shutdown.clone()),
+        project(config, shutdown)
+    );
+    let (i, r, p) = (ingested?, recognized?, projected?);
+    tracing::info!(
+        frames = i.frames,
+        events = r.events,
+        stored = p.inserted,
+        "stages stopped"
+    );
+    Ok(())
+}

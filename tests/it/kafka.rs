@@ -1,0 +1,266 @@
+//! The stages over Kafka: librdkafka's mock cluster (real Kafka protocol on real TCP ports)
+//! hosted by the test, or the broker named by `ROLLCALL_TEST_KAFKA`. Every test has its own
+//! topics and consumer groups.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use rdkafka::ClientConfig;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::mocking::MockCluster;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rollcall::bus::Consumer;
+use rollcall::bus::kafka::{DeadLetterCodec, KafkaBus};
+use rollcall::config::{BusKind, Config};
+use rollcall::domain::PersonId;
+use rollcall::store::Store;
+use tokio_util::sync::CancellationToken;
+
+use crate::support::*;
+
+/// A Kafka to test against, with topics created for one test.
+pub struct TestKafka {
+    _mock: Option<MockCluster<'static, rdkafka::producer::DefaultProducerContext>>,
+    pub brokers: String,
+}
+
+impl TestKafka {
+    pub async fn start() -> TestKafka {
+        match std::env::var("ROLLCALL_TEST_KAFKA") {
+            Ok(brokers) => TestKafka { _mock: None, brokers },
+            Err(_) => {
+                let mock = MockCluster::new(3).expect("librdkafka mock cluster");
+                TestKafka {
+                    brokers: mock.bootstrap_servers(),
+                    _mock: Some(mock),
+                }
+            }
+        }
+    }
+
+    /// Creates the topics of `config` (the mock's admin API cannot, so the mock is told directly).
+    pub async fn create_topics(&self, config: &Config, partitions: i32) {
+        let t = &config.kafka.topics;
+        let names = [&t.frames, &t.attendance, &t.unknown, &t.frames_dlq, &t.attendance_dlq];
+        match &self._mock {
+            Some(mock) => {
+                for name in names {
+                    mock.create_topic(name, partitions, 1).unwrap();
+                }
+            }
+            None => {
+                let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+                    .set("bootstrap.servers", &self.brokers)
+                    .create()
+                    .unwrap();
+                let topics: Vec<NewTopic> = names
+                    .iter()
+                    .map(|n| NewTopic::new(n, partitions, TopicReplication::Fixed(1)))
+                    .collect();
+                for result in admin.create_topics(&topics, &AdminOptions::new()).await.unwrap() {
+                    result.unwrap();
+                }
+            }
+        }
+    }
+
+    /// A configuration over this Kafka with topic and group names of its own.
+    pub fn config(&self, work: &Path) -> Config {
+        let mut config = config(work);
+        let run = uuid::Uuid::new_v4().simple().to_string();
+        config.bus.kind = BusKind::Kafka;
+        config.kafka.brokers = self.brokers.clone();
+        let t = &mut config.kafka.topics;
+        for name in [
+            &mut t.frames,
+            &mut t.attendance,
+            &mut t.unknown,
+            &mut t.frames_dlq,
+            &mut t.attendance_dlq,
+        ] {
+            *name = format!("{name}.{run}");
+        }
+        config.kafka.recognize_group = format!("recognize-{run}");
+        config.kafka.project_group = format!("project-{run}");
+        config.project.linger_ms = 50;
+        config
+    }
+}
+
+/// The configuration as environment variables, for stages started as child processes.
+pub fn config_env(config: &Config) -> Vec<(String, String)> {
+    let t = &config.kafka.topics;
+    vec![
+        ("ROLLCALL__BUS__KIND".into(), "kafka".into()),
+        ("ROLLCALL__KAFKA__BROKERS".into(), config.kafka.brokers.clone()),
+        ("ROLLCALL__KAFKA__TOPICS__FRAMES".into(), t.frames.clone()),
+        ("ROLLCALL__KAFKA__TOPICS__ATTENDANCE".into(), t.attendance.clone()),
+        ("ROLLCALL__KAFKA__TOPICS__UNKNOWN".into(), t.unknown.clone()),
+        ("ROLLCALL__KAFKA__TOPICS__FRAMES_DLQ".into(), t.frames_dlq.clone()),
+        (
+            "ROLLCALL__KAFKA__TOPICS__ATTENDANCE_DLQ".into(),
+            t.attendance_dlq.clone(),
+        ),
+        (
+            "ROLLCALL__KAFKA__RECOGNIZE_GROUP".into(),
+            config.kafka.recognize_group.clone(),
+        ),
+        (
+            "ROLLCALL__KAFKA__PROJECT_GROUP".into(),
+            config.kafka.project_group.clone(),
+        ),
+        (
+            "ROLLCALL__PROJECT__LINGER_MS".into(),
+            config.project.linger_ms.to_string(),
+        ),
+        ("ROLLCALL__STORE__URL".into(), config.store.url.clone()),
+        (
+            "ROLLCALL__INGEST__CAMERAS_DIR".into(),
+            config.ingest.cameras_dir.display().to_string(),
+        ),
+    ]
+}
+
+async fn enrol(store: &Store, config: &Config, person: &str, photo: &str) {
+    let mut engine = engine();
+    let t = template(&mut engine, &face(photo));
+    store
+        .enrol(
+            &PersonId::parse(person).unwrap(),
+            person,
+            &config.models.recognizer,
+            &[t],
+        )
+        .await
+        .unwrap();
+}
+
+/// Polls the store until the set of people with attendance equals `expected`.
+pub async fn wait_for_people(store: &Store, expected: &BTreeSet<String>, within: Duration) {
+    let start = Instant::now();
+    loop {
+        let present: BTreeSet<String> = store
+            .attendance_days()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|d| d.person_id)
+            .collect();
+        if &present == expected {
+            return;
+        }
+        assert!(
+            start.elapsed() < within,
+            "after {within:?} the store has {present:?}, expected {expected:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stages_over_kafka_dead_letter_bad_input_and_keep_going() {
+    let kafka = TestKafka::start().await;
+    let work = tempfile::tempdir().unwrap();
+    let mut config = kafka.config(work.path());
+    config.recognize.workers = 1;
+    kafka.create_topics(&config, 3).await;
+    let store = Store::open(&config.store.url, 2).await.unwrap();
+    enrol(&store, &config, "obama", "face_recognition/obama/obama.jpg").await;
+    enrol(&store, &config, "biden", "face_recognition/biden/biden.jpg").await;
+
+    let door = work.path().join("cameras/door");
+    link(&face("face_recognition/obama/test_obama1.jpg"), &door, "1.jpg");
+    std::fs::create_dir_all(&door).unwrap();
+    std::fs::write(door.join("2.jpg"), b"\xff\xd8\xff\xe0 this is not a whole JPEG").unwrap();
+    link(
+        &face("face_recognition/biden/biden2.jpg"),
+        &work.path().join("cameras/hall"),
+        "1.jpg",
+    );
+
+    let shutdown = CancellationToken::new();
+    let recognize = tokio::spawn({
+        let (c, s) = (config.clone(), shutdown.clone());
+        async move { rollcall::deploy::recognize(&c, s).await }
+    });
+    let project = tokio::spawn({
+        let (c, s) = (config.clone(), shutdown.clone());
+        async move { rollcall::deploy::project(&c, s).await }
+    });
+    let ingested = rollcall::deploy::ingest(&config, CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(ingested.frames, 3);
+
+    // A malformed event, straight onto the attendance topic.
+    let raw: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", &kafka.brokers)
+        .create()
+        .unwrap();
+    let record = FutureRecord::to(&config.kafka.topics.attendance)
+        .key("obama")
+        .payload("{\"not\": \"an event\"}");
+    raw.send(record, Duration::from_secs(10)).await.unwrap();
+
+    let expected: BTreeSet<String> = ["biden", "obama"].map(String::from).into();
+    wait_for_people(&store, &expected, Duration::from_secs(60)).await;
+
+    let bus = KafkaBus::new(&config.kafka);
+    // One group per reader: an idle member of a shared group would stall the other's rebalance.
+    let group = |topic: &str| format!("reader-{topic}");
+    let t = &config.kafka.topics;
+    let mut frames_dlq = bus
+        .consumer(
+            &group(&t.frames_dlq),
+            &t.frames_dlq,
+            DeadLetterCodec {
+                source_topic: t.frames.clone(),
+            },
+        )
+        .unwrap();
+    let letter = tokio::time::timeout(Duration::from_secs(30), frames_dlq.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap()
+        .value;
+    assert_eq!(
+        (letter.stage.as_str(), letter.kind.as_str(), letter.key.as_str()),
+        ("recognize", "corrupt", "door")
+    );
+    assert!(letter.reason.contains("truncated JPEG"), "{}", letter.reason);
+    assert!(
+        letter.payload.starts_with(b"\xff\xd8\xff\xe0 this is not"),
+        "the original bytes are kept"
+    );
+    let mut events_dlq = bus
+        .consumer(
+            &group(&t.attendance_dlq),
+            &t.attendance_dlq,
+            DeadLetterCodec {
+                source_topic: t.attendance.clone(),
+            },
+        )
+        .unwrap();
+    let letter = tokio::time::timeout(Duration::from_secs(30), events_dlq.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap()
+        .value;
+    assert_eq!(
+        (letter.stage.as_str(), letter.kind.as_str()),
+        ("project", "invalid_json")
+    );
+
+    shutdown.cancel();
+    let recognized = recognize.await.unwrap().unwrap();
+    let projected = project.await.unwrap().unwrap();
+    assert_eq!(recognized.frames, 3);
+    assert_eq!(recognized.dead_lettered, 1);
+    assert_eq!(projected.dead_lettered, 1);
+    assert_eq!(projected.inserted, 2);
+    assert_eq!(store.count_attendance_events().await.unwrap(), 2);
+}
