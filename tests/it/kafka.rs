@@ -264,3 +264,98 @@ async fn stages_over_kafka_dead_letter_bad_input_and_keep_going() {
     assert_eq!(projected.inserted, 2);
     assert_eq!(store.count_attendance_events().await.unwrap(), 2);
 }
+
+fn stage(work: &Path, config: &Config, name: &str) -> std::process::Command {
+    let mut cmd = rollcall(work);
+    cmd.envs(config_env(config)).env("RUST_LOG", "info").arg(name);
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    cmd
+}
+
+fn terminate(child: std::process::Child) -> std::process::Output {
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stages_as_separate_processes_over_kafka_and_postgres() {
+    let kafka = TestKafka::start().await;
+    let db = crate::postgres::TestDatabase::create().await;
+    let work = tempfile::tempdir().unwrap();
+    let mut config = kafka.config(work.path());
+    config.store.url = db.url.clone();
+    kafka.create_topics(&config, 3).await;
+    let store = Store::open(&db.url, 2).await.unwrap();
+    enrol(&store, &config, "obama", "face_recognition/obama/obama.jpg").await;
+    enrol(&store, &config, "biden", "face_recognition/biden/biden.jpg").await;
+    enrol(&store, &config, "kit", "face_recognition/kit_harington/john1.jpeg").await;
+    enrol(&store, &config, "rose", "face_recognition/rose_leslie/img1.jpg").await;
+
+    let cameras = work.path().join("cameras");
+    link(
+        &face("face_recognition/obama/test_obama1.jpg"),
+        &cameras.join("door"),
+        "1.jpg",
+    );
+    link(&face("multi/two_people.jpg"), &cameras.join("door"), "2.jpg");
+    link(&face("multi/kit_with_rose.jpg"), &cameras.join("hall"), "1.jpg");
+    link(
+        &face("facenet_pytorch/angelina_jolie/1.jpg"),
+        &cameras.join("hall"),
+        "2.jpg",
+    );
+
+    let recognizer = stage(work.path(), &config, "recognize").spawn().unwrap();
+    let projector = stage(work.path(), &config, "project").spawn().unwrap();
+    let ingest = stage(work.path(), &config, "ingest").output().unwrap();
+    let ingest_out = String::from_utf8_lossy(&ingest.stdout);
+    assert!(
+        ingest.status.success(),
+        "{ingest_out}\n{}",
+        String::from_utf8_lossy(&ingest.stderr)
+    );
+    assert!(ingest_out.contains("ingest: 4 frames published"), "{ingest_out}");
+
+    let expected: BTreeSet<String> = ["biden", "kit", "obama", "rose"].map(String::from).into();
+    wait_for_people(&store, &expected, Duration::from_secs(90)).await;
+
+    // SIGTERM: each stage drains and exits cleanly.
+    let recognized = terminate(recognizer);
+    let projected = terminate(projector);
+    let (r_out, p_out) = (
+        String::from_utf8_lossy(&recognized.stdout),
+        String::from_utf8_lossy(&projected.stdout),
+    );
+    assert!(
+        recognized.status.success(),
+        "{r_out}\n{}",
+        String::from_utf8_lossy(&recognized.stderr)
+    );
+    assert!(
+        projected.status.success(),
+        "{p_out}\n{}",
+        String::from_utf8_lossy(&projected.stderr)
+    );
+    assert!(
+        r_out.contains("recognize: 4 frames, 6 faces, 4 events, 1 suppressed, 1 unknown"),
+        "{r_out}"
+    );
+    assert!(p_out.contains("4 new events, 0 duplicates"), "{p_out}");
+
+    // Obama at the door twice within the cooldown: one event; everyone once per day.
+    let days = store.attendance_days().await.unwrap();
+    assert!(days.iter().all(|d| d.events == 1), "{days:?}");
+    let door: BTreeSet<&str> = days
+        .iter()
+        .filter(|d| d.first_camera == "door")
+        .map(|d| d.person_id.as_str())
+        .collect();
+    assert_eq!(door, BTreeSet::from(["biden", "obama"]));
+    drop(store);
+    db.drop_now().await;
+}

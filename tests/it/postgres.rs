@@ -18,13 +18,13 @@ async fn admin() -> sea_orm::DatabaseConnection {
 }
 
 /// A database created for one test and dropped by `drop_now`.
-struct TestDatabase {
+pub struct TestDatabase {
     name: String,
-    url: String,
+    pub url: String,
 }
 
 impl TestDatabase {
-    async fn create() -> TestDatabase {
+    pub async fn create() -> TestDatabase {
         let name = format!("rollcall_test_{}", uuid::Uuid::new_v4().simple());
         admin()
             .await
@@ -37,7 +37,7 @@ impl TestDatabase {
         }
     }
 
-    async fn drop_now(self) {
+    pub async fn drop_now(self) {
         admin()
             .await
             .execute_unprepared(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
