@@ -13,6 +13,7 @@ use crate::bus::kafka::KafkaBus;
 use crate::config::{BusKind, Config};
 use crate::gallery::SharedGallery;
 use crate::pipeline::{cameras, load_engines};
+use crate::stages::Backoff;
 use crate::stages::ingest::{FolderCamera, IngestStats};
 use crate::stages::project::{ProjectStats, Projector};
 use crate::stages::recognize::{RecognizeOutputs, RecognizeStats, RecognizeWorker};
@@ -26,6 +27,15 @@ fn kafka(config: &Config, stage: &str) -> anyhow::Result<KafkaBus> {
         );
     }
     Ok(KafkaBus::new(&config.kafka))
+}
+
+async fn open_store(config: &Config, shutdown: &CancellationToken) -> anyhow::Result<Store> {
+    let p = &config.project;
+    let backoff = Backoff::new(
+        Duration::from_millis(p.retry_initial_ms),
+        Duration::from_millis(p.retry_max_ms),
+    );
+    Store::open_retrying(&config.store.url, config.store.max_connections, backoff, shutdown).await
 }
 
 /// Publishes every configured camera's frames; returns when all folders are replayed or on shutdown.
@@ -52,7 +62,7 @@ pub async fn ingest(config: &Config, shutdown: CancellationToken) -> anyhow::Res
 /// Recognizer workers in the consumer group until shutdown; each finishes its frame in hand.
 pub async fn recognize(config: &Config, shutdown: CancellationToken) -> anyhow::Result<RecognizeStats> {
     let bus = kafka(config, "recognize")?;
-    let store = Store::open(&config.store.url, config.store.max_connections).await?;
+    let store = open_store(config, &shutdown).await?;
     let engines = load_engines(config, config.recognize.workers).await?;
     let gallery = store.load_gallery(engines[0].model_id()).await?;
     tracing::info!(
@@ -89,7 +99,7 @@ pub async fn recognize(config: &Config, shutdown: CancellationToken) -> anyhow::
 /// The projector in its consumer group until shutdown; then it stores its batch and commits.
 pub async fn project(config: &Config, shutdown: CancellationToken) -> anyhow::Result<ProjectStats> {
     let bus = kafka(config, "project")?;
-    let store = Store::open(&config.store.url, config.store.max_connections).await?;
+    let store = open_store(config, &shutdown).await?;
     let abort = crate::shutdown::drain_deadline(&shutdown, Duration::from_secs(config.shutdown.drain_timeout_secs));
     let projector = Projector::new(store, config.project.clone(), bus.attendance_dead_letters()?);
     Ok(projector.run(bus.attendance_consumer()?, shutdown, abort).await?)

@@ -50,6 +50,33 @@ impl Store {
         Ok(store)
     }
 
+    /// `open`, retried with backoff until it works or `stop` is cancelled: a long-running stage
+    /// started while the database is down waits for it instead of exiting.
+    pub async fn open_retrying(
+        url: &str,
+        max_connections: u32,
+        mut backoff: crate::stages::Backoff,
+        stop: &tokio_util::sync::CancellationToken,
+    ) -> anyhow::Result<Store> {
+        loop {
+            match Self::open(url, max_connections).await {
+                Ok(store) => return Ok(store),
+                Err(e) => {
+                    let delay = backoff.next_delay();
+                    tracing::warn!(
+                        error = format!("{e:#}"),
+                        retry_in_ms = delay.as_millis() as u64,
+                        "store unavailable; retrying"
+                    );
+                    tokio::select! {
+                        _ = stop.cancelled() => return Err(e.context("stopped while waiting for the store")),
+                        _ = tokio::time::sleep(delay) => {}
+                    }
+                }
+            }
+        }
+    }
+
     pub async fn migrate_up(&self) -> anyhow::Result<()> {
         migration::Migrator::up(&self.db, None)
             .await

@@ -359,3 +359,72 @@ async fn stages_as_separate_processes_over_kafka_and_postgres() {
     drop(store);
     db.drop_now().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn projector_waits_out_a_database_outage_and_loses_nothing() {
+    let kafka = TestKafka::start().await;
+    let db = crate::postgres::TestDatabase::create().await;
+    let work = tempfile::tempdir().unwrap();
+    let mut config = kafka.config(work.path());
+    config.store.url = db.url.clone();
+    config.project.retry_initial_ms = 50;
+    config.project.retry_max_ms = 500;
+    kafka.create_topics(&config, 3).await;
+    let store = Store::open(&db.url, 2).await.unwrap();
+
+    let shutdown = CancellationToken::new();
+    let project = tokio::spawn({
+        let (c, s) = (config.clone(), shutdown.clone());
+        async move { rollcall::deploy::project(&c, s).await }
+    });
+    let bus = KafkaBus::new(&config.kafka);
+    let events = bus.attendance_producer().unwrap();
+    let people = ["ana", "ben", "cy", "dee", "eve"];
+    let event = |seq: usize| {
+        rollcall::domain::AttendanceEvent::new(
+            PersonId::parse(people[seq]).unwrap(),
+            rollcall::domain::CameraId::parse("door").unwrap(),
+            seq as u64,
+            chrono::Utc::now(),
+            0.3,
+            rollcall::domain::FaceBox {
+                x: 0,
+                y: 0,
+                w: 10,
+                h: 10,
+            },
+            "dlib_resnet_v1",
+        )
+    };
+    // The projector is up and writing…
+    events.send(people[0], event(0)).await.unwrap();
+    wait_for_people(
+        &store,
+        &BTreeSet::from([people[0].to_string()]),
+        Duration::from_secs(30),
+    )
+    .await;
+    // …when the database goes away, mid-stream.
+    let name = db.url.rsplit('/').next().unwrap().to_owned();
+    crate::postgres::set_database_reachable(&name, false).await;
+    for seq in 1..people.len() {
+        events.send(people[seq], event(seq)).await.unwrap();
+    }
+    // The projector keeps failing while the database refuses connections…
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    if project.is_finished() {
+        panic!("the projector must wait, not give up: {:?}", project.await.unwrap());
+    }
+    crate::postgres::set_database_reachable(&name, true).await;
+
+    // …and catches up once it is back.
+    let expected: BTreeSet<String> = people.map(String::from).into();
+    wait_for_people(&store, &expected, Duration::from_secs(30)).await;
+    shutdown.cancel();
+    let stats = project.await.unwrap().unwrap();
+    assert!(stats.write_retries > 0, "{stats:?}");
+    assert_eq!(stats.inserted, 5);
+    assert_eq!(store.count_attendance_events().await.unwrap(), 5);
+    drop(store);
+    db.drop_now().await;
+}

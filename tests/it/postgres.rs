@@ -46,6 +46,51 @@ impl TestDatabase {
     }
 }
 
+/// Turns connections to `db` off (and drops the open ones), or back on.
+pub async fn set_database_reachable(db: &str, reachable: bool) {
+    let admin = sea_orm::Database::connect("postgres://postgres@127.0.0.1:5432/postgres")
+        .await
+        .unwrap();
+    admin
+        .execute_unprepared(&format!("ALTER DATABASE {db} ALLOW_CONNECTIONS {reachable}"))
+        .await
+        .unwrap();
+    if !reachable {
+        let kill = format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}'");
+        admin.execute_unprepared(&kill).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_stage_started_during_an_outage_waits_for_the_database() {
+    let db = TestDatabase::create().await;
+    let name = db.url.rsplit('/').next().unwrap().to_owned();
+    set_database_reachable(&name, false).await;
+    let stop = tokio_util::sync::CancellationToken::new();
+    let backoff = rollcall::stages::Backoff::new(
+        std::time::Duration::from_millis(50),
+        std::time::Duration::from_millis(200),
+    );
+    let opening = tokio::spawn({
+        let (url, stop) = (db.url.clone(), stop.clone());
+        async move { Store::open_retrying(&url, 2, backoff, &stop).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert!(
+        !opening.is_finished(),
+        "opening must wait while the database refuses connections"
+    );
+    set_database_reachable(&name, true).await;
+    let store = tokio::time::timeout(std::time::Duration::from_secs(10), opening)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(store.count_attendance_events().await.unwrap(), 0, "migrated and usable");
+    drop(store);
+    db.drop_now().await;
+}
+
 #[tokio::test]
 async fn migrations_go_up_down_and_up_again() {
     let db = TestDatabase::create().await;
