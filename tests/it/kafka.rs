@@ -407,8 +407,8 @@ async fn projector_waits_out_a_database_outage_and_loses_nothing() {
     // …when the database goes away, mid-stream.
     let name = db.url.rsplit('/').next().unwrap().to_owned();
     crate::postgres::set_database_reachable(&name, false).await;
-    for seq in 1..people.len() {
-        events.send(people[seq], event(seq)).await.unwrap();
+    for (seq, person) in people.iter().enumerate().skip(1) {
+        events.send(person, event(seq)).await.unwrap();
     }
     // The projector keeps failing while the database refuses connections…
     tokio::time::sleep(Duration::from_secs(3)).await;
