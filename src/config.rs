@@ -21,6 +21,7 @@ pub struct Config {
     pub store: StoreConfig,
     pub bus: BusConfig,
     pub kafka: KafkaConfig,
+    pub nats: NatsConfig,
     pub ingest: IngestConfig,
     pub recognize: RecognizeConfig,
     pub project: ProjectConfig,
@@ -113,6 +114,24 @@ pub struct KafkaConfig {
     pub project_group: String,
     /// Any librdkafka property, given to every client (e.g. `"security.protocol" = "ssl"`).
     pub options: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NatsConfig {
+    /// `nats://host:4222`. Unset: no gallery broadcasts and no live events (the embedded default).
+    pub url: Option<String>,
+    /// Recognizers also reload the gallery this often, in case a change message was missed.
+    pub gallery_reload_secs: u64,
+}
+
+impl Default for NatsConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            gallery_reload_secs: 60,
+        }
+    }
 }
 
 /// Topic names; defaults are those of DESIGN.md. Tests give each run its own.
@@ -249,6 +268,7 @@ impl Config {
             },
             bus: BusConfig::default(),
             kafka: KafkaConfig::default(),
+            nats: NatsConfig::default(),
             ingest: IngestConfig {
                 cameras: Vec::new(),
                 cameras_dir: home.join("demo/cameras"),

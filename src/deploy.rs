@@ -2,6 +2,7 @@
 //! `project`, one per process for scale-out, or all three in one process (`rollcall run` with
 //! `bus.kind = "kafka"`).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -11,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::bus::kafka::KafkaBus;
 use crate::config::{BusKind, Config};
+use crate::control::LiveTee;
 use crate::gallery::SharedGallery;
 use crate::pipeline::{cameras, load_engines};
 use crate::stages::Backoff;
@@ -72,11 +74,29 @@ pub async fn recognize(config: &Config, shutdown: CancellationToken) -> anyhow::
         "recognizer starting"
     );
     let gallery = SharedGallery::new(gallery);
-    let outputs = RecognizeOutputs {
+    let mut outputs = RecognizeOutputs {
         events: bus.attendance_producer()?,
         unknown: bus.unknown_producer()?,
         dead_letters: bus.frames_dead_letters()?,
     };
+    let mut control = None;
+    if let Some(url) = &config.nats.url {
+        let nats = crate::control::connect(url).await?;
+        outputs.events = Arc::new(LiveTee {
+            inner: outputs.events,
+            nats: nats.clone(),
+        });
+        let reload = Duration::from_secs(config.nats.gallery_reload_secs.max(1));
+        let watch = crate::control::keep_gallery_current(
+            nats,
+            store.clone(),
+            config.models.recognizer.clone(),
+            gallery.clone(),
+            reload,
+            shutdown.clone(),
+        );
+        control = Some(tokio::spawn(watch));
+    }
     let cooldown = TimeDelta::seconds(config.recognize.cooldown_secs as i64);
     let mut workers = JoinSet::new();
     for engine in engines {
@@ -92,6 +112,9 @@ pub async fn recognize(config: &Config, shutdown: CancellationToken) -> anyhow::
     let mut stats = RecognizeStats::default();
     while let Some(done) = workers.join_next().await {
         stats.add(&done.context("recognize worker panicked")??);
+    }
+    if let Some(control) = control {
+        control.await.context("gallery watcher panicked")??;
     }
     Ok(stats)
 }

@@ -7,6 +7,7 @@ pub mod bench;
 pub mod bus;
 pub mod cli;
 pub mod config;
+pub mod control;
 pub mod deploy;
 pub mod domain;
 pub mod enroll;

@@ -8,6 +8,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::Config;
+use crate::control::{ChangeKind, GalleryChange};
 use crate::domain::PersonId;
 use crate::enroll::{PersonFolder, PhotoOutcome, analyse_photos, person_folders};
 use crate::store::{NewTemplate, Store};
@@ -74,6 +75,11 @@ pub async fn enroll(config: &Config, args: EnrollArgs) -> anyhow::Result<ExitCod
     bar.finish_and_clear();
 
     let model_id = &config.models.recognizer;
+    // Connect before storing anything, so a wrong NATS address fails the command up front.
+    let nats = match &config.nats.url {
+        Some(url) => Some(crate::control::connect(url).await?),
+        None => None,
+    };
     let (mut enrolled, mut templates, mut rejected, mut nobody) = (0, 0, 0, Vec::new());
     for (person, outcomes) in analysed {
         let mut good: Vec<NewTemplate> = Vec::new();
@@ -91,6 +97,19 @@ pub async fn enroll(config: &Config, args: EnrollArgs) -> anyhow::Result<ExitCod
             continue;
         }
         let added = store.enrol(&person.id, &person.display_name, model_id, &good).await?;
+        if let Some(nats) = &nats {
+            let change = GalleryChange {
+                kind: if added > 0 {
+                    ChangeKind::Enrolled
+                } else {
+                    ChangeKind::Updated
+                },
+                person_id: person.id.clone(),
+                model_id: model_id.clone(),
+                templates: good.len(),
+            };
+            crate::control::publish_gallery_change(nats, &change).await?;
+        }
         println!(
             "{}: {} template(s) from {} photo(s), {added} new",
             person.id,

@@ -428,3 +428,120 @@ async fn projector_waits_out_a_database_outage_and_loses_nothing() {
     drop(store);
     db.drop_now().await;
 }
+
+fn nats_url() -> String {
+    std::env::var("ROLLCALL_TEST_NATS").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
+}
+
+/// A camera of its own for one test run: its live subject is not shared with other tests.
+fn camera(work: &Path, id: &str, photo: &str) -> rollcall::config::CameraConfig {
+    let path = work.join("cameras").join(id);
+    link(&face(photo), &path, "1.jpg");
+    rollcall::config::CameraConfig {
+        id: rollcall::domain::CameraId::parse(id).unwrap(),
+        path,
+        name: None,
+        location: String::new(),
+        role: rollcall::config::CameraRole::Entry,
+        fps: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_enrolled_while_recognizing_is_recognized_in_the_next_frames() {
+    use futures::StreamExt;
+    let kafka = TestKafka::start().await;
+    let work = tempfile::tempdir().unwrap();
+    let mut config = kafka.config(work.path());
+    config.nats.url = Some(nats_url());
+    config.recognize.workers = 1;
+    kafka.create_topics(&config, 1).await;
+    let store = Store::open(&config.store.url, 2).await.unwrap();
+    enrol(&store, &config, "obama", "face_recognition/obama/obama.jpg").await;
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let (before, after) = (format!("before-{run}"), format!("after-{run}"));
+
+    let nats = rollcall::control::connect(&nats_url())
+        .await
+        .expect("NATS must run for this test");
+    let mut gallery_changes = nats.subscribe(rollcall::control::GALLERY_SUBJECT).await.unwrap();
+    let mut live = nats.subscribe(rollcall::control::live_subject(&after)).await.unwrap();
+
+    let shutdown = CancellationToken::new();
+    let recognize = tokio::spawn({
+        let (c, s) = (config.clone(), shutdown.clone());
+        async move { rollcall::deploy::recognize(&c, s).await }
+    });
+    let project = tokio::spawn({
+        let (c, s) = (config.clone(), shutdown.clone());
+        async move { rollcall::deploy::project(&c, s).await }
+    });
+
+    // Biden passes before he is enrolled: an unknown face.
+    let mut first = config.clone();
+    first.ingest.cameras = vec![camera(work.path(), &before, "face_recognition/biden/biden.jpg")];
+    rollcall::deploy::ingest(&first, CancellationToken::new())
+        .await
+        .unwrap();
+    let bus = KafkaBus::new(&config.kafka);
+    let codec = rollcall::bus::kafka::JsonCodec::<rollcall::domain::UnknownFaceEvent>::default();
+    let mut unknown = bus
+        .consumer(&format!("reader-{run}"), &config.kafka.topics.unknown, codec)
+        .unwrap();
+    let seen = tokio::time::timeout(Duration::from_secs(60), unknown.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap()
+        .value;
+    assert_eq!(seen.camera_id.as_str(), before);
+
+    // Enrolled by the CLI, which broadcasts the change on NATS.
+    let enrolled = rollcall(work.path())
+        .envs(config_env(&config))
+        .env("ROLLCALL__NATS__URL", nats_url())
+        .args(["enroll", "--person", "biden"])
+        .arg(face("face_recognition/biden/biden2.jpg"))
+        .output()
+        .unwrap();
+    assert!(
+        enrolled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&enrolled.stderr)
+    );
+    let change = tokio::time::timeout(Duration::from_secs(10), gallery_changes.next())
+        .await
+        .unwrap()
+        .unwrap();
+    let change: rollcall::control::GalleryChange = serde_json::from_slice(&change.payload).unwrap();
+    assert_eq!(change.person_id.as_str(), "biden");
+    // The recognizer reloads on the same message; give it a moment to read the store.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    // The next frame with Biden: recognised, stored, and announced live.
+    let mut second = config.clone();
+    second.ingest.cameras = vec![camera(work.path(), &after, "face_recognition/biden/biden.jpg")];
+    rollcall::deploy::ingest(&second, CancellationToken::new())
+        .await
+        .unwrap();
+    let message = tokio::time::timeout(Duration::from_secs(60), live.next())
+        .await
+        .unwrap()
+        .unwrap();
+    let event: rollcall::domain::AttendanceEvent = serde_json::from_slice(&message.payload).unwrap();
+    assert_eq!(
+        (event.person_id.as_str(), event.camera_id.as_str()),
+        ("biden", after.as_str())
+    );
+    wait_for_people(&store, &BTreeSet::from(["biden".to_string()]), Duration::from_secs(30)).await;
+    let days = store.attendance_days().await.unwrap();
+    assert_eq!(
+        days[0].first_camera, after,
+        "nothing was recorded for Biden before he was enrolled"
+    );
+
+    shutdown.cancel();
+    let recognized = recognize.await.unwrap().unwrap();
+    assert_eq!((recognized.frames, recognized.events, recognized.unknown), (2, 1, 1));
+    project.await.unwrap().unwrap();
+}

@@ -1,0 +1,117 @@
+//! The NATS control plane: gallery changes that every recognizer applies at once, and each
+//! attendance event fanned out live on `rollcall.live.{camera}` for displays and door controllers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+use crate::bus::{BusError, Producer};
+use crate::domain::{AttendanceEvent, PersonId};
+use crate::gallery::SharedGallery;
+use crate::store::Store;
+
+pub const GALLERY_SUBJECT: &str = "rollcall.gallery.changed";
+
+pub fn live_subject(camera: &str) -> String {
+    format!("rollcall.live.{camera}")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    Enrolled,
+    Updated,
+    Erased,
+}
+
+/// What changed in the gallery. Recognizers reload from the store, the source of truth, so the
+/// message carries no embedding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GalleryChange {
+    pub kind: ChangeKind,
+    pub person_id: PersonId,
+    pub model_id: String,
+    pub templates: usize,
+}
+
+pub async fn connect(url: &str) -> anyhow::Result<async_nats::Client> {
+    async_nats::connect(url)
+        .await
+        .map_err(|e| anyhow::anyhow!("connecting to NATS at {url}: {e}"))
+}
+
+pub async fn publish_gallery_change(client: &async_nats::Client, change: &GalleryChange) -> anyhow::Result<()> {
+    let payload = serde_json::to_vec(change)?;
+    client.publish(GALLERY_SUBJECT, payload.into()).await?;
+    // Enrolment is a short-lived command: make sure the message left before it exits.
+    client.flush().await?;
+    Ok(())
+}
+
+/// Keeps `gallery` equal to the store's templates of `model_id`: reloads on every change
+/// message, and every `safety_interval` in case a message was missed while disconnected.
+pub async fn keep_gallery_current(
+    client: async_nats::Client,
+    store: Store,
+    model_id: String,
+    gallery: SharedGallery,
+    safety_interval: Duration,
+    stop: CancellationToken,
+) -> anyhow::Result<()> {
+    let mut changes = client.subscribe(GALLERY_SUBJECT).await?;
+    let mut tick = tokio::time::interval(safety_interval);
+    tick.tick().await;
+    loop {
+        let reason = tokio::select! {
+            _ = stop.cancelled() => return Ok(()),
+            message = changes.next() => match message {
+                Some(m) => match serde_json::from_slice::<GalleryChange>(&m.payload) {
+                    Ok(change) => format!("{:?} {}", change.kind, change.person_id),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "ignoring a malformed gallery change");
+                        continue;
+                    }
+                },
+                None => anyhow::bail!("the NATS subscription to {GALLERY_SUBJECT} ended"),
+            },
+            _ = tick.tick() => "periodic check".to_owned(),
+        };
+        match store.load_gallery(&model_id).await {
+            Ok(fresh) => {
+                tracing::info!(
+                    reason,
+                    people = fresh.people(),
+                    templates = fresh.len(),
+                    "gallery reloaded"
+                );
+                gallery.replace(fresh);
+            }
+            // Keep matching with the gallery in hand; the next change or tick tries again.
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "reloading the gallery failed"),
+        }
+    }
+}
+
+/// Sends each event to the durable bus first, then publishes it live. The live copy is best
+/// effort: the attendance record is the Kafka event, and a display can miss a beat.
+pub struct LiveTee {
+    pub inner: Arc<dyn Producer<AttendanceEvent>>,
+    pub nats: async_nats::Client,
+}
+
+#[async_trait]
+impl Producer<AttendanceEvent> for LiveTee {
+    async fn send(&self, key: &str, event: AttendanceEvent) -> Result<(), BusError> {
+        let subject = live_subject(event.camera_id.as_str());
+        let payload = serde_json::to_vec(&event).expect("events serialise to JSON");
+        self.inner.send(key, event).await?;
+        if let Err(e) = self.nats.publish(subject, payload.into()).await {
+            tracing::warn!(error = %e, "live attendance event not published");
+        }
+        Ok(())
+    }
+}
