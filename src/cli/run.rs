@@ -14,15 +14,29 @@ pub struct RunArgs {}
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Folder of photos to build 640x480 one-face frames from (default: ../shared/faces).
-    #[arg(long, default_value = "../shared/faces")]
-    faces: PathBuf,
-    /// Frames in the benchmark camera folder.
-    #[arg(long, default_value_t = 400)]
-    frames: usize,
-    /// Camera folders the frames are spread over.
-    #[arg(long, default_value_t = 4)]
-    cameras: usize,
+    #[command(subcommand)]
+    which: Bench,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Bench {
+    /// Embedded pipeline frames/s against raw detection + embedding of the same frames.
+    Pipeline {
+        /// Folder of photos to build 640x480 one-face frames from.
+        #[arg(long, default_value = "../shared/faces")]
+        faces: PathBuf,
+        /// Frames in all.
+        #[arg(long, default_value_t = 400)]
+        frames: usize,
+        /// Camera folders the frames are spread over.
+        #[arg(long, default_value_t = 4)]
+        cameras: usize,
+    },
+    /// Projector events/s into PostgreSQL (store.url) for batches of 1, 100 and 5,000, against COPY.
+    Project {
+        #[arg(long, default_value_t = 20_000)]
+        events: usize,
+    },
 }
 
 /// One stage of the distributed pipeline.
@@ -95,7 +109,12 @@ pub async fn run(config: &Config, _args: RunArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub async fn bench(config: &Config, args: BenchArgs) -> anyhow::Result<ExitCode> {
-    let report = crate::bench::pipeline_benchmark(config, &args.faces, args.frames, args.cameras).await?;
+    let report = match args.which {
+        Bench::Pipeline { faces, frames, cameras } => {
+            crate::bench::pipeline_benchmark(config, &faces, frames, cameras).await?
+        }
+        Bench::Project { events } => crate::bench::project_benchmark(&config.store.url, events).await?,
+    };
     println!("{report}");
     Ok(ExitCode::SUCCESS)
 }

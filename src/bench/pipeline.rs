@@ -1,4 +1,4 @@
-//! `rollcall bench`: embedded pipeline throughput against the raw cost of detection + embedding.
+//! `rollcall bench pipeline`: embedded pipeline throughput against the raw cost of detection + embedding.
 
 use std::path::Path;
 use std::time::Instant;

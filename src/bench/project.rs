@@ -1,0 +1,135 @@
+//! `rollcall bench project`: projector batch writes into the store against a plain `COPY` of
+//! the same rows through `psql`, measured in the same run.
+
+use std::io::Write;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use chrono::{TimeDelta, Utc};
+use sea_orm::ConnectionTrait;
+
+use crate::domain::{AttendanceEvent, CameraId, FaceBox, PersonId};
+use crate::store::Store;
+
+/// Synthetic events: `count` sightings of 1,000 people at 10 cameras over one day.
+pub fn synthetic_events(count: usize) -> Vec<AttendanceEvent> {
+    let start = Utc::now() - TimeDelta::days(1);
+    (0..count)
+        .map(|i| {
+            let person = PersonId::parse(format!("person-{:04}", i % 1000)).expect("valid id");
+            let camera = CameraId::parse(format!("camera-{}", i % 10)).expect("valid id");
+            let seen_at = start + TimeDelta::milliseconds(i as i64 * 50);
+            AttendanceEvent::new(
+                person,
+                camera,
+                i as u64,
+                seen_at,
+                0.4,
+                FaceBox {
+                    x: 10,
+                    y: 20,
+                    w: 100,
+                    h: 120,
+                },
+                "dlib_resnet_v1",
+            )
+        })
+        .collect()
+}
+
+async fn clear(store: &Store) -> anyhow::Result<()> {
+    store
+        .connection()
+        .execute_unprepared("DELETE FROM attendance_events; DELETE FROM attendance_days;")
+        .await?;
+    Ok(())
+}
+
+/// The same columns as the projector writes, as CSV for `\copy`.
+fn write_csv(events: &[AttendanceEvent], path: &std::path::Path) -> anyhow::Result<()> {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let recorded = Utc::now().to_rfc3339();
+    for e in events {
+        let b = e.face_box;
+        writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            e.event_id,
+            e.person_id,
+            e.camera_id,
+            e.frame_seq,
+            e.seen_at.to_rfc3339(),
+            e.distance,
+            e.similarity,
+            b.x,
+            b.y,
+            b.w,
+            b.h,
+            e.model_id,
+            e.schema_version,
+            recorded
+        )?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+pub async fn project_benchmark(url: &str, events: usize) -> anyhow::Result<String> {
+    if !url.starts_with("postgres") {
+        bail!("the projector benchmark compares against PostgreSQL's COPY: give a postgres:// store URL");
+    }
+    let store = Store::open(url, 4).await?;
+    let all = synthetic_events(events);
+    let mut lines = vec![format!(
+        "{events} synthetic events (1,000 people, 10 cameras) into {}",
+        crate::store::redact(url)
+    )];
+
+    // Baseline: COPY of the same rows into attendance_events (no day folding, no conflict check).
+    clear(&store).await?;
+    let work = tempfile::tempdir()?;
+    let csv = work.path().join("events.csv");
+    write_csv(&all, &csv)?;
+    let columns = "event_id,person_id,camera_id,frame_seq,seen_at,distance,similarity,box_x,box_y,box_w,box_h,model_id,schema_version,recorded_at";
+    let t = Instant::now();
+    let copied = std::process::Command::new("psql")
+        .arg(url)
+        .args(["-v", "ON_ERROR_STOP=1", "-q", "-c"])
+        .arg(format!(
+            "\\copy attendance_events({columns}) FROM '{}' WITH (FORMAT csv)",
+            csv.display()
+        ))
+        .output()
+        .context("running psql (install postgresql-client)")?;
+    let copy_secs = t.elapsed().as_secs_f64();
+    if !copied.status.success() {
+        bail!("psql \\copy failed: {}", String::from_utf8_lossy(&copied.stderr));
+    }
+    let copy_rate = events as f64 / copy_secs;
+    lines.push(format!(
+        "COPY through psql:          {copy_rate:>9.0} events/s ({copy_secs:.2} s)"
+    ));
+
+    for batch in [1usize, 100, 5_000] {
+        clear(&store).await?;
+        // One event per transaction is slow: a slice keeps the run short; the rate is what counts.
+        let slice = if batch == 1 {
+            &all[..all.len().min(2_000)]
+        } else {
+            &all[..]
+        };
+        let t = Instant::now();
+        for chunk in slice.chunks(batch) {
+            store.write_attendance(chunk).await?;
+        }
+        let secs = t.elapsed().as_secs_f64();
+        let rate = slice.len() as f64 / secs;
+        lines.push(format!(
+            "projector, batches of {batch:>5}: {rate:>9.0} events/s ({} events in {secs:.2} s); ratio to COPY {:.3}",
+            slice.len(),
+            rate / copy_rate
+        ));
+    }
+    clear(&store).await?;
+    Ok(lines.join("\n"))
+}
