@@ -22,6 +22,7 @@ pub struct Config {
     pub bus: BusConfig,
     pub kafka: KafkaConfig,
     pub nats: NatsConfig,
+    pub redis: RedisConfig,
     pub ingest: IngestConfig,
     pub recognize: RecognizeConfig,
     pub project: ProjectConfig,
@@ -132,6 +133,13 @@ impl Default for NatsConfig {
             gallery_reload_secs: 60,
         }
     }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RedisConfig {
+    /// `redis://host:6379`. Unset: no read cache, nothing to invalidate (the embedded default).
+    pub url: Option<String>,
 }
 
 /// Topic names; defaults are those of DESIGN.md. Tests give each run its own.
@@ -269,6 +277,7 @@ impl Config {
             bus: BusConfig::default(),
             kafka: KafkaConfig::default(),
             nats: NatsConfig::default(),
+            redis: RedisConfig::default(),
             ingest: IngestConfig {
                 cameras: Vec::new(),
                 cameras_dir: home.join("demo/cameras"),

@@ -124,7 +124,10 @@ pub async fn project(config: &Config, shutdown: CancellationToken) -> anyhow::Re
     let bus = kafka(config, "project")?;
     let store = open_store(config, &shutdown).await?;
     let abort = crate::shutdown::drain_deadline(&shutdown, Duration::from_secs(config.shutdown.drain_timeout_secs));
-    let projector = Projector::new(store, config.project.clone(), bus.attendance_dead_letters()?);
+    let mut projector = Projector::new(store, config.project.clone(), bus.attendance_dead_letters()?);
+    if let Some(url) = &config.redis.url {
+        projector = projector.with_cache(crate::cache::Cache::connect(url)?);
+    }
     Ok(projector.run(bus.attendance_consumer()?, shutdown, abort).await?)
 }
 

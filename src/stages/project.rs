@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Backoff;
 use crate::bus::{BusError, Consumer, DeadLetter, Position, Producer};
+use crate::cache::Cache;
 use crate::config::ProjectConfig;
 use crate::domain::AttendanceEvent;
 use crate::store::Store;
@@ -23,12 +24,17 @@ pub struct ProjectStats {
     pub duplicates: u64,
     pub dead_lettered: u64,
     pub write_retries: u64,
+    /// Cache keys invalidated after committed batches.
+    pub cache_invalidations: u64,
+    /// Invalidations that did not reach Redis (harmless for readers: keys are versioned).
+    pub cache_failures: u64,
 }
 
 pub struct Projector {
     store: Store,
     config: ProjectConfig,
     dead_letters: Arc<dyn Producer<DeadLetter>>,
+    cache: Option<Cache>,
     stats: ProjectStats,
     batch: Vec<AttendanceEvent>,
     /// Highest position per partition in the current batch: committed once the batch is stored.
@@ -50,10 +56,17 @@ impl Projector {
             store,
             config,
             dead_letters,
+            cache: None,
             stats: ProjectStats::default(),
             batch: Vec::new(),
             pending: HashMap::new(),
         }
+    }
+
+    /// Invalidates the cached keys each committed batch changes.
+    pub fn with_cache(mut self, cache: Cache) -> Self {
+        self.cache = Some(cache);
+        self
     }
 
     /// Runs until the stream ends or `stop` is cancelled; either way the batch in hand is stored
@@ -134,6 +147,7 @@ impl Projector {
         events: &mut dyn Consumer<AttendanceEvent>,
         abort: &CancellationToken,
     ) -> Result<(), ProjectError> {
+        let mut changed = Vec::new();
         if !self.batch.is_empty() {
             let mut backoff = Backoff::new(
                 Duration::from_millis(self.config.retry_initial_ms),
@@ -145,6 +159,7 @@ impl Projector {
                         self.stats.batches += 1;
                         self.stats.inserted += outcome.inserted as u64;
                         self.stats.duplicates += outcome.duplicates as u64;
+                        changed = outcome.generations;
                         tracing::debug!(
                             inserted = outcome.inserted,
                             duplicates = outcome.duplicates,
@@ -167,6 +182,15 @@ impl Projector {
         }
         for (_, position) in self.pending.drain() {
             events.commit(position)?;
+        }
+        if let Some(cache) = &self.cache {
+            match cache.invalidate(&changed).await {
+                Ok(n) => self.stats.cache_invalidations += n as u64,
+                Err(e) => {
+                    self.stats.cache_failures += 1;
+                    tracing::warn!(error = %e, keys = changed.len(), "cache degraded: invalidation failed (readers are safe: keys are versioned)");
+                }
+            }
         }
         Ok(())
     }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use uuid::Uuid;
 
@@ -23,6 +23,8 @@ pub struct BatchOutcome {
     pub duplicates: usize,
     /// (person, day) rows created or updated.
     pub days: Vec<(String, NaiveDate)>,
+    /// Cache keys whose data changed, with their new generation (see `cache::keys`).
+    pub generations: Vec<(String, i64)>,
 }
 
 /// The contribution of some events to one `attendance_days` row.
@@ -139,12 +141,58 @@ impl Store {
         for chunk in folds.chunks(ROWS_PER_STATEMENT) {
             txn.execute(&upsert_days(chunk)).await?;
         }
+        let days: Vec<(String, NaiveDate)> = folds.into_iter().map(|f| (f.person_id, f.day)).collect();
+        // In the same transaction as the data: a committed change always has a new generation.
+        let mut generations = Vec::new();
+        for chunk in crate::cache::keys::affected_by(&days).chunks(ROWS_PER_STATEMENT) {
+            for row in txn.query_all(&bump_generations(chunk)).await? {
+                generations.push((row.try_get_by_index::<String>(0)?, row.try_get_by_index::<i64>(1)?));
+            }
+        }
         txn.commit().await?;
         Ok(BatchOutcome {
             inserted: new.len(),
             duplicates: events.len() - new.len(),
-            days: folds.into_iter().map(|f| (f.person_id, f.day)).collect(),
+            days,
+            generations,
         })
+    }
+}
+
+/// Generation 1 for new keys, one more for known ones; returns (key, generation).
+fn bump_generations(keys: &[String]) -> sea_orm::sea_query::InsertStatement {
+    let (table, key, generation) = (
+        Alias::new("cache_generations"),
+        Alias::new("key"),
+        Alias::new("generation"),
+    );
+    let mut insert = Query::insert();
+    insert.into_table(table).columns([key.clone(), generation.clone()]);
+    for k in keys {
+        insert.values_panic([k.as_str().into(), 1i64.into()]);
+    }
+    insert
+        .on_conflict(
+            OnConflict::column(key.clone())
+                .value(generation.clone(), Expr::cust("cache_generations.generation + 1"))
+                .to_owned(),
+        )
+        .returning(Query::returning().columns([key, generation]));
+    insert
+}
+
+impl Store {
+    /// The current generation of a cache key (0 if it never changed).
+    pub async fn cache_generation(&self, key: &str) -> Result<i64, sea_orm::DbErr> {
+        let mut select = Query::select();
+        select
+            .column(Alias::new("generation"))
+            .from(Alias::new("cache_generations"))
+            .and_where(Expr::col(Alias::new("key")).eq(key));
+        match self.db.query_one(&select).await? {
+            Some(row) => row.try_get_by_index::<i64>(0),
+            None => Ok(0),
+        }
     }
 }
 
