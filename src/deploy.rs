@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use chrono::TimeDelta;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -97,16 +96,9 @@ pub async fn recognize(config: &Config, shutdown: CancellationToken) -> anyhow::
         );
         control = Some(tokio::spawn(watch));
     }
-    let cooldown = TimeDelta::seconds(config.recognize.cooldown_secs as i64);
     let mut workers = JoinSet::new();
     for engine in engines {
-        let worker = RecognizeWorker::new(
-            engine,
-            gallery.clone(),
-            config.matching.threshold,
-            cooldown,
-            outputs.clone(),
-        );
+        let worker = RecognizeWorker::from_config(engine, gallery.clone(), config, outputs.clone());
         workers.spawn(worker.run(bus.frames_consumer()?, shutdown.clone()));
     }
     let mut stats = RecognizeStats::default();

@@ -4,7 +4,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use chrono::TimeDelta;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -120,15 +119,8 @@ pub async fn run_embedded(config: &Config, shutdown: CancellationToken) -> anyho
         dead_letters: Arc::new(dlq_tx.clone()),
     };
     let mut recognize_tasks = JoinSet::new();
-    let cooldown = TimeDelta::seconds(config.recognize.cooldown_secs as i64);
     for (engine, receiver) in engines.into_iter().zip(frames_rx) {
-        let worker = RecognizeWorker::new(
-            engine,
-            gallery.clone(),
-            config.matching.threshold,
-            cooldown,
-            outputs.clone(),
-        );
+        let worker = RecognizeWorker::from_config(engine, gallery.clone(), config, outputs.clone());
         let consumer: Box<dyn Consumer<Frame>> = Box::new(MemoryConsumer::new(vec![receiver]));
         recognize_tasks.spawn(worker.run(consumer, drain_deadline.clone()));
     }

@@ -96,6 +96,17 @@ pub struct FrameOutcome {
 }
 
 impl RecognizeWorker {
+    /// A worker with the matching threshold and cooldown of `config`.
+    pub fn from_config(
+        engine: FaceEngine,
+        gallery: SharedGallery,
+        config: &crate::config::Config,
+        outputs: RecognizeOutputs,
+    ) -> Self {
+        let cooldown = TimeDelta::seconds(config.recognize.cooldown_secs as i64);
+        Self::new(engine, gallery, config.matching.threshold, cooldown, outputs)
+    }
+
     pub fn new(
         engine: FaceEngine,
         gallery: SharedGallery,

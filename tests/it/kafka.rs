@@ -159,6 +159,22 @@ pub async fn wait_for_people(store: &Store, expected: &BTreeSet<String>, within:
     }
 }
 
+/// The first message of a dead-letter topic, read in a group of its own (an idle member of a
+/// shared group would stall the other readers' rebalance).
+async fn first_dead_letter(config: &Config, source: &str, dlq: &str) -> rollcall::bus::DeadLetter {
+    let bus = KafkaBus::new(&config.kafka);
+    let codec = DeadLetterCodec {
+        source_topic: source.to_owned(),
+    };
+    let mut reader = bus.consumer(&format!("reader-{dlq}"), dlq, codec).unwrap();
+    tokio::time::timeout(Duration::from_secs(30), reader.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap()
+        .value
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stages_over_kafka_dead_letter_bad_input_and_keep_going() {
     let kafka = TestKafka::start().await;
@@ -207,25 +223,8 @@ async fn stages_over_kafka_dead_letter_bad_input_and_keep_going() {
     let expected: BTreeSet<String> = ["biden", "obama"].map(String::from).into();
     wait_for_people(&store, &expected, Duration::from_secs(60)).await;
 
-    let bus = KafkaBus::new(&config.kafka);
-    // One group per reader: an idle member of a shared group would stall the other's rebalance.
-    let group = |topic: &str| format!("reader-{topic}");
     let t = &config.kafka.topics;
-    let mut frames_dlq = bus
-        .consumer(
-            &group(&t.frames_dlq),
-            &t.frames_dlq,
-            DeadLetterCodec {
-                source_topic: t.frames.clone(),
-            },
-        )
-        .unwrap();
-    let letter = tokio::time::timeout(Duration::from_secs(30), frames_dlq.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap()
-        .value;
+    let letter = first_dead_letter(&config, &t.frames, &t.frames_dlq).await;
     assert_eq!(
         (letter.stage.as_str(), letter.kind.as_str(), letter.key.as_str()),
         ("recognize", "corrupt", "door")
@@ -235,21 +234,7 @@ async fn stages_over_kafka_dead_letter_bad_input_and_keep_going() {
         letter.payload.starts_with(b"\xff\xd8\xff\xe0 this is not"),
         "the original bytes are kept"
     );
-    let mut events_dlq = bus
-        .consumer(
-            &group(&t.attendance_dlq),
-            &t.attendance_dlq,
-            DeadLetterCodec {
-                source_topic: t.attendance.clone(),
-            },
-        )
-        .unwrap();
-    let letter = tokio::time::timeout(Duration::from_secs(30), events_dlq.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap()
-        .value;
+    let letter = first_dead_letter(&config, &t.attendance, &t.attendance_dlq).await;
     assert_eq!(
         (letter.stage.as_str(), letter.kind.as_str()),
         ("project", "invalid_json")
