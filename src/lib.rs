@@ -21,4 +21,5 @@ pub mod shutdown;
 pub mod stages;
 pub mod store;
 pub mod telemetry;
+pub mod topics;
 pub mod vision;

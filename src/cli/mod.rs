@@ -5,6 +5,7 @@ mod identify;
 mod migrate;
 mod models;
 mod run;
+mod topics;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,6 +46,8 @@ pub enum Command {
     Eval(identify::EvalArgs),
     /// Apply, revert or list schema migrations of the configured store.
     Migrate(migrate::MigrateArgs),
+    /// Create or update the Kafka topics declared in `topics/`.
+    Topics(topics::TopicsArgs),
     /// Install and verify model files.
     Models(models::ModelsArgs),
     /// Measure throughput (a benchmark, not a test).
@@ -81,6 +84,7 @@ impl Cli {
             Command::Eval(args) => identify::eval(&config, args).await,
             Command::Migrate(args) => migrate::migrate(&config, args).await,
             Command::Models(args) => models::models(&config, args),
+            Command::Topics(args) => topics::topics(&config, args).await,
             Command::Bench(args) => run::bench(&config, args).await,
         }
     }

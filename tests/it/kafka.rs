@@ -40,26 +40,25 @@ impl TestKafka {
         }
     }
 
-    /// Creates the topics of `config` (the mock's admin API cannot, so the mock is told directly).
+    /// Creates the topics of `config`.
     pub async fn create_topics(&self, config: &Config, partitions: i32) {
         let t = &config.kafka.topics;
-        let names = [&t.frames, &t.attendance, &t.unknown, &t.frames_dlq, &t.attendance_dlq];
+        for name in [&t.frames, &t.attendance, &t.unknown, &t.frames_dlq, &t.attendance_dlq] {
+            self.create_topic(name, partitions).await;
+        }
+    }
+
+    /// The mock's admin API cannot create topics, so the mock is told directly.
+    pub async fn create_topic(&self, name: &str, partitions: i32) {
         match &self._mock {
-            Some(mock) => {
-                for name in names {
-                    mock.create_topic(name, partitions, 1).unwrap();
-                }
-            }
+            Some(mock) => mock.create_topic(name, partitions, 1).unwrap(),
             None => {
                 let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
                     .set("bootstrap.servers", &self.brokers)
                     .create()
                     .unwrap();
-                let topics: Vec<NewTopic> = names
-                    .iter()
-                    .map(|n| NewTopic::new(n, partitions, TopicReplication::Fixed(1)))
-                    .collect();
-                for result in admin.create_topics(&topics, &AdminOptions::new()).await.unwrap() {
+                let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
+                for result in admin.create_topics([&topic], &AdminOptions::new()).await.unwrap() {
                     result.unwrap();
                 }
             }
@@ -529,4 +528,37 @@ async fn a_person_enrolled_while_recognizing_is_recognized_in_the_next_frames() 
     let recognized = recognize.await.unwrap().unwrap();
     assert_eq!((recognized.frames, recognized.events, recognized.unknown), (2, 1, 1));
     project.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn topics_plan_reads_the_cluster_and_the_declarations() {
+    let kafka = TestKafka::start().await;
+    let work = tempfile::tempdir().unwrap();
+    let config = kafka.config(work.path());
+    // Frames exist with too few partitions; attendance exists as declared; the rest are missing.
+    kafka.create_topic(&config.kafka.topics.frames, 2).await;
+    kafka.create_topic(&config.kafka.topics.attendance, 6).await;
+    let out = rollcall(work.path())
+        .envs(config_env(&config))
+        .args(["topics", "plan"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t = &config.kafka.topics;
+    assert!(
+        stdout.contains(&format!("add partitions  {}: 2 -> 12", t.frames)),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("set config      {}: 3 setting(s)", t.attendance)),
+        "{stdout}"
+    );
+    for missing in [&t.unknown, &t.frames_dlq, &t.attendance_dlq] {
+        assert!(stdout.contains(&format!("create          {missing}:")), "{stdout}");
+    }
 }
