@@ -158,6 +158,24 @@ pub async fn wait_for_people(store: &Store, expected: &BTreeSet<String>, within:
     }
 }
 
+/// Starts the recognizer stage in this process, until `shutdown`.
+fn spawn_recognize(
+    config: &Config,
+    shutdown: &CancellationToken,
+) -> tokio::task::JoinHandle<anyhow::Result<rollcall::stages::recognize::RecognizeStats>> {
+    let (config, shutdown) = (config.clone(), shutdown.clone());
+    tokio::spawn(async move { rollcall::deploy::recognize(&config, shutdown).await })
+}
+
+/// Starts the projector stage in this process, until `shutdown`.
+fn spawn_project(
+    config: &Config,
+    shutdown: &CancellationToken,
+) -> tokio::task::JoinHandle<anyhow::Result<rollcall::stages::project::ProjectStats>> {
+    let (config, shutdown) = (config.clone(), shutdown.clone());
+    tokio::spawn(async move { rollcall::deploy::project(&config, shutdown).await })
+}
+
 /// The first message of a dead-letter topic, read in a group of its own (an idle member of a
 /// shared group would stall the other readers' rebalance).
 async fn first_dead_letter(config: &Config, source: &str, dlq: &str) -> rollcall::bus::DeadLetter {
@@ -196,14 +214,8 @@ async fn stages_over_kafka_dead_letter_bad_input_and_keep_going() {
     );
 
     let shutdown = CancellationToken::new();
-    let recognize = tokio::spawn({
-        let (c, s) = (config.clone(), shutdown.clone());
-        async move { rollcall::deploy::recognize(&c, s).await }
-    });
-    let project = tokio::spawn({
-        let (c, s) = (config.clone(), shutdown.clone());
-        async move { rollcall::deploy::project(&c, s).await }
-    });
+    let recognize = spawn_recognize(&config, &shutdown);
+    let project = spawn_project(&config, &shutdown);
     let ingested = rollcall::deploy::ingest(&config, CancellationToken::new())
         .await
         .unwrap();
@@ -357,10 +369,7 @@ async fn projector_waits_out_a_database_outage_and_loses_nothing() {
     let store = Store::open(&db.url, 2).await.unwrap();
 
     let shutdown = CancellationToken::new();
-    let project = tokio::spawn({
-        let (c, s) = (config.clone(), shutdown.clone());
-        async move { rollcall::deploy::project(&c, s).await }
-    });
+    let project = spawn_project(&config, &shutdown);
     let bus = KafkaBus::new(&config.kafka);
     let events = bus.attendance_producer().unwrap();
     let people = ["ana", "ben", "cy", "dee", "eve"];
@@ -452,14 +461,8 @@ async fn a_person_enrolled_while_recognizing_is_recognized_in_the_next_frames() 
     let mut live = nats.subscribe(rollcall::control::live_subject(&after)).await.unwrap();
 
     let shutdown = CancellationToken::new();
-    let recognize = tokio::spawn({
-        let (c, s) = (config.clone(), shutdown.clone());
-        async move { rollcall::deploy::recognize(&c, s).await }
-    });
-    let project = tokio::spawn({
-        let (c, s) = (config.clone(), shutdown.clone());
-        async move { rollcall::deploy::project(&c, s).await }
-    });
+    let recognize = spawn_recognize(&config, &shutdown);
+    let project = spawn_project(&config, &shutdown);
 
     // Biden passes before he is enrolled: an unknown face.
     let mut first = config.clone();
