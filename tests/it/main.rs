@@ -5,6 +5,7 @@ mod support;
 
 mod cache;
 mod cli;
+mod contracts;
 mod embedding;
 mod enrolment;
 mod kafka;

@@ -1,0 +1,89 @@
+//! The contracts in `topics/` and the schema commands, checked against what the code does.
+
+use std::collections::BTreeSet;
+
+use rollcall::domain::{AttendanceEvent, CameraId, Embedding, FaceBox, PersonId, UnknownFaceEvent};
+
+use crate::support::*;
+
+fn schema(name: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(repo().join("topics/schemas").join(name)).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn names(value: &serde_json::Value) -> BTreeSet<String> {
+    value.as_object().unwrap().keys().cloned().collect()
+}
+
+fn required(schema: &serde_json::Value) -> BTreeSet<String> {
+    schema["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn emitted_events_have_exactly_the_fields_their_schemas_declare() {
+    let (person, camera) = (PersonId::parse("ana").unwrap(), CameraId::parse("door").unwrap());
+    let face_box = FaceBox { x: 1, y: 2, w: 3, h: 4 };
+    let event = AttendanceEvent::new(
+        person,
+        camera.clone(),
+        9,
+        chrono::Utc::now(),
+        0.3,
+        face_box,
+        "dlib_resnet_v1",
+    );
+    let json = serde_json::to_value(&event).unwrap();
+    let attendance = schema("attendance-event.v1.json");
+    assert_eq!(names(&json), names(&attendance["properties"]));
+    assert_eq!(names(&json), required(&attendance));
+    assert_eq!(
+        json["schema_version"],
+        attendance["properties"]["schema_version"]["const"]
+    );
+    assert_eq!(names(&json["face_box"]), required(&attendance["$defs"]["box"]));
+
+    let unknown = UnknownFaceEvent {
+        schema_version: 1,
+        camera_id: camera,
+        frame_seq: 9,
+        seen_at: chrono::Utc::now(),
+        face_box,
+        nearest_distance: None,
+        embedding: Embedding::new(vec![0.0; 128]).unwrap(),
+        model_id: "dlib_resnet_v1".into(),
+    };
+    let json = serde_json::to_value(&unknown).unwrap();
+    let unknown_schema = schema("unknown-face.v1.json");
+    assert_eq!(names(&json), names(&unknown_schema["properties"]));
+    assert_eq!(names(&json), required(&unknown_schema));
+    assert_eq!(
+        json["embedding"].as_array().unwrap().len() as u64,
+        unknown_schema["properties"]["embedding"]["minItems"]
+    );
+}
+
+#[test]
+fn migrate_command_reports_applies_and_reverts() {
+    let work = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = rollcall(work.path()).arg("migrate").args(args).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let before = run(&["status"]);
+    assert!(before.lines().all(|l| l.starts_with("pending")), "{before}");
+    assert_eq!(before.lines().count(), 2, "{before}");
+    assert!(run(&["up"]).contains("is up to date"));
+    assert!(run(&["status"]).lines().all(|l| l.starts_with("applied")));
+    assert!(run(&["down"]).contains("reverted 1 migration(s)"));
+    let after = run(&["status"]);
+    assert!(
+        after.contains("applied  m20261122_000001") && after.contains("pending  m20261122_000002"),
+        "{after}"
+    );
+}
