@@ -15,7 +15,7 @@ use crate::control::LiveTee;
 use crate::gallery::SharedGallery;
 use crate::pipeline::{cameras, load_engines};
 use crate::stages::Backoff;
-use crate::stages::ingest::{FolderCamera, IngestStats};
+use crate::stages::ingest::{IngestStats, replay_cameras};
 use crate::stages::project::{ProjectStats, Projector};
 use crate::stages::recognize::{RecognizeOutputs, RecognizeStats, RecognizeWorker};
 use crate::store::Store;
@@ -42,22 +42,7 @@ async fn open_store(config: &Config, shutdown: &CancellationToken) -> anyhow::Re
 /// Publishes every configured camera's frames; returns when all folders are replayed or on shutdown.
 pub async fn ingest(config: &Config, shutdown: CancellationToken) -> anyhow::Result<IngestStats> {
     let bus = kafka(config, "ingest")?;
-    let frames = bus.frames_producer()?;
-    let mut tasks = JoinSet::new();
-    for c in cameras(config)? {
-        let camera = FolderCamera {
-            id: c.id.clone(),
-            path: c.path.clone(),
-            fps: c.fps.unwrap_or(config.ingest.fps),
-        };
-        let (frames, stop) = (frames.clone(), shutdown.clone());
-        tasks.spawn(async move { camera.run(frames, stop).await });
-    }
-    let mut stats = IngestStats::default();
-    while let Some(done) = tasks.join_next().await {
-        stats.add(&done.context("ingest task panicked")??);
-    }
-    Ok(stats)
+    replay_cameras(&cameras(config)?, config.ingest.fps, bus.frames_producer()?, shutdown).await
 }
 
 /// Recognizer workers in the consumer group until shutdown; each finishes its frame in hand.

@@ -7,11 +7,11 @@ use anyhow::{Context, bail};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::bus::{Consumer, DeadLetter, MemoryConsumer, Producer, memory_topic};
+use crate::bus::{Consumer, DeadLetter, MemoryConsumer, memory_topic};
 use crate::config::{CameraConfig, CameraRole, Config};
 use crate::domain::{AttendanceEvent, CameraId, Frame, UnknownFaceEvent};
 use crate::gallery::SharedGallery;
-use crate::stages::ingest::{FolderCamera, IngestStats};
+use crate::stages::ingest::{IngestStats, replay_cameras};
 use crate::stages::project::{ProjectStats, Projector};
 use crate::stages::recognize::{RecognizeOutputs, RecognizeStats, RecognizeWorker};
 use crate::store::Store;
@@ -100,18 +100,10 @@ pub async fn run_embedded(config: &Config, shutdown: CancellationToken) -> anyho
     let drain_deadline =
         crate::shutdown::drain_deadline(&shutdown, Duration::from_secs(config.shutdown.drain_timeout_secs));
 
-    let mut ingest_tasks = JoinSet::new();
-    let frames_tx: Arc<dyn Producer<Frame>> = Arc::new(frames_tx);
-    for c in &cameras {
-        let camera = FolderCamera {
-            id: c.id.clone(),
-            path: c.path.clone(),
-            fps: c.fps.unwrap_or(config.ingest.fps),
-        };
-        let (tx, stop) = (Arc::clone(&frames_tx), shutdown.clone());
-        ingest_tasks.spawn(async move { camera.run(tx, stop).await });
-    }
-    drop(frames_tx);
+    let ingest_task = tokio::spawn({
+        let (cameras, fps, stop) = (cameras.clone(), config.ingest.fps, shutdown.clone());
+        async move { replay_cameras(&cameras, fps, Arc::new(frames_tx), stop).await }
+    });
 
     let outputs = RecognizeOutputs {
         events: Arc::new(events_tx),
@@ -137,9 +129,7 @@ pub async fn run_embedded(config: &Config, shutdown: CancellationToken) -> anyho
         cameras: cameras.len(),
         ..Default::default()
     };
-    while let Some(done) = ingest_tasks.join_next().await {
-        summary.ingest.add(&done.context("ingest task panicked")??);
-    }
+    summary.ingest = ingest_task.await.context("ingest panicked")??;
     while let Some(done) = recognize_tasks.join_next().await {
         summary.recognize.add(&done.context("recognize worker panicked")??);
     }

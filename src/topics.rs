@@ -7,7 +7,6 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use rdkafka::ClientConfig;
 use rdkafka::admin::{
     AdminClient, AdminOptions, AlterConfig, NewPartitions, NewTopic, ResourceSpecifier, TopicReplication,
 };
@@ -15,6 +14,7 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use serde::Deserialize;
 
+use crate::bus::kafka::client_config;
 use crate::config::{KafkaConfig, TopicNames};
 
 /// One `topics/*.toml` file.
@@ -158,18 +158,9 @@ pub fn plan(specs: &[TopicSpec], names: &TopicNames, existing: &BTreeMap<String,
         .collect()
 }
 
-fn client(kafka: &KafkaConfig) -> ClientConfig {
-    let mut client = ClientConfig::new();
-    client.set("bootstrap.servers", &kafka.brokers);
-    for (key, value) in &kafka.options {
-        client.set(key, value);
-    }
-    client
-}
-
 /// Topic name → partition count, from the cluster's metadata.
 pub fn existing_topics(kafka: &KafkaConfig) -> anyhow::Result<BTreeMap<String, i32>> {
-    let consumer: BaseConsumer = client(kafka).create().context("creating a Kafka client")?;
+    let consumer: BaseConsumer = client_config(kafka).create().context("creating a Kafka client")?;
     let metadata = consumer
         .fetch_metadata(None, Duration::from_secs(10))
         .context("fetching Kafka metadata")?;
@@ -185,7 +176,8 @@ pub async fn apply(kafka: &KafkaConfig, actions: &[Action]) -> anyhow::Result<()
     if let Some(bad) = actions.iter().find(|a| matches!(a, Action::CannotShrink { .. })) {
         bail!("{bad}: Kafka cannot remove partitions; recreate the topic or change its declaration");
     }
-    let admin: AdminClient<DefaultClientContext> = client(kafka).create().context("creating a Kafka admin client")?;
+    let admin: AdminClient<DefaultClientContext> =
+        client_config(kafka).create().context("creating a Kafka admin client")?;
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
     let mut creates = Vec::new();
     let mut grows = Vec::new();

@@ -59,6 +59,33 @@ pub fn list_frames(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// Replays every camera folder at once (each at its own fps, or `default_fps`) into `frames`,
+/// and returns the summed stats when all are done or `stop` is cancelled.
+pub async fn replay_cameras(
+    cameras: &[crate::config::CameraConfig],
+    default_fps: f64,
+    frames: Arc<dyn Producer<Frame>>,
+    stop: CancellationToken,
+) -> anyhow::Result<IngestStats> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for c in cameras {
+        let camera = FolderCamera {
+            id: c.id.clone(),
+            path: c.path.clone(),
+            fps: c.fps.unwrap_or(default_fps),
+        };
+        let (frames, stop) = (Arc::clone(&frames), stop.clone());
+        tasks.spawn(async move { camera.run(frames, stop).await });
+    }
+    // Only the tasks hold the producer now: when they end, the topic can close.
+    drop(frames);
+    let mut stats = IngestStats::default();
+    while let Some(done) = tasks.join_next().await {
+        stats.add(&done.context("ingest task panicked")??);
+    }
+    Ok(stats)
+}
+
 impl FolderCamera {
     /// Publishes every frame once, paced at `fps`, until done or `stop` is cancelled.
     pub async fn run(&self, frames: Arc<dyn Producer<Frame>>, stop: CancellationToken) -> anyhow::Result<IngestStats> {

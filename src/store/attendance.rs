@@ -222,33 +222,19 @@ fn upsert_days(rows: &[DayFold]) -> sea_orm::sea_query::InsertStatement {
     }
     let earlier = "(excluded.first_seen < attendance_days.first_seen OR (excluded.first_seen = attendance_days.first_seen AND excluded.first_camera < attendance_days.first_camera))";
     let later = "(excluded.last_seen > attendance_days.last_seen OR (excluded.last_seen = attendance_days.last_seen AND excluded.last_camera > attendance_days.last_camera))";
+    // Take the incoming value of `column` when `condition` holds, else keep the stored one.
+    let pick = |condition: &str, column: &str| {
+        Expr::cust(format!(
+            "CASE WHEN {condition} THEN excluded.{column} ELSE attendance_days.{column} END"
+        ))
+    };
     insert.on_conflict(
         OnConflict::columns([day::Column::PersonId, day::Column::Day])
             .values([
-                (
-                    day::Column::FirstSeen,
-                    Expr::cust(format!(
-                        "CASE WHEN {earlier} THEN excluded.first_seen ELSE attendance_days.first_seen END"
-                    )),
-                ),
-                (
-                    day::Column::FirstCamera,
-                    Expr::cust(format!(
-                        "CASE WHEN {earlier} THEN excluded.first_camera ELSE attendance_days.first_camera END"
-                    )),
-                ),
-                (
-                    day::Column::LastSeen,
-                    Expr::cust(format!(
-                        "CASE WHEN {later} THEN excluded.last_seen ELSE attendance_days.last_seen END"
-                    )),
-                ),
-                (
-                    day::Column::LastCamera,
-                    Expr::cust(format!(
-                        "CASE WHEN {later} THEN excluded.last_camera ELSE attendance_days.last_camera END"
-                    )),
-                ),
+                (day::Column::FirstSeen, pick(earlier, "first_seen")),
+                (day::Column::FirstCamera, pick(earlier, "first_camera")),
+                (day::Column::LastSeen, pick(later, "last_seen")),
+                (day::Column::LastCamera, pick(later, "last_camera")),
                 (
                     day::Column::EventCount,
                     Expr::cust("attendance_days.event_count + excluded.event_count"),

@@ -91,19 +91,30 @@ async fn a_stage_started_during_an_outage_waits_for_the_database() {
     db.drop_now().await;
 }
 
+async fn all_applied(store: &Store) -> bool {
+    store
+        .migration_status()
+        .await
+        .unwrap()
+        .iter()
+        .all(|(_, applied)| *applied)
+}
+
+async fn none_applied(store: &Store) -> bool {
+    store
+        .migration_status()
+        .await
+        .unwrap()
+        .iter()
+        .all(|(_, applied)| !*applied)
+}
+
 #[tokio::test]
 async fn migrations_go_up_down_and_up_again() {
     let db = TestDatabase::create().await;
     let store = Store::connect(&db.url, 2).await.unwrap();
     store.migrate_up().await.unwrap();
-    assert!(
-        store
-            .migration_status()
-            .await
-            .unwrap()
-            .iter()
-            .all(|(_, applied)| *applied)
-    );
+    assert!(all_applied(&store).await);
     let tables = |store: &Store| {
         let conn = store.connection().clone();
         async move {
@@ -138,14 +149,7 @@ async fn migrations_go_up_down_and_up_again() {
     let all = store.migration_status().await.unwrap().len() as u32;
     store.migrate_down(all).await.unwrap();
     assert!(tables(&store).await.is_empty());
-    assert!(
-        store
-            .migration_status()
-            .await
-            .unwrap()
-            .iter()
-            .all(|(_, applied)| !*applied)
-    );
+    assert!(none_applied(&store).await);
     store.migrate_up().await.unwrap();
     assert_eq!(tables(&store).await.len(), 6);
     drop(store);

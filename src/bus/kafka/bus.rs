@@ -15,15 +15,20 @@ pub struct KafkaBus {
     config: KafkaConfig,
 }
 
+/// The librdkafka settings every client of this deployment shares: brokers and `[kafka.options]`.
+pub fn client_config(config: &KafkaConfig) -> ClientConfig {
+    let mut client = ClientConfig::new();
+    client.set("bootstrap.servers", &config.brokers);
+    for (key, value) in &config.options {
+        client.set(key, value);
+    }
+    client
+}
+
 impl KafkaBus {
     pub fn new(config: &KafkaConfig) -> Self {
-        let mut client = ClientConfig::new();
-        client.set("bootstrap.servers", &config.brokers);
-        for (key, value) in &config.options {
-            client.set(key, value);
-        }
         Self {
-            client,
+            client: client_config(config),
             config: config.clone(),
         }
     }

@@ -6,7 +6,7 @@ mod codec;
 mod consumer;
 mod producer;
 
-pub use bus::KafkaBus;
+pub use bus::{KafkaBus, client_config};
 pub use codec::{Codec, DeadLetterCodec, DecodeFailure, Encoded, FrameCodec, JsonCodec};
 pub use consumer::KafkaConsumer;
 pub use producer::KafkaProducer;
