@@ -27,6 +27,7 @@ pub struct Config {
     pub recognize: RecognizeConfig,
     pub project: ProjectConfig,
     pub shutdown: ShutdownConfig,
+    pub api: ApiConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -114,6 +115,8 @@ pub struct KafkaConfig {
     /// Consumer group of the projectors.
     pub project_group: String,
     /// Any librdkafka property, given to every client (e.g. `"security.protocol" = "ssl"`).
+    /// Numbers and booleans are taken as written (`ROLLCALL__KAFKA__OPTIONS__LINGER.MS=5` works).
+    #[serde(deserialize_with = "scalars_as_strings")]
     pub options: std::collections::BTreeMap<String, String>,
 }
 
@@ -249,6 +252,60 @@ pub struct ShutdownConfig {
     pub drain_timeout_secs: u64,
 }
 
+/// `rollcall serve`: the HTTP API.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiConfig {
+    /// Address to listen on.
+    pub listen: String,
+    /// API keys by name (the name is what the audit log records).
+    pub keys: std::collections::BTreeMap<String, ApiKeyConfig>,
+    /// Largest request body; enrolment uploads are the big ones.
+    pub max_body_bytes: usize,
+    /// Largest single photo in an enrolment upload.
+    pub max_photo_bytes: usize,
+    /// Requests per minute per key (a token bucket with a burst of a tenth of that, at least 5).
+    pub rate_limit_per_minute: u32,
+    /// Whether erasing a person also deletes their attendance (else it is kept, unlinked from any template).
+    pub erase_attendance: bool,
+    /// How long a cached read lives in Redis; generations keep it correct, this only bounds memory.
+    pub cache_ttl_secs: u64,
+    /// Page size when a request gives none, and the largest it may ask for.
+    pub default_page_size: u32,
+    pub max_page_size: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyConfig {
+    pub key: String,
+    pub role: ApiRole,
+}
+
+/// What a key may do: readers query; admins also enrol, erase and manage cameras.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiRole {
+    Reader,
+    Admin,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            keys: Default::default(),
+            max_body_bytes: 32 * 1024 * 1024,
+            max_photo_bytes: 10 * 1024 * 1024,
+            rate_limit_per_minute: 600,
+            erase_attendance: true,
+            cache_ttl_secs: 3600,
+            default_page_size: 50,
+            max_page_size: 500,
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self::with_home(Path::new(DEFAULT_HOME))
@@ -286,6 +343,7 @@ impl Config {
             recognize: RecognizeConfig::default(),
             project: ProjectConfig::default(),
             shutdown: ShutdownConfig::default(),
+            api: ApiConfig::default(),
         }
     }
 
@@ -323,6 +381,12 @@ impl Config {
         }
         if self.recognize.workers == 0 || self.project.batch_size == 0 || self.bus.capacity == 0 {
             bail!("recognize.workers, project.batch_size and bus.capacity must be at least 1");
+        }
+        if self.api.default_page_size == 0 || self.api.max_page_size < self.api.default_page_size {
+            bail!("api.default_page_size must be at least 1 and at most api.max_page_size");
+        }
+        if let Some((name, _)) = self.api.keys.iter().find(|(_, k)| k.key.len() < 16) {
+            bail!("api key {name} is shorter than 16 characters: use a long random key");
         }
         if self.vision.embed_batch == 0 {
             bail!("vision.embed_batch must be at least 1");
@@ -409,6 +473,25 @@ impl Default for ShutdownConfig {
     }
 }
 
+/// librdkafka takes every property as a string; accept numbers and booleans as their text.
+fn scalars_as_strings<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<std::collections::BTreeMap<String, String>, D::Error> {
+    use serde::de::Error;
+    let raw = std::collections::BTreeMap::<String, toml::Value>::deserialize(deserializer)?;
+    raw.into_iter()
+        .map(|(key, value)| match value {
+            toml::Value::String(s) => Ok((key, s)),
+            toml::Value::Integer(i) => Ok((key, i.to_string())),
+            toml::Value::Float(f) => Ok((key, f.to_string())),
+            toml::Value::Boolean(b) => Ok((key, b.to_string())),
+            _ => Err(D::Error::custom(format!(
+                "kafka.options.{key} must be a string, a number or a boolean"
+            ))),
+        })
+        .collect()
+}
+
 fn merge(base: &mut toml::Value, overlay: toml::Value) {
     match (base, overlay) {
         (toml::Value::Table(base), toml::Value::Table(overlay)) => {
@@ -476,6 +559,16 @@ mod tests {
         .unwrap();
         assert_eq!(c.matching.threshold, 0.5);
         assert_eq!(c.recognize.workers, 3);
+        let c = Config::load(
+            None,
+            env(&[
+                ("ROLLCALL__KAFKA__OPTIONS__SESSION.TIMEOUT.MS", "6000"),
+                ("ROLLCALL__KAFKA__OPTIONS__ENABLE.IDEMPOTENCE", "true"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.kafka.options["session.timeout.ms"], "6000");
+        assert_eq!(c.kafka.options["enable.idempotence"], "true");
         let c = Config::load(None, env(&[("ROLLCALL__STORE__URL", "postgres://x/y")])).unwrap();
         assert_eq!(c.store.url, "postgres://x/y");
     }

@@ -83,7 +83,8 @@ pub async fn recognize(config: &Config, shutdown: CancellationToken) -> anyhow::
     }
     let mut workers = JoinSet::new();
     for engine in engines {
-        let worker = RecognizeWorker::from_config(engine, gallery.clone(), config, outputs.clone());
+        let worker =
+            RecognizeWorker::from_config(engine, gallery.clone(), config, outputs.clone()).with_ledger(store.clone());
         workers.spawn(worker.run(bus.frames_consumer()?, shutdown.clone()));
     }
     let mut stats = RecognizeStats::default();

@@ -3,6 +3,7 @@
 //! Frames flow ingest → recognize → project over a bus; each stage is a library function so
 //! that the one binary, its subcommands and the tests all run the same code.
 
+pub mod api;
 pub mod bench;
 pub mod bus;
 pub mod cache;
@@ -14,6 +15,7 @@ pub mod domain;
 pub mod enroll;
 pub mod eval;
 pub mod gallery;
+pub mod metrics;
 pub mod models;
 pub mod pipeline;
 pub mod runtime;

@@ -5,6 +5,8 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_create_core_tables;
 mod m20261122_000002_cache_generations;
+mod m20261122_000003_recognize_cooldowns;
+mod m20261122_000004_audit_log;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -15,6 +17,8 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_create_core_tables::Migration),
             Box::new(m20261122_000002_cache_generations::Migration),
+            Box::new(m20261122_000003_recognize_cooldowns::Migration),
+            Box::new(m20261122_000004_audit_log::Migration),
         ]
     }
 }

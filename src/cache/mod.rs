@@ -5,7 +5,7 @@ pub mod keys;
 
 use std::time::Duration;
 
-use fred::prelude::{ClientLike, Config, KeysInterface, ReconnectPolicy};
+use fred::prelude::{ClientLike, Config, HashesInterface, KeysInterface, ReconnectPolicy};
 
 #[derive(Clone)]
 pub struct Cache {
@@ -42,6 +42,63 @@ impl Cache {
             .collect();
         let _deleted: i64 = self.client.del(doomed).await?;
         Ok(changed.len())
+    }
+
+    /// One cached entry: `field` of the hash `versioned_key` (one hash per key and generation, so
+    /// deleting the hash drops every page cached under it).
+    pub async fn get(&self, versioned_key: &str, field: &str) -> Result<Option<String>, fred::error::Error> {
+        self.client.hget(versioned_key, field).await
+    }
+
+    /// Stores an entry and (re)sets the hash's time to live.
+    pub async fn put(
+        &self,
+        versioned_key: &str,
+        field: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<(), fred::error::Error> {
+        let pipeline = self.client.pipeline();
+        let _: () = pipeline.hset(versioned_key, (field, value)).await?;
+        let _: () = pipeline
+            .expire(versioned_key, ttl.as_secs().max(1) as i64, None)
+            .await?;
+        let _: Vec<fred::types::Value> = pipeline.all().await?;
+        Ok(())
+    }
+
+    /// Deletes every generation of `key` (for an erasure: nothing about the person may linger).
+    pub async fn purge(&self, key: &str) -> Result<usize, fred::error::Error> {
+        let pattern = format!("{key}@*");
+        let mut doomed: Vec<String> = vec![key.to_owned()];
+        let mut cursor = "0".to_owned();
+        loop {
+            let (next, found): (String, Vec<String>) = self
+                .client
+                .custom(
+                    fred::types::CustomCommand::new_static("SCAN", None, false),
+                    vec![
+                        cursor.clone(),
+                        "MATCH".into(),
+                        pattern.clone(),
+                        "COUNT".into(),
+                        "1000".into(),
+                    ],
+                )
+                .await?;
+            doomed.extend(found);
+            if next == "0" {
+                break;
+            }
+            cursor = next;
+        }
+        let deleted: i64 = self.client.del(doomed).await?;
+        Ok(deleted as usize)
+    }
+
+    /// Whether Redis answers now.
+    pub async fn ping(&self) -> bool {
+        self.client.ping::<String>(None).await.is_ok()
     }
 
     pub fn client(&self) -> &fred::clients::Client {

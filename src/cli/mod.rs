@@ -38,6 +38,8 @@ pub enum Command {
     Recognize,
     /// Project attendance events from Kafka into the store until stopped.
     Project,
+    /// Serve the HTTP API (people, enrolment, erasure, attendance, cameras, health) until stopped.
+    Serve,
     /// Enrol people from photos: one person, or a folder with one sub-folder per person.
     Enroll(enroll::EnrollArgs),
     /// Print every face in the images with its identity (or `unknown`) and distance.
@@ -63,7 +65,8 @@ impl Cli {
             | Command::Migrate(_)
             | Command::Ingest
             | Command::Recognize
-            | Command::Project => "info,sqlx=warn,ort=warn,sea_orm_migration=warn",
+            | Command::Project
+            | Command::Serve => "info,sqlx=warn,ort=warn,sea_orm_migration=warn",
             _ => "warn",
         }
     }
@@ -79,6 +82,10 @@ impl Cli {
             Command::Ingest => run::stage(&config, run::Stage::Ingest).await,
             Command::Recognize => run::stage(&config, run::Stage::Recognize).await,
             Command::Project => run::stage(&config, run::Stage::Project).await,
+            Command::Serve => {
+                crate::api::serve(&config, crate::shutdown::on_signals()).await?;
+                Ok(ExitCode::SUCCESS)
+            }
             Command::Enroll(args) => enroll::enroll(&config, args).await,
             Command::Identify(args) => identify::identify(&config, args).await,
             Command::Eval(args) => identify::eval(&config, args).await,

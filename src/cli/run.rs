@@ -37,6 +37,18 @@ enum Bench {
         #[arg(long, default_value_t = 20_000)]
         events: usize,
     },
+    /// API requests/s and p99 of the attendance-by-day read through Redis (redis.url) against no cache.
+    Api {
+        /// People present on the day read.
+        #[arg(long, default_value_t = 500)]
+        people: usize,
+        /// Concurrent keep-alive connections.
+        #[arg(long, default_value_t = 16)]
+        connections: usize,
+        /// Seconds per measurement.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+    },
 }
 
 /// One stage of the distributed pipeline.
@@ -114,6 +126,11 @@ pub async fn bench(config: &Config, args: BenchArgs) -> anyhow::Result<ExitCode>
             crate::bench::pipeline_benchmark(config, &faces, frames, cameras).await?
         }
         Bench::Project { events } => crate::bench::project_benchmark(&config.store.url, events).await?,
+        Bench::Api {
+            people,
+            connections,
+            seconds,
+        } => crate::bench::api_benchmark(config, people, connections, seconds).await?,
     };
     println!("{report}");
     Ok(ExitCode::SUCCESS)

@@ -1,4 +1,4 @@
-//! `rollcall topics plan|apply`.
+//! `rollcall topics plan|apply|check`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 
 use crate::config::Config;
-use crate::topics::{Action, apply, existing_topics, load_specs, plan};
+use crate::topics::{Action, apply, check_topic, deployed_name, existing_topics, load_specs, plan, value_validator};
 
 #[derive(Debug, Args)]
 pub struct TopicsArgs {
@@ -23,10 +23,19 @@ enum TopicsAction {
     Plan,
     /// Create missing topics, add partitions, and set topic configuration.
     Apply,
+    /// Check the newest messages of every topic against its declaration (value schema, headers).
+    Check {
+        /// Messages to read per topic, spread over its partitions.
+        #[arg(long, default_value_t = 100)]
+        sample: usize,
+    },
 }
 
 pub async fn topics(config: &Config, args: TopicsArgs) -> anyhow::Result<ExitCode> {
     let specs = load_specs(&args.dir)?;
+    if let TopicsAction::Check { sample } = args.action {
+        return check(config, &args.dir, specs, sample).await;
+    }
     let kafka = config.kafka.clone();
     let existing = tokio::task::spawn_blocking(move || existing_topics(&kafka)).await??;
     let actions = plan(&specs, &config.kafka.topics, &existing);
@@ -43,5 +52,29 @@ pub async fn topics(config: &Config, args: TopicsArgs) -> anyhow::Result<ExitCod
             println!("applied {} action(s) to {}", actions.len(), config.kafka.brokers);
             Ok(ExitCode::SUCCESS)
         }
+        TopicsAction::Check { .. } => unreachable!("handled above"),
     }
+}
+
+async fn check(
+    config: &Config,
+    dir: &std::path::Path,
+    specs: Vec<crate::topics::TopicSpec>,
+    sample: usize,
+) -> anyhow::Result<ExitCode> {
+    let mut all_valid = true;
+    for spec in specs {
+        let schema = value_validator(dir, &spec)?;
+        let topic = deployed_name(&spec.name, &config.kafka.topics);
+        let kafka = config.kafka.clone();
+        let report =
+            tokio::task::spawn_blocking(move || check_topic(&kafka, &spec, &topic, schema.as_ref(), sample)).await??;
+        all_valid &= report.is_valid();
+        println!("{report}");
+    }
+    Ok(if all_valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

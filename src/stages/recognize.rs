@@ -1,7 +1,8 @@
 //! Recognize: frames in; faces detected, embedded and matched; attendance events out.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use tokio_util::sync::CancellationToken;
@@ -9,6 +10,8 @@ use tokio_util::sync::CancellationToken;
 use crate::bus::{BusError, Consumer, DeadLetter, Position, Producer, Record};
 use crate::domain::{ATTENDANCE_SCHEMA_VERSION, AttendanceEvent, CameraId, Frame, PersonId, UnknownFaceEvent};
 use crate::gallery::{Identity, SharedGallery};
+use crate::stages::Backoff;
+use crate::store::Store;
 use crate::vision::{Face, FaceEngine, VisionError};
 
 pub const STAGE: &str = "recognize";
@@ -44,6 +47,93 @@ impl Cooldown {
             self.last.retain(|_, seen| at - *seen < self.window);
         }
         true
+    }
+
+    /// Takes in an emission recorded elsewhere (the ledger); the later time wins.
+    pub fn restore(&mut self, camera: &CameraId, person: &PersonId, at: DateTime<Utc>) {
+        let last = self.last.entry((camera.clone(), person.clone())).or_insert(at);
+        *last = (*last).max(at);
+    }
+
+    pub fn forget_all(&mut self) {
+        self.last.clear();
+    }
+
+    pub fn window(&self) -> TimeDelta {
+        self.window
+    }
+}
+
+/// Keeps the cooldown right across restarts and rebalances, through the store's ledger.
+///
+/// Suppression depends on what a camera emitted before, and a recognizer that restarts from the
+/// committed offset, or takes a partition over from another worker, has not seen that. So every
+/// emission is recorded (after the event is acknowledged, before the frame's offset is stored),
+/// and a worker loads a camera's recent emissions before its first frame of that camera, and
+/// again whenever a partition's offsets jump, because then someone else may have worked on it.
+/// A replayed frame then finds its own earlier emission and is suppressed, and every later frame
+/// meets the same state as in an uninterrupted run (frame times only grow within a camera).
+struct CooldownLedger {
+    store: Store,
+    /// The offset each partition should deliver next if nobody else touched it.
+    next_offsets: HashMap<i32, i64>,
+    restored: HashSet<CameraId>,
+}
+
+impl CooldownLedger {
+    /// Forgets what may be out of date when `position` is not where this worker left off.
+    fn follow(&mut self, position: Position, cooldown: &mut Cooldown) {
+        let expected = self.next_offsets.insert(position.partition, position.offset + 1);
+        if expected.is_some_and(|next| next != position.offset) {
+            tracing::info!(
+                partition = position.partition,
+                offset = position.offset,
+                "partition rewound or handed over: reloading cooldowns from the ledger"
+            );
+            cooldown.forget_all();
+            self.restored.clear();
+        }
+    }
+
+    /// Loads `camera`'s emissions that can still suppress a frame taken at `at`.
+    async fn restore(&mut self, camera: &CameraId, at: DateTime<Utc>, cooldown: &mut Cooldown) {
+        if self.restored.contains(camera) {
+            return;
+        }
+        let since = at - cooldown.window();
+        let emissions = retry_store("loading cooldowns", || self.store.emissions_since(camera, since)).await;
+        for (person, emitted_at) in emissions {
+            cooldown.restore(camera, &person, emitted_at);
+        }
+        self.restored.insert(camera.clone());
+    }
+
+    async fn record(&self, events: &[AttendanceEvent]) {
+        let emitted: Vec<_> = events
+            .iter()
+            .map(|e| (e.camera_id.clone(), e.person_id.clone(), e.seen_at))
+            .collect();
+        retry_store("recording cooldowns", || self.store.record_emissions(&emitted)).await;
+    }
+}
+
+/// Retries a store call until it succeeds: a database outage must hold frames back, not let
+/// them through with a cooldown that forgot what was emitted.
+async fn retry_store<T, F, Fut>(what: &str, mut call: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, sea_orm::DbErr>>,
+{
+    let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
+    loop {
+        match call().await {
+            Ok(value) => return value,
+            Err(e) => {
+                let delay = backoff.next_delay();
+                tracing::warn!(error = %e, retry_in = ?delay, "{what} failed; retrying");
+                tokio::time::sleep(delay).await;
+            }
+        }
     }
 }
 
@@ -83,6 +173,7 @@ pub struct RecognizeWorker {
     gallery: SharedGallery,
     threshold: f32,
     cooldown: Cooldown,
+    ledger: Option<CooldownLedger>,
     outputs: RecognizeOutputs,
     stats: RecognizeStats,
 }
@@ -119,8 +210,26 @@ impl RecognizeWorker {
             gallery,
             threshold,
             cooldown: Cooldown::new(cooldown),
+            ledger: None,
             outputs,
             stats: RecognizeStats::default(),
+        }
+    }
+
+    /// Keeps the cooldown in `store`'s ledger, for workers that can restart or share a topic's
+    /// partitions with others (not needed in one process with an in-process bus).
+    pub fn with_ledger(mut self, store: Store) -> Self {
+        self.ledger = Some(CooldownLedger {
+            store,
+            next_offsets: HashMap::new(),
+            restored: HashSet::new(),
+        });
+        self
+    }
+
+    fn follow(&mut self, position: Position) {
+        if let Some(ledger) = self.ledger.as_mut() {
+            ledger.follow(position, &mut self.cooldown);
         }
     }
 
@@ -142,6 +251,7 @@ impl RecognizeWorker {
                 Some(Ok(record)) => record,
                 Some(Err(BusError::Poison(poison))) => {
                     let position = poison.position;
+                    self.follow(position);
                     self.dead_letter(DeadLetter::from_poison(STAGE, *poison)).await?;
                     frames.commit(position)?;
                     continue;
@@ -153,6 +263,7 @@ impl RecognizeWorker {
                 }
             };
             let position = record.position;
+            self.follow(position);
             self.process(record).await?;
             frames.commit(position)?;
         }
@@ -188,13 +299,29 @@ impl RecognizeWorker {
             data: Vec::new(),
             ..frame
         };
+        if let Some(ledger) = self.ledger.as_mut() {
+            ledger
+                .restore(&frame.camera, frame.captured_at, &mut self.cooldown)
+                .await;
+        }
         let outcome = self.match_faces(&frame, &faces, &model_id);
         self.stats.suppressed += outcome.suppressed;
-        for event in outcome.events {
+        for event in &outcome.events {
             let key = event.person_id.to_string();
-            self.outputs.events.send(&key, event).await?;
+            self.outputs.events.send(&key, event.clone()).await?;
             self.stats.events += 1;
         }
+        if let Some(ledger) = &self.ledger {
+            ledger.record(&outcome.events).await;
+        }
+        tracing::debug!(
+            camera = %frame.camera,
+            seq = frame.seq,
+            partition = position.partition,
+            offset = position.offset,
+            events = outcome.events.len(),
+            "frame recognized"
+        );
         for unknown in outcome.unknown {
             let key = unknown.camera_id.to_string();
             self.outputs.unknown.send(&key, unknown).await?;

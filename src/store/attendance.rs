@@ -160,7 +160,7 @@ impl Store {
 }
 
 /// Generation 1 for new keys, one more for known ones; returns (key, generation).
-fn bump_generations(keys: &[String]) -> sea_orm::sea_query::InsertStatement {
+pub(super) fn bump_generations(keys: &[String]) -> sea_orm::sea_query::InsertStatement {
     let (table, key, generation) = (
         Alias::new("cache_generations"),
         Alias::new("key"),

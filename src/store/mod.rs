@@ -2,8 +2,11 @@
 
 mod attendance;
 mod cameras;
+mod cooldowns;
+mod directory;
 pub mod entities;
 mod people;
+mod queries;
 mod report;
 
 use std::time::Duration;
@@ -13,7 +16,9 @@ use migration::MigratorTrait;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
 pub use attendance::{BatchOutcome, DayFold, fold_days};
+pub use directory::{AuditEntry, Erasure, PersonEntry};
 pub use people::NewTemplate;
+pub use queries::DailyStats;
 pub use report::{AttendanceRow, render_table};
 
 /// A pool of connections to the store.
@@ -96,6 +101,11 @@ impl Store {
             .iter()
             .map(|m| (m.name().to_owned(), m.status() == migration::MigrationStatus::Applied))
             .collect())
+    }
+
+    /// Whether the database answers now.
+    pub async fn ping(&self) -> bool {
+        self.db.ping().await.is_ok()
     }
 
     pub fn connection(&self) -> &DatabaseConnection {

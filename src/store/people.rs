@@ -81,6 +81,8 @@ impl Store {
                 .on_conflict(OnConflict::column(face_template::Column::Id).do_nothing().to_owned());
             added += txn.execute(&insert).await?.rows_affected() as usize;
         }
+        // The person's cached record (name, template count) changed with it.
+        super::directory::bump(&txn, &[crate::cache::keys::person(id.as_str())]).await?;
         txn.commit().await?;
         Ok(added)
     }

@@ -15,13 +15,13 @@ use tokio_util::sync::CancellationToken;
 use crate::support::*;
 
 /// A redis-server of the test's own on a free port.
-struct TestRedis {
+pub struct TestRedis {
     child: Child,
     port: u16,
 }
 
 impl TestRedis {
-    fn start() -> TestRedis {
+    pub fn start() -> TestRedis {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -51,11 +51,11 @@ impl TestRedis {
         redis
     }
 
-    fn url(&self) -> String {
+    pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
-    fn cli(&self, args: &[&str]) -> String {
+    pub fn cli(&self, args: &[&str]) -> String {
         let out = Command::new("redis-cli")
             .args(["-p", &self.port.to_string()])
             .args(args)

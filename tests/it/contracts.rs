@@ -24,6 +24,20 @@ fn required(schema: &serde_json::Value) -> BTreeSet<String> {
         .collect()
 }
 
+/// Validates `value` with the compiled schema of the declared topic, as `rollcall topics check` does.
+fn assert_valid(topic: &str, value: &serde_json::Value) {
+    let dir = repo().join("topics");
+    let specs = rollcall::topics::load_specs(&dir).unwrap();
+    let spec = specs.iter().find(|s| s.name == topic).unwrap();
+    let validator = rollcall::topics::value_validator(&dir, spec).unwrap().unwrap();
+    let errors: Vec<String> = validator.iter_errors(value).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{topic}: {errors:?}\n{value:#}");
+    // And the schema is not vacuous: breaking the value breaks validation.
+    let mut broken = value.clone();
+    broken["camera_id"] = serde_json::json!("Not An Id!");
+    assert!(!validator.is_valid(&broken), "{topic} accepts a malformed camera id");
+}
+
 #[test]
 fn emitted_events_have_exactly_the_fields_their_schemas_declare() {
     let (person, camera) = (PersonId::parse("ana").unwrap(), CameraId::parse("door").unwrap());
@@ -46,6 +60,7 @@ fn emitted_events_have_exactly_the_fields_their_schemas_declare() {
         attendance["properties"]["schema_version"]["const"]
     );
     assert_eq!(names(&json["face_box"]), required(&attendance["$defs"]["box"]));
+    assert_valid("rollcall.attendance.v1", &json);
 
     let unknown = UnknownFaceEvent {
         schema_version: 1,
@@ -58,6 +73,7 @@ fn emitted_events_have_exactly_the_fields_their_schemas_declare() {
         model_id: "dlib_resnet_v1".into(),
     };
     let json = serde_json::to_value(&unknown).unwrap();
+    assert_valid("rollcall.unknown.v1", &json);
     let unknown_schema = schema("unknown-face.v1.json");
     assert_eq!(names(&json), names(&unknown_schema["properties"]));
     assert_eq!(names(&json), required(&unknown_schema));
@@ -77,13 +93,13 @@ fn migrate_command_reports_applies_and_reverts() {
     };
     let before = run(&["status"]);
     assert!(before.lines().all(|l| l.starts_with("pending")), "{before}");
-    assert_eq!(before.lines().count(), 2, "{before}");
+    assert_eq!(before.lines().count(), 4, "{before}");
     assert!(run(&["up"]).contains("is up to date"));
     assert!(run(&["status"]).lines().all(|l| l.starts_with("applied")));
     assert!(run(&["down"]).contains("reverted 1 migration(s)"));
     let after = run(&["status"]);
     assert!(
-        after.contains("applied  m20261122_000001") && after.contains("pending  m20261122_000002"),
+        after.contains("applied  m20261122_000003") && after.contains("pending  m20261122_000004"),
         "{after}"
     );
 }

@@ -91,7 +91,12 @@ impl TestKafka {
 /// The configuration as environment variables, for stages started as child processes.
 pub fn config_env(config: &Config) -> Vec<(String, String)> {
     let t = &config.kafka.topics;
-    vec![
+    let options = config
+        .kafka
+        .options
+        .iter()
+        .map(|(k, v)| (format!("ROLLCALL__KAFKA__OPTIONS__{k}"), v.clone()));
+    let mut env = vec![
         ("ROLLCALL__BUS__KIND".into(), "kafka".into()),
         ("ROLLCALL__KAFKA__BROKERS".into(), config.kafka.brokers.clone()),
         ("ROLLCALL__KAFKA__TOPICS__FRAMES".into(), t.frames.clone()),
@@ -119,10 +124,20 @@ pub fn config_env(config: &Config) -> Vec<(String, String)> {
             "ROLLCALL__INGEST__CAMERAS_DIR".into(),
             config.ingest.cameras_dir.display().to_string(),
         ),
-    ]
+        (
+            "ROLLCALL__RECOGNIZE__WORKERS".into(),
+            config.recognize.workers.to_string(),
+        ),
+        (
+            "ROLLCALL__RECOGNIZE__COOLDOWN_SECS".into(),
+            config.recognize.cooldown_secs.to_string(),
+        ),
+    ];
+    env.extend(options);
+    env
 }
 
-async fn enrol(store: &Store, config: &Config, person: &str, photo: &str) {
+pub async fn enrol(store: &Store, config: &Config, person: &str, photo: &str) {
     let mut engine = engine();
     let t = template(&mut engine, &face(photo));
     store
@@ -159,7 +174,7 @@ pub async fn wait_for_people(store: &Store, expected: &BTreeSet<String>, within:
 }
 
 /// Starts the recognizer stage in this process, until `shutdown`.
-fn spawn_recognize(
+pub fn spawn_recognize(
     config: &Config,
     shutdown: &CancellationToken,
 ) -> tokio::task::JoinHandle<anyhow::Result<rollcall::stages::recognize::RecognizeStats>> {
@@ -168,7 +183,7 @@ fn spawn_recognize(
 }
 
 /// Starts the projector stage in this process, until `shutdown`.
-fn spawn_project(
+pub fn spawn_project(
     config: &Config,
     shutdown: &CancellationToken,
 ) -> tokio::task::JoinHandle<anyhow::Result<rollcall::stages::project::ProjectStats>> {
@@ -261,7 +276,7 @@ async fn stages_over_kafka_dead_letter_bad_input_and_keep_going() {
     assert_eq!(store.count_attendance_events().await.unwrap(), 2);
 }
 
-fn stage(work: &Path, config: &Config, name: &str) -> std::process::Command {
+pub fn stage(work: &Path, config: &Config, name: &str) -> std::process::Command {
     let mut cmd = rollcall(work);
     cmd.envs(config_env(config)).env("RUST_LOG", "info").arg(name);
     cmd.stdout(std::process::Stdio::piped())
@@ -269,7 +284,7 @@ fn stage(work: &Path, config: &Config, name: &str) -> std::process::Command {
     cmd
 }
 
-fn terminate(child: std::process::Child) -> std::process::Output {
+pub fn terminate(child: std::process::Child) -> std::process::Output {
     let term = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -564,4 +579,94 @@ async fn topics_plan_reads_the_cluster_and_the_declarations() {
     for missing in [&t.unknown, &t.frames_dlq, &t.attendance_dlq] {
         assert!(stdout.contains(&format!("create          {missing}:")), "{stdout}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn topics_check_finds_messages_that_break_their_declaration() {
+    let kafka = TestKafka::start().await;
+    let work = tempfile::tempdir().unwrap();
+    let config = kafka.config(work.path());
+    kafka.create_topics(&config, 3).await;
+    let t = &config.kafka.topics;
+    let bus = KafkaBus::new(&config.kafka);
+
+    let events = bus.attendance_producer().unwrap();
+    for seq in 0..4 {
+        let event = rollcall::domain::AttendanceEvent::new(
+            PersonId::parse("ana").unwrap(),
+            rollcall::domain::CameraId::parse("door").unwrap(),
+            seq,
+            chrono::Utc::now(),
+            0.4,
+            rollcall::domain::FaceBox {
+                x: 1,
+                y: 2,
+                w: 30,
+                h: 40,
+            },
+            "dlib_resnet_v1",
+        );
+        events.send("ana", event).await.unwrap();
+    }
+    let frames = bus.frames_producer().unwrap();
+    let photo = std::fs::read(face("face_recognition/obama/test_obama1.jpg")).unwrap();
+    for seq in 0..2 {
+        let frame = rollcall::domain::Frame {
+            camera: rollcall::domain::CameraId::parse("door").unwrap(),
+            seq,
+            captured_at: chrono::Utc::now(),
+            content_type: "image/jpeg".into(),
+            data: photo.clone(),
+        };
+        frames.send("door", frame).await.unwrap();
+    }
+    // A foreign producer's mistakes: an event out of range with a field missing, a bare frame.
+    let raw: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", &kafka.brokers)
+        .create()
+        .unwrap();
+    let bad_event = r#"{"schema_version":1,"event_id":"not-a-uuid","person_id":"ana","camera_id":"door","frame_seq":1,"seen_at":"2026-11-22T08:00:00Z","distance":0.4,"similarity":1.5,"face_box":{"x":1,"y":2,"w":3,"h":4}}"#;
+    for (topic, key, payload) in [
+        (&t.attendance, "ana", bad_event.as_bytes()),
+        (&t.frames, "door", photo.as_slice()),
+    ] {
+        raw.send(
+            FutureRecord::to(topic).key(key).payload(payload),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+    }
+
+    let out = rollcall(work.path())
+        .envs(config_env(&config))
+        .args(["topics", "check", "--sample", "60"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{stdout}");
+    let report = |topic: &str| {
+        let start = stdout
+            .find(&format!(" {topic}: "))
+            .unwrap_or_else(|| panic!("{topic} missing in {stdout}"));
+        let rest = &stdout[start..];
+        let end = rest[1..]
+            .find("\nok")
+            .or_else(|| rest[1..].find("\nINVALID"))
+            .map_or(rest.len(), |e| e + 1);
+        rest[..end].to_owned()
+    };
+    let attendance = report(&t.attendance);
+    assert!(attendance.contains("1 of 5 message(s)"), "{attendance}");
+    for problem in ["similarity", "maximum", "model_id", "not-a-uuid"] {
+        assert!(attendance.contains(problem), "{problem} not reported: {attendance}");
+    }
+    let frames = report(&t.frames);
+    assert!(frames.contains("1 of 3 message(s)"), "{frames}");
+    assert!(frames.contains("header camera-id is missing"), "{frames}");
+    assert!(report(&t.unknown).starts_with(&format!(" {}: 0 message(s) checked", t.unknown)));
+    assert!(
+        stdout.contains(&format!("ok       {}: 0 message(s) checked", t.frames_dlq)),
+        "{stdout}"
+    );
 }

@@ -3,9 +3,11 @@
 
 mod support;
 
+mod api;
 mod cache;
 mod cli;
 mod contracts;
+mod crash;
 mod embedding;
 mod enrolment;
 mod kafka;

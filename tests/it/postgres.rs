@@ -135,23 +135,25 @@ async fn migrations_go_up_down_and_up_again() {
         [
             "attendance_days",
             "attendance_events",
+            "audit_log",
             "cache_generations",
             "cameras",
             "face_templates",
-            "people"
+            "people",
+            "recognize_cooldowns"
         ]
     );
     // One step down reverts only the newest migration…
     store.migrate_down(1).await.unwrap();
-    assert!(!tables(&store).await.contains(&"cache_generations".to_string()));
-    assert_eq!(tables(&store).await.len(), 5);
+    assert!(!tables(&store).await.contains(&"audit_log".to_string()));
+    assert_eq!(tables(&store).await.len(), 7);
     // …and all the way down leaves nothing.
     let all = store.migration_status().await.unwrap().len() as u32;
     store.migrate_down(all).await.unwrap();
     assert!(tables(&store).await.is_empty());
     assert!(none_applied(&store).await);
     store.migrate_up().await.unwrap();
-    assert_eq!(tables(&store).await.len(), 6);
+    assert_eq!(tables(&store).await.len(), 8);
     drop(store);
     db.drop_now().await;
 }

@@ -1,6 +1,10 @@
 //! Topics as code: the declarations in `topics/`, the plan that brings a cluster in line with
 //! them, and carrying it out through the Kafka admin API.
 
+mod check;
+
+pub use check::{TopicReport, Violation, check_topic, value_validator};
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;

@@ -1,0 +1,99 @@
+//! The camera register: cameras and whether each watches an entry, an exit or both.
+
+use axum::Extension;
+use axum::http::StatusCode;
+
+use super::dto::{Camera, CameraRoleChange, NewCamera};
+use super::error::ApiError;
+use super::extract::{Body, PathParams};
+use super::{Caller, Shared};
+use crate::domain::CameraId;
+use crate::store::entities::camera;
+
+fn camera_id(raw: &str) -> Result<CameraId, ApiError> {
+    CameraId::parse(raw).map_err(|e| ApiError::bad_request("invalid_camera_id", format!("camera id {raw:?}: {e}")))
+}
+
+fn out(c: camera::Model) -> Camera {
+    Camera {
+        id: c.id,
+        name: c.name,
+        location: c.location,
+        role: c.role,
+        created_at: c.created_at,
+    }
+}
+
+/// Every registered camera.
+#[utoipa::path(get, path = "/v1/cameras", operation_id = "list_cameras", tag = "cameras",
+    responses((status = 200, description = "Success", body = Vec<Camera>)), security(("api_key" = [])))]
+pub async fn list(state: Shared) -> Result<axum::Json<Vec<Camera>>, ApiError> {
+    Ok(axum::Json(state.store.cameras().await?.into_iter().map(out).collect()))
+}
+
+/// Registers a camera, or updates its name, location and role.
+#[utoipa::path(post, path = "/v1/cameras", operation_id = "register_camera", tag = "cameras", request_body = NewCamera,
+    responses((status = 201, description = "Created", body = Camera), (status = 400, description = "Malformed request: the error says what", body = super::error::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn register(
+    state: Shared,
+    Extension(caller): Extension<Caller>,
+    Body(new): Body<NewCamera>,
+) -> Result<(StatusCode, axum::Json<Camera>), ApiError> {
+    let id = camera_id(&new.id)?;
+    let name = new.name.unwrap_or_else(|| id.to_string());
+    if name.chars().count() > 200 || new.location.chars().count() > 200 {
+        return Err(ApiError::bad_request(
+            "invalid_body",
+            "name and location may have at most 200 characters",
+        ));
+    }
+    state.store.upsert_camera(&id, &name, &new.location, new.role).await?;
+    state
+        .store
+        .audit(
+            &caller.name,
+            "camera.registered",
+            id.as_str(),
+            serde_json::json!({ "name": name, "location": new.location, "role": new.role.as_str() }),
+        )
+        .await?;
+    let camera = state
+        .store
+        .camera(&id)
+        .await?
+        .ok_or_else(|| ApiError::internal("registering a camera", "the camera vanished"))?;
+    Ok((StatusCode::CREATED, axum::Json(out(camera))))
+}
+
+/// Sets whether a camera watches an entry, an exit or both.
+#[utoipa::path(put, path = "/v1/cameras/{id}/role", operation_id = "set_camera_role", tag = "cameras", params(("id" = String, Path)),
+    request_body = CameraRoleChange,
+    responses((status = 200, description = "Success", body = Camera), (status = 404, description = "No such resource", body = super::error::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn set_role(
+    state: Shared,
+    Extension(caller): Extension<Caller>,
+    PathParams(id): PathParams<String>,
+    Body(change): Body<CameraRoleChange>,
+) -> Result<axum::Json<Camera>, ApiError> {
+    let id = camera_id(&id)?;
+    if !state.store.set_camera_role(&id, change.role).await? {
+        return Err(ApiError::not_found(format!("no camera {id}")));
+    }
+    state
+        .store
+        .audit(
+            &caller.name,
+            "camera.role_set",
+            id.as_str(),
+            serde_json::json!({ "role": change.role.as_str() }),
+        )
+        .await?;
+    let camera = state
+        .store
+        .camera(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no camera {id}")))?;
+    Ok(axum::Json(out(camera)))
+}

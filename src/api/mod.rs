@@ -1,0 +1,305 @@
+//! `rollcall serve`: the HTTP API over the store the projector fills. People and enrolment,
+//! erasure with an audit trail, attendance reads through the Redis cache, cameras, health.
+
+mod attendance;
+mod auth;
+mod cameras;
+mod dto;
+pub mod error;
+mod extract;
+mod health;
+mod openapi;
+mod people;
+
+use std::future::Future;
+use std::ops::Deref;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::response::Response;
+use axum::routing::{MethodRouter, delete, get, patch, post, put};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio_util::sync::CancellationToken;
+
+pub use auth::{Caller, KeyRing, RateLimiter};
+pub use openapi::openapi_json;
+
+use crate::cache::{Cache, keys};
+use crate::config::{ApiConfig, Config};
+use crate::enroll::EnrolCriteria;
+use crate::metrics::metrics;
+use crate::store::Store;
+use crate::vision::FaceEngine;
+use error::ApiError;
+
+/// Everything the handlers share.
+pub struct ApiContext {
+    pub store: Store,
+    pub cache: Option<Cache>,
+    pub nats: Option<async_nats::Client>,
+    /// For enrolment; `None` leaves the API up but not ready (and enrolment answers 503).
+    pub engine: Option<Arc<Mutex<FaceEngine>>>,
+    pub model_id: String,
+    pub criteria: EnrolCriteria,
+    pub config: ApiConfig,
+    pub keys: KeyRing,
+    pub limiter: RateLimiter,
+}
+
+#[derive(Clone)]
+pub struct ApiState(Arc<ApiContext>);
+
+impl Deref for ApiState {
+    type Target = ApiContext;
+    fn deref(&self) -> &ApiContext {
+        &self.0
+    }
+}
+
+impl ApiState {
+    pub fn new(context: ApiContext) -> Self {
+        Self(Arc::new(context))
+    }
+
+    /// Builds the state from configuration: store (waited for), cache, NATS, models.
+    pub async fn from_config(config: &Config, shutdown: &CancellationToken) -> anyhow::Result<ApiState> {
+        let p = &config.project;
+        let backoff = crate::stages::Backoff::new(
+            Duration::from_millis(p.retry_initial_ms),
+            Duration::from_millis(p.retry_max_ms),
+        );
+        let store = Store::open_retrying(&config.store.url, config.store.max_connections, backoff, shutdown).await?;
+        let cache = config.redis.url.as_deref().map(Cache::connect).transpose()?;
+        let nats = match &config.nats.url {
+            Some(url) => Some(crate::control::connect(url).await?),
+            None => None,
+        };
+        let engines = crate::pipeline::load_engines(config, 1).await?;
+        let engine = engines.into_iter().next().context("loading the face models")?;
+        if config.api.keys.is_empty() {
+            tracing::warn!("no API keys configured ([api.keys]): every /v1 route will answer 401");
+        }
+        Ok(ApiState::new(ApiContext {
+            model_id: engine.model_id().to_owned(),
+            engine: Some(Arc::new(Mutex::new(engine))),
+            store,
+            cache,
+            nats,
+            criteria: EnrolCriteria::from_config(&config.vision),
+            keys: KeyRing::new(&config.api.keys),
+            limiter: RateLimiter::new(config.api.rate_limit_per_minute),
+            config: config.api.clone(),
+        }))
+    }
+
+    /// Reads `field` of cache `key` through Redis: the entry of the key's current generation if
+    /// there is one, else `load`ed and stored. With Redis down, `load` answers (and it is counted).
+    pub async fn cached<T, F, Fut>(&self, key: &str, field: &str, load: F) -> Result<T, ApiError>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
+        let lookups = &metrics().api_cache_lookups;
+        let Some(cache) = &self.cache else {
+            lookups.with_label_values(&["bypass"]).inc();
+            return load().await;
+        };
+        let generation = self.store.cache_generation(key).await?;
+        let versioned = keys::versioned(key, generation);
+        match cache.get(&versioned, field).await {
+            Ok(Some(json)) => match serde_json::from_str(&json) {
+                Ok(value) => {
+                    lookups.with_label_values(&["hit"]).inc();
+                    return Ok(value);
+                }
+                Err(e) => tracing::warn!(key = %versioned, field, error = %e, "unreadable cache entry replaced"),
+            },
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "cache degraded: serving uncached");
+                lookups.with_label_values(&["error"]).inc();
+                return load().await;
+            }
+        }
+        lookups.with_label_values(&["miss"]).inc();
+        let value = load().await?;
+        let ttl = Duration::from_secs(self.config.cache_ttl_secs);
+        match serde_json::to_string(&value) {
+            Ok(json) => {
+                if let Err(e) = cache.put(&versioned, field, &json, ttl).await {
+                    tracing::warn!(error = %e, "cache degraded: entry not stored");
+                    lookups.with_label_values(&["error"]).inc();
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "response not cacheable"),
+        }
+        Ok(value)
+    }
+
+    /// Drops the entries of the generations a write replaced (readers have moved on already).
+    pub async fn invalidate(&self, generations: &[(String, i64)]) {
+        if let Some(cache) = &self.cache
+            && let Err(e) = cache.invalidate(generations).await
+        {
+            tracing::warn!(error = %e, "cache degraded: old entries left to expire");
+        }
+    }
+
+    /// Tells every recognizer to reload its gallery. A lost message is caught up by their
+    /// periodic reload, so a failure here is logged, not returned.
+    pub async fn announce(&self, change: crate::control::GalleryChange) {
+        if let Some(nats) = &self.nats
+            && let Err(e) = crate::control::publish_gallery_change(nats, &change).await
+        {
+            tracing::warn!(error = %e, "gallery change not broadcast; recognizers reload periodically");
+        }
+    }
+
+    /// The page size a request asks for, bounded by the configuration.
+    pub fn page_size(&self, asked: Option<u32>) -> Result<u64, ApiError> {
+        match asked {
+            None => Ok(u64::from(self.config.default_page_size)),
+            Some(0) => Err(ApiError::bad_request("invalid_query", "limit must be at least 1")),
+            Some(n) if n > self.config.max_page_size => Err(ApiError::bad_request(
+                "invalid_query",
+                format!("limit must be at most {}", self.config.max_page_size),
+            )),
+            Some(n) => Ok(u64::from(n)),
+        }
+    }
+}
+
+/// Opaque page cursors: the last id of a page, hex-encoded with a version tag.
+pub mod cursor {
+    use super::ApiError;
+
+    pub fn encode(last_id: &str) -> String {
+        hex::encode(format!("v1:{last_id}"))
+    }
+
+    /// The id after which the next page starts; a cursor this API did not make is a 400.
+    pub fn decode(cursor: &str) -> Result<String, ApiError> {
+        let invalid = || ApiError::bad_request("invalid_cursor", "the cursor is not one this API returned");
+        let bytes = hex::decode(cursor).map_err(|_| invalid())?;
+        let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+        let id = text.strip_prefix("v1:").ok_or_else(invalid)?;
+        crate::domain::PersonId::parse(id).map_err(|_| invalid())?;
+        Ok(id.to_owned())
+    }
+}
+
+/// Counts and times every request by route template.
+async fn observe(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |m| m.as_str())
+        .to_owned();
+    let method = request.method().as_str().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let m = metrics();
+    m.api_request_duration
+        .with_label_values(&[route.as_str()])
+        .observe(started.elapsed().as_secs_f64());
+    m.api_requests
+        .with_label_values(&[route.as_str(), method.as_str(), response.status().as_str()])
+        .inc();
+    response
+}
+
+/// Refuses a body declared larger than the limit before reading any of it, so a client does not
+/// upload megabytes to be told no (a body without a length is cut at the limit as it is read).
+async fn limit_declared_size(State(state): State<ApiState>, request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let max = state.config.max_body_bytes as u64;
+    if let Some(length) = declared.filter(|length| *length > max) {
+        let error = ApiError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the body has {length} bytes; at most {max} are accepted"),
+        );
+        return axum::response::IntoResponse::into_response(error);
+    }
+    next.run(request).await
+}
+
+/// Every route. Reader routes need any valid key; admin routes an admin key.
+pub fn router(state: ApiState) -> Router {
+    let reader =
+        |route: MethodRouter<ApiState>| route.route_layer(from_fn_with_state(state.clone(), auth::require_reader));
+    let admin =
+        |route: MethodRouter<ApiState>| route.route_layer(from_fn_with_state(state.clone(), auth::require_admin));
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::prometheus))
+        .route("/openapi.json", get(openapi::document))
+        .route(
+            "/v1/people",
+            reader(get(people::list)).merge(admin(post(people::create))),
+        )
+        .route(
+            "/v1/people/{id}",
+            reader(get(people::show))
+                .merge(admin(patch(people::update)))
+                .merge(admin(delete(people::erase))),
+        )
+        .route("/v1/people/{id}/photos", admin(post(people::enrol)))
+        .route("/v1/people/{id}/attendance", reader(get(attendance::person)))
+        .route("/v1/attendance/days/{day}", reader(get(attendance::day)))
+        .route("/v1/stats/daily/{day}", reader(get(attendance::daily_stats)))
+        .route(
+            "/v1/cameras",
+            reader(get(cameras::list)).merge(admin(post(cameras::register))),
+        )
+        .route("/v1/cameras/{id}/role", admin(put(cameras::set_role)))
+        .route("/v1/audit", admin(get(people::audit)))
+        .fallback(error::no_route)
+        .method_not_allowed_fallback(error::wrong_method)
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(from_fn_with_state(state.clone(), limit_declared_size))
+        .layer(from_fn(observe))
+        .with_state(state)
+}
+
+/// Binds `api.listen` and serves in the background until `shutdown` (in-flight requests finish
+/// first). Returns the bound address (useful with port 0) and the server task.
+pub async fn start(
+    config: &Config,
+    shutdown: CancellationToken,
+) -> anyhow::Result<(std::net::SocketAddr, tokio::task::JoinHandle<anyhow::Result<()>>)> {
+    let state = ApiState::from_config(config, &shutdown).await?;
+    let listener = tokio::net::TcpListener::bind(&config.api.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.api.listen))?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, "API listening");
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router(state))
+            .with_graceful_shutdown(async move { shutdown.cancelled().await })
+            .await
+            .context("serving the API")
+    });
+    Ok((address, server))
+}
+
+/// `rollcall serve`: serves until `shutdown`.
+pub async fn serve(config: &Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let (address, server) = start(config, shutdown).await?;
+    println!("listening on http://{address}");
+    server.await.context("API server task")?
+}
+
+/// The state's `State` extractor type, for handlers.
+pub type Shared = State<ApiState>;

@@ -1,0 +1,354 @@
+//! People: create, read, list, rename, erase; enrolment from uploaded photos; the audit trail.
+
+use axum::Extension;
+use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use super::dto::{
+    AuditQuery, AuditRecord, Enrolment, EnrolmentRejected, EraseQuery, Erased, NewPerson, PageQuery, PeoplePage,
+    Person, PersonChanges, PhotoResult,
+};
+use super::error::{ApiError, ErrorDetail};
+use super::extract::{Body, Params, PathParams};
+use super::{ApiState, Caller, Shared, cursor};
+use crate::cache::keys;
+use crate::control::{ChangeKind, GalleryChange};
+use crate::domain::PersonId;
+use crate::enroll::{PhotoError, template_from_photo};
+
+fn person_id(raw: &str) -> Result<PersonId, ApiError> {
+    PersonId::parse(raw).map_err(|e| ApiError::bad_request("invalid_person_id", format!("person id {raw:?}: {e}")))
+}
+
+fn display_name(raw: &str) -> Result<String, ApiError> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            "invalid_display_name",
+            "display_name must be 1 to 200 characters without control characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+async fn find(state: &ApiState, id: &PersonId) -> Result<Person, ApiError> {
+    state
+        .store
+        .person(id)
+        .await?
+        .map(Person::from)
+        .ok_or_else(|| ApiError::not_found(format!("no person {id}")))
+}
+
+/// Lists people by id.
+#[utoipa::path(get, path = "/v1/people", operation_id = "list_people", tag = "people", params(PageQuery),
+    responses((status = 200, description = "Success", body = PeoplePage), (status = 400, description = "Malformed request: the error says what", body = super::error::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn list(state: Shared, Params(q): Params<PageQuery>) -> Result<axum::Json<PeoplePage>, ApiError> {
+    let limit = state.page_size(q.limit)?;
+    let after = q.cursor.as_deref().map(cursor::decode).transpose()?;
+    let mut people = state.store.list_people(after.as_deref(), limit + 1).await?;
+    let more = people.len() as u64 > limit;
+    people.truncate(limit as usize);
+    let next_cursor = more.then(|| cursor::encode(&people.last().expect("a full page").person.id));
+    Ok(axum::Json(PeoplePage {
+        items: people.into_iter().map(Person::from).collect(),
+        next_cursor,
+    }))
+}
+
+/// Creates a person (no templates yet: upload photos next).
+#[utoipa::path(post, path = "/v1/people", operation_id = "create_person", tag = "people", request_body = NewPerson,
+    responses((status = 201, description = "Created", body = Person), (status = 400, description = "Malformed request: the error says what", body = super::error::ErrorBody),
+        (status = 409, description = "Already exists", body = super::error::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn create(
+    state: Shared,
+    Extension(caller): Extension<Caller>,
+    Body(new): Body<NewPerson>,
+) -> Result<(StatusCode, axum::Json<Person>), ApiError> {
+    let name = display_name(&new.display_name)?;
+    let id = match &new.id {
+        Some(id) => person_id(id)?,
+        None => PersonId::from_name(&name).map_err(|e| {
+            ApiError::bad_request(
+                "invalid_person_id",
+                format!("no id can be made from {name:?}: {e}; give one"),
+            )
+        })?,
+    };
+    if !state.store.create_person(&id, &name).await? {
+        return Err(ApiError::conflict(format!("person {id} already exists")));
+    }
+    state
+        .store
+        .audit(
+            &caller.name,
+            "person.created",
+            id.as_str(),
+            serde_json::json!({ "display_name": name }),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(find(&state, &id).await?)))
+}
+
+/// One person.
+#[utoipa::path(get, path = "/v1/people/{id}", operation_id = "get_person", tag = "people", params(("id" = String, Path)),
+    responses((status = 200, description = "Success", body = Person), (status = 404, description = "No such resource", body = super::error::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn show(state: Shared, PathParams(id): PathParams<String>) -> Result<axum::Json<Person>, ApiError> {
+    let id = person_id(&id)?;
+    let key = keys::person(id.as_str());
+    let person: Option<Person> = state
+        .cached(&key, "profile", || async {
+            Ok(state.store.person(&id).await?.map(Person::from))
+        })
+        .await?;
+    person
+        .map(axum::Json)
+        .ok_or_else(|| ApiError::not_found(format!("no person {id}")))
+}
+
+/// Renames a person.
+#[utoipa::path(patch, path = "/v1/people/{id}", operation_id = "rename_person", tag = "people", params(("id" = String, Path)),
+    request_body = PersonChanges,
+    responses((status = 200, description = "Success", body = Person), (status = 404, description = "No such resource", body = super::error::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn update(
+    state: Shared,
+    Extension(caller): Extension<Caller>,
+    PathParams(id): PathParams<String>,
+    Body(changes): Body<PersonChanges>,
+) -> Result<axum::Json<Person>, ApiError> {
+    let id = person_id(&id)?;
+    let name = display_name(&changes.display_name)?;
+    let generations = state
+        .store
+        .rename_person(&id, &name, &caller.name)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no person {id}")))?;
+    state.invalidate(&generations).await;
+    Ok(axum::Json(find(&state, &id).await?))
+}
+
+/// Erases a person: templates, cached entries and (by default) attendance; audited.
+#[utoipa::path(delete, path = "/v1/people/{id}", operation_id = "erase_person", tag = "people", params(("id" = String, Path), EraseQuery),
+    responses((status = 200, description = "Success", body = Erased), (status = 404, description = "No such resource", body = super::error::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn erase(
+    state: Shared,
+    Extension(caller): Extension<Caller>,
+    PathParams(id): PathParams<String>,
+    Params(q): Params<EraseQuery>,
+) -> Result<axum::Json<Erased>, ApiError> {
+    let id = person_id(&id)?;
+    let erase_attendance = q.erase_attendance.unwrap_or(state.config.erase_attendance);
+    let erasure = state
+        .store
+        .erase_person(&id, erase_attendance, &caller.name)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no person {id}")))?;
+    state.invalidate(&erasure.generations).await;
+    if let Some(cache) = &state.cache
+        && let Err(e) = cache.purge(&keys::person(id.as_str())).await
+    {
+        // Their entries can no longer be read (the generation moved on) and expire with their TTL.
+        tracing::warn!(person = %id, error = %e, "cache degraded: erased person's entries left to expire");
+    }
+    state
+        .announce(GalleryChange {
+            kind: ChangeKind::Erased,
+            person_id: id.clone(),
+            model_id: state.model_id.clone(),
+            templates: 0,
+        })
+        .await;
+    Ok(axum::Json(Erased {
+        person_id: id.to_string(),
+        templates_removed: erasure.templates,
+        attendance_events_removed: erasure.events,
+        attendance_days_removed: erasure.days,
+        attendance_kept: !erase_attendance,
+        audit_id: erasure.audit_id,
+    }))
+}
+
+fn photo_code(e: &PhotoError) -> &'static str {
+    match e {
+        PhotoError::Read(_) => "unreadable",
+        PhotoError::Decode(d) if d.kind() == "too_large" => "too_large",
+        PhotoError::Decode(_) => "not_an_image",
+        PhotoError::NoFace => "no_face",
+        PhotoError::SeveralFaces(_) => "several_faces",
+        PhotoError::FaceTooSmall { .. } => "face_too_small",
+        PhotoError::Inference(_) => "inference_failed",
+    }
+}
+
+fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
+    let status = e.status();
+    let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        "payload_too_large"
+    } else {
+        "invalid_body"
+    };
+    ApiError::new(status, code, e.body_text())
+}
+
+/// Enrols photos of a person (multipart, one file per part). Each photo must be an image
+/// within the size limit showing exactly one usable face; each gets its own result.
+#[utoipa::path(post, path = "/v1/people/{id}/photos", operation_id = "enrol_photos", tag = "people", params(("id" = String, Path)),
+    request_body(content_type = "multipart/form-data", description = "one or more image files"),
+    responses((status = 201, description = "Created", body = Enrolment), (status = 422, description = "No photo was usable; each photo's result says why", body = EnrolmentRejected),
+        (status = 404, description = "No such resource", body = super::error::ErrorBody), (status = 413, description = "Body over the size limit", body = super::error::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn enrol(
+    state: Shared,
+    Extension(caller): Extension<Caller>,
+    PathParams(id): PathParams<String>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, ApiError> {
+    let id = person_id(&id)?;
+    let person = find(&state, &id).await?;
+    let mut multipart = multipart.map_err(|r| {
+        ApiError::new(
+            r.status(),
+            "invalid_body",
+            format!("expected multipart/form-data: {}", r.body_text()),
+        )
+    })?;
+    let max_photo = state.config.max_photo_bytes;
+    let mut uploads: Vec<(String, Result<Vec<u8>, PhotoResult>)> = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+        let file = field
+            .file_name()
+            .or(field.name())
+            .unwrap_or("photo")
+            .chars()
+            .take(200)
+            .collect::<String>();
+        let bytes = field.bytes().await.map_err(multipart_error)?;
+        let upload = if bytes.len() > max_photo {
+            Err(PhotoResult {
+                file: file.clone(),
+                status: "rejected".into(),
+                code: Some("too_large".into()),
+                message: format!("{} bytes; a photo may have at most {max_photo}", bytes.len()),
+                quality: None,
+            })
+        } else {
+            Ok(bytes.to_vec())
+        };
+        uploads.push((file, upload));
+    }
+    if uploads.is_empty() {
+        return Err(ApiError::bad_request("no_photos", "the request has no file parts"));
+    }
+    let engine = state.engine.clone().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "model_unavailable",
+            "the face models are not loaded",
+        )
+    })?;
+    let criteria = state.criteria;
+    // Detection and embedding are CPU-bound: off the async reactor.
+    let analysed = tokio::task::spawn_blocking(move || {
+        let mut engine = engine.lock().expect("face engine lock");
+        uploads
+            .into_iter()
+            .map(|(file, upload)| match upload {
+                Err(rejected) => (rejected, None),
+                Ok(bytes) => match template_from_photo(&mut engine, &bytes, &file, criteria) {
+                    Ok(template) => (
+                        PhotoResult {
+                            file,
+                            status: "enrolled".into(),
+                            code: None,
+                            message: "one usable face".into(),
+                            quality: Some(template.quality),
+                        },
+                        Some(template),
+                    ),
+                    Err(e) => (
+                        PhotoResult {
+                            file,
+                            status: "rejected".into(),
+                            code: Some(photo_code(&e).into()),
+                            message: e.to_string(),
+                            quality: None,
+                        },
+                        None,
+                    ),
+                },
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| ApiError::internal("analysing photos", e))?;
+    let (photos, templates): (Vec<PhotoResult>, Vec<_>) = analysed.into_iter().unzip();
+    let templates: Vec<_> = templates.into_iter().flatten().collect();
+    if templates.is_empty() {
+        let body = EnrolmentRejected {
+            error: ErrorDetail {
+                code: "no_usable_photo".into(),
+                message: format!(
+                    "none of the {} photo(s) shows exactly one usable face; see each photo's result",
+                    photos.len()
+                ),
+            },
+            photos,
+        };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response());
+    }
+    let added = state
+        .store
+        .enrol(&id, &person.display_name, &state.model_id, &templates)
+        .await?;
+    let sources: Vec<&str> = templates.iter().map(|t| t.source.as_str()).collect();
+    state
+        .store
+        .audit(
+            &caller.name,
+            "person.enrolled",
+            id.as_str(),
+            serde_json::json!({ "photos": sources, "templates_added": added, "model_id": state.model_id }),
+        )
+        .await?;
+    state
+        .announce(GalleryChange {
+            kind: ChangeKind::Enrolled,
+            person_id: id.clone(),
+            model_id: state.model_id.clone(),
+            templates: added,
+        })
+        .await;
+    let body = Enrolment {
+        person_id: id.to_string(),
+        model_id: state.model_id.clone(),
+        templates_added: added as u64,
+        photos,
+    };
+    Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+}
+
+/// Audit entries about a person or camera, oldest first.
+#[utoipa::path(get, path = "/v1/audit", operation_id = "list_audit", tag = "audit", params(AuditQuery),
+    responses((status = 200, description = "Success", body = Vec<AuditRecord>)), security(("api_key" = [])))]
+pub async fn audit(state: Shared, Params(q): Params<AuditQuery>) -> Result<axum::Json<Vec<AuditRecord>>, ApiError> {
+    let entries = state.store.audit_entries(&q.subject).await?;
+    Ok(axum::Json(
+        entries
+            .into_iter()
+            .map(|e| AuditRecord {
+                id: e.id,
+                at: e.at,
+                actor: e.actor,
+                action: e.action,
+                subject: e.subject,
+                details: e.details,
+            })
+            .collect(),
+    ))
+}

@@ -1,0 +1,171 @@
+//! `rollcall bench api`: requests/s and latency percentiles of the cached attendance-by-day
+//! read, against the same read with the cache disabled, in one run, with an in-repo HTTP/1.1
+//! load generator (keep-alive connections, each sending its next request when the last returns).
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::{ApiContext, ApiState, KeyRing, RateLimiter, router};
+use crate::cache::Cache;
+use crate::config::{ApiKeyConfig, ApiRole, Config};
+use crate::domain::PersonId;
+use crate::enroll::EnrolCriteria;
+use crate::store::Store;
+
+const BENCH_KEY: &str = "rollcall-bench-key-0000000000";
+
+/// Latencies of one load run.
+struct Run {
+    requests: usize,
+    seconds: f64,
+    latencies: Vec<Duration>,
+}
+
+impl Run {
+    fn per_second(&self) -> f64 {
+        self.requests as f64 / self.seconds
+    }
+
+    fn percentile(&self, p: f64) -> Duration {
+        let mut sorted = self.latencies.clone();
+        sorted.sort();
+        let at = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+        sorted[at]
+    }
+}
+
+/// One keep-alive connection sending GET `path` until `until`; returns each request's latency.
+async fn client(address: std::net::SocketAddr, path: String, until: Instant) -> anyhow::Result<Vec<Duration>> {
+    let stream = TcpStream::connect(address).await?;
+    stream.set_nodelay(true)?;
+    let (read, mut write) = stream.into_split();
+    let mut read = BufReader::new(read);
+    let request = format!("GET {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {BENCH_KEY}\r\n\r\n");
+    let mut latencies = Vec::new();
+    let mut line = String::new();
+    let mut body = Vec::new();
+    while Instant::now() < until {
+        let started = Instant::now();
+        write.write_all(request.as_bytes()).await?;
+        line.clear();
+        read.read_line(&mut line).await?;
+        if !line.starts_with("HTTP/1.1 200") {
+            bail!("{path} answered {}", line.trim());
+        }
+        let mut length = 0;
+        loop {
+            line.clear();
+            read.read_line(&mut line).await?;
+            if line == "\r\n" {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().context("content-length")?;
+            }
+        }
+        body.resize(length, 0);
+        read.read_exact(&mut body).await?;
+        latencies.push(started.elapsed());
+    }
+    Ok(latencies)
+}
+
+async fn load(address: std::net::SocketAddr, path: &str, connections: usize, seconds: f64) -> anyhow::Result<Run> {
+    let started = Instant::now();
+    let until = started + Duration::from_secs_f64(seconds);
+    let mut clients = tokio::task::JoinSet::new();
+    for _ in 0..connections {
+        clients.spawn(client(address, path.to_owned(), until));
+    }
+    let mut latencies = Vec::new();
+    while let Some(done) = clients.join_next().await {
+        latencies.extend(done??);
+    }
+    Ok(Run {
+        requests: latencies.len(),
+        seconds: started.elapsed().as_secs_f64(),
+        latencies,
+    })
+}
+
+async fn serve(state: ApiState, stop: CancellationToken) -> anyhow::Result<std::net::SocketAddr> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    tokio::spawn(async move {
+        axum::serve(listener, router(state))
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await
+    });
+    Ok(address)
+}
+
+fn state(config: &Config, store: Store, cache: Option<Cache>) -> ApiState {
+    let mut keys = std::collections::BTreeMap::new();
+    keys.insert(
+        "bench".to_owned(),
+        ApiKeyConfig {
+            key: BENCH_KEY.into(),
+            role: ApiRole::Reader,
+        },
+    );
+    ApiState::new(ApiContext {
+        store,
+        cache,
+        nats: None,
+        engine: None,
+        model_id: config.models.recognizer.clone(),
+        criteria: EnrolCriteria::from_config(&config.vision),
+        config: config.api.clone(),
+        keys: KeyRing::new(&keys),
+        limiter: RateLimiter::new(u32::MAX),
+    })
+}
+
+/// `people` present on one day in the configured store (PostgreSQL), then the day's first page
+/// read through Redis and without it.
+pub async fn api_benchmark(config: &Config, people: usize, connections: usize, seconds: f64) -> anyhow::Result<String> {
+    let Some(redis) = &config.redis.url else {
+        bail!("the API benchmark compares the Redis cache with no cache: set [redis] url");
+    };
+    let store = Store::open(&config.store.url, config.store.max_connections.max(8)).await?;
+    let events = super::project::synthetic_events(people);
+    for person in events.iter().map(|e| &e.person_id) {
+        store.create_person(person, &format!("Person {person}")).await?;
+    }
+    store.write_attendance(&events).await?;
+    let day = events[0].seen_at.date_naive();
+    let cache = Cache::connect(redis)?;
+    let stop = CancellationToken::new();
+    let cached = serve(state(config, store.clone(), Some(cache)), stop.clone()).await?;
+    let uncached = serve(state(config, store.clone(), None), stop.clone()).await?;
+    let path = format!("/v1/attendance/days/{day}?limit=50");
+    // Warm up both (and fill the cache) before measuring.
+    load(cached, &path, 1, 0.5).await?;
+    load(uncached, &path, 1, 0.5).await?;
+    let mut lines = vec![format!(
+        "GET {path}: {people} people present, a page of 50; {connections} keep-alive connections for {seconds} s each"
+    )];
+    let mut baseline = None;
+    for (name, address) in [("PostgreSQL only (cache off)", uncached), ("through Redis", cached)] {
+        let run = load(address, &path, connections, seconds).await?;
+        let rps = run.per_second();
+        let ratio = rps / *baseline.get_or_insert(rps);
+        lines.push(format!(
+            "  {name:<28} {rps:>9.0} req/s ({ratio:.2} x)  p50 {:>6.2} ms  p99 {:>6.2} ms",
+            run.percentile(0.50).as_secs_f64() * 1e3,
+            run.percentile(0.99).as_secs_f64() * 1e3,
+        ));
+    }
+    stop.cancel();
+    let ids: Vec<PersonId> = events.iter().map(|e| e.person_id.clone()).collect();
+    for id in ids.iter().take(people) {
+        store.erase_person(id, true, "bench").await?;
+    }
+    Ok(lines.join("\n"))
+}

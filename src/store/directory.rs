@@ -1,0 +1,303 @@
+//! The people directory as the API manages it: create, read, list by cursor, rename, erase.
+//! Every change that cached reads depend on bumps their generations in the same transaction.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, Utc};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::Store;
+use super::entities::{attendance_day, attendance_event, face_template, person};
+use crate::cache::keys;
+use crate::domain::PersonId;
+
+/// A person with the number of their templates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonEntry {
+    pub person: person::Model,
+    pub templates: u64,
+}
+
+/// What erasing a person removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Erasure {
+    pub templates: u64,
+    pub events: u64,
+    pub days: u64,
+    pub audit_id: Uuid,
+    /// Cache keys whose data changed, with their new generation.
+    pub generations: Vec<(String, i64)>,
+}
+
+impl Store {
+    /// Creates a person; false if the id is taken.
+    pub async fn create_person(&self, id: &PersonId, display_name: &str) -> Result<bool, sea_orm::DbErr> {
+        let now = Utc::now();
+        let mut insert = Query::insert();
+        insert
+            .into_table(person::Entity)
+            .columns([
+                person::Column::Id,
+                person::Column::DisplayName,
+                person::Column::CreatedAt,
+                person::Column::UpdatedAt,
+            ])
+            .values_panic([id.as_str().into(), display_name.into(), now.into(), now.into()])
+            .on_conflict(OnConflict::column(person::Column::Id).do_nothing().to_owned());
+        let txn = self.db.begin().await?;
+        if txn.execute(&insert).await?.rows_affected() == 0 {
+            return Ok(false);
+        }
+        // A reader may have cached "no such person".
+        bump(&txn, &[keys::person(id.as_str())]).await?;
+        txn.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn person(&self, id: &PersonId) -> Result<Option<PersonEntry>, sea_orm::DbErr> {
+        let Some(person) = person::Entity::find_by_id(id.as_str()).one(&self.db).await? else {
+            return Ok(None);
+        };
+        let mut counts = self.template_counts(std::slice::from_ref(&person.id)).await?;
+        let templates = counts.remove(&person.id).unwrap_or(0);
+        Ok(Some(PersonEntry { person, templates }))
+    }
+
+    /// Up to `limit` people with ids after `after`, by id.
+    pub async fn list_people(&self, after: Option<&str>, limit: u64) -> Result<Vec<PersonEntry>, sea_orm::DbErr> {
+        let mut query = person::Entity::find().order_by_asc(person::Column::Id).limit(limit);
+        if let Some(after) = after {
+            query = query.filter(person::Column::Id.gt(after));
+        }
+        let people = query.all(&self.db).await?;
+        let ids: Vec<String> = people.iter().map(|p| p.id.clone()).collect();
+        let counts = self.template_counts(&ids).await?;
+        Ok(people
+            .into_iter()
+            .map(|person| PersonEntry {
+                templates: counts.get(&person.id).copied().unwrap_or(0),
+                person,
+            })
+            .collect())
+    }
+
+    async fn template_counts(&self, ids: &[String]) -> Result<HashMap<String, u64>, sea_orm::DbErr> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows: Vec<(String, i64)> = face_template::Entity::find()
+            .select_only()
+            .column(face_template::Column::PersonId)
+            .column_as(face_template::Column::Id.count(), "n")
+            .filter(face_template::Column::PersonId.is_in(ids.iter().map(String::as_str)))
+            .group_by(face_template::Column::PersonId)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(|(id, n)| (id, n as u64)).collect())
+    }
+
+    /// Renames a person; None if there is no such person, else the changed cache generations.
+    pub async fn rename_person(
+        &self,
+        id: &PersonId,
+        display_name: &str,
+        actor: &str,
+    ) -> Result<Option<Vec<(String, i64)>>, sea_orm::DbErr> {
+        let txn = self.db.begin().await?;
+        let updated = person::Entity::update_many()
+            .col_expr(person::Column::DisplayName, Expr::value(display_name))
+            .col_expr(person::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(person::Column::Id.eq(id.as_str()))
+            .exec(&txn)
+            .await?;
+        if updated.rows_affected == 0 {
+            return Ok(None);
+        }
+        // Day lists show display names too.
+        let days: Vec<NaiveDate> = attendance_day::Entity::find()
+            .select_only()
+            .column(attendance_day::Column::Day)
+            .filter(attendance_day::Column::PersonId.eq(id.as_str()))
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        let rows: Vec<(String, NaiveDate)> = days.into_iter().map(|d| (id.to_string(), d)).collect();
+        let mut changed = keys::affected_by(&rows);
+        changed.push(keys::person(id.as_str()));
+        changed.sort();
+        changed.dedup();
+        let generations = bump(&txn, &changed).await?;
+        audit(
+            &txn,
+            actor,
+            "person.renamed",
+            id.as_str(),
+            serde_json::json!({ "display_name": display_name }),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(Some(generations))
+    }
+
+    /// Erases a person: templates, cooldown entries, the person, and (if asked) their attendance,
+    /// with an audit entry, in one transaction. None if there is no such person.
+    pub async fn erase_person(
+        &self,
+        id: &PersonId,
+        erase_attendance: bool,
+        actor: &str,
+    ) -> Result<Option<Erasure>, sea_orm::DbErr> {
+        let txn = self.db.begin().await?;
+        if person::Entity::find_by_id(id.as_str()).one(&txn).await?.is_none() {
+            return Ok(None);
+        }
+        let templates = face_template::Entity::delete_many()
+            .filter(face_template::Column::PersonId.eq(id.as_str()))
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        let mut cooldowns = Query::delete();
+        cooldowns
+            .from_table(Alias::new("recognize_cooldowns"))
+            .and_where(Expr::col(Alias::new("person_id")).eq(id.as_str()));
+        txn.execute(&cooldowns).await?;
+        let days: Vec<NaiveDate> = attendance_day::Entity::find()
+            .select_only()
+            .column(attendance_day::Column::Day)
+            .filter(attendance_day::Column::PersonId.eq(id.as_str()))
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        let (mut events, mut days_removed) = (0, 0);
+        if erase_attendance {
+            events = attendance_event::Entity::delete_many()
+                .filter(attendance_event::Column::PersonId.eq(id.as_str()))
+                .exec(&txn)
+                .await?
+                .rows_affected;
+            days_removed = attendance_day::Entity::delete_many()
+                .filter(attendance_day::Column::PersonId.eq(id.as_str()))
+                .exec(&txn)
+                .await?
+                .rows_affected;
+        }
+        person::Entity::delete_by_id(id.as_str()).exec(&txn).await?;
+        let rows: Vec<(String, NaiveDate)> = days.into_iter().map(|d| (id.to_string(), d)).collect();
+        let mut changed = keys::affected_by(&rows);
+        changed.push(keys::person(id.as_str()));
+        changed.sort();
+        changed.dedup();
+        let generations = bump(&txn, &changed).await?;
+        let details = serde_json::json!({
+            "templates_removed": templates,
+            "attendance_events_removed": events,
+            "attendance_days_removed": days_removed,
+            "attendance_kept": !erase_attendance,
+        });
+        let audit_id = audit(&txn, actor, "person.erased", id.as_str(), details).await?;
+        txn.commit().await?;
+        Ok(Some(Erasure {
+            templates,
+            events,
+            days: days_removed,
+            audit_id,
+            generations,
+        }))
+    }
+
+    /// Records an audit entry on its own (for changes made outside a store transaction).
+    pub async fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        subject: &str,
+        details: serde_json::Value,
+    ) -> Result<Uuid, sea_orm::DbErr> {
+        let txn = self.db.begin().await?;
+        let id = audit(&txn, actor, action, subject, details).await?;
+        txn.commit().await?;
+        Ok(id)
+    }
+
+    /// Audit entries about `subject`, oldest first: (id, at, actor, action, details).
+    pub async fn audit_entries(&self, subject: &str) -> Result<Vec<AuditEntry>, sea_orm::DbErr> {
+        let mut select = Query::select();
+        select
+            .columns(["id", "at", "actor", "action", "details"].map(Alias::new))
+            .from(Alias::new("audit_log"))
+            .and_where(Expr::col(Alias::new("subject")).eq(subject))
+            .order_by(Alias::new("at"), sea_orm::Order::Asc);
+        let mut out = Vec::new();
+        for row in self.db.query_all(&select).await? {
+            let details: String = row.try_get_by_index(4)?;
+            out.push(AuditEntry {
+                id: row.try_get_by_index(0)?,
+                at: row.try_get_by_index(1)?,
+                actor: row.try_get_by_index(2)?,
+                action: row.try_get_by_index(3)?,
+                subject: subject.to_owned(),
+                details: serde_json::from_str(&details).unwrap_or(serde_json::Value::String(details)),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Bumps the generations of `changed` keys on their own (after enrolment, camera changes).
+    pub async fn bump_generations(&self, changed: &[String]) -> Result<Vec<(String, i64)>, sea_orm::DbErr> {
+        let txn = self.db.begin().await?;
+        let generations = bump(&txn, changed).await?;
+        txn.commit().await?;
+        Ok(generations)
+    }
+}
+
+/// One audit log entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEntry {
+    pub id: Uuid,
+    pub at: chrono::DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub details: serde_json::Value,
+}
+
+pub(super) async fn bump(txn: &DatabaseTransaction, changed: &[String]) -> Result<Vec<(String, i64)>, sea_orm::DbErr> {
+    let mut generations = Vec::new();
+    for chunk in changed.chunks(1_000) {
+        for row in txn.query_all(&super::attendance::bump_generations(chunk)).await? {
+            generations.push((row.try_get_by_index::<String>(0)?, row.try_get_by_index::<i64>(1)?));
+        }
+    }
+    Ok(generations)
+}
+
+async fn audit(
+    txn: &DatabaseTransaction,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    details: serde_json::Value,
+) -> Result<Uuid, sea_orm::DbErr> {
+    let id = Uuid::new_v4();
+    let mut insert = Query::insert();
+    insert
+        .into_table(Alias::new("audit_log"))
+        .columns(["id", "at", "actor", "action", "subject", "details"].map(Alias::new))
+        .values_panic([
+            id.into(),
+            Utc::now().into(),
+            actor.into(),
+            action.into(),
+            subject.into(),
+            details.to_string().into(),
+        ]);
+    txn.execute(&insert).await?;
+    Ok(id)
+}
