@@ -122,7 +122,7 @@ pub struct Erased {
 pub struct AttendanceDay {
     pub day: NaiveDate,
     pub person_id: String,
-    /// Empty when the person was erased and their attendance kept.
+    /// The person id when the person was erased and their attendance kept.
     pub display_name: String,
     pub first_seen: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,

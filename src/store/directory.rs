@@ -120,18 +120,7 @@ impl Store {
             return Ok(None);
         }
         // Day lists show display names too.
-        let days: Vec<NaiveDate> = attendance_day::Entity::find()
-            .select_only()
-            .column(attendance_day::Column::Day)
-            .filter(attendance_day::Column::PersonId.eq(id.as_str()))
-            .into_tuple()
-            .all(&txn)
-            .await?;
-        let rows: Vec<(String, NaiveDate)> = days.into_iter().map(|d| (id.to_string(), d)).collect();
-        let mut changed = keys::affected_by(&rows);
-        changed.push(keys::person(id.as_str()));
-        changed.sort();
-        changed.dedup();
+        let changed = keys_about(&txn, id).await?;
         let generations = bump(&txn, &changed).await?;
         audit(
             &txn,
@@ -167,13 +156,8 @@ impl Store {
             .from_table(Alias::new("recognize_cooldowns"))
             .and_where(Expr::col(Alias::new("person_id")).eq(id.as_str()));
         txn.execute(&cooldowns).await?;
-        let days: Vec<NaiveDate> = attendance_day::Entity::find()
-            .select_only()
-            .column(attendance_day::Column::Day)
-            .filter(attendance_day::Column::PersonId.eq(id.as_str()))
-            .into_tuple()
-            .all(&txn)
-            .await?;
+        // Read before the days are deleted: every cached read that showed them must move on.
+        let changed = keys_about(&txn, id).await?;
         let (mut events, mut days_removed) = (0, 0);
         if erase_attendance {
             events = attendance_event::Entity::delete_many()
@@ -188,11 +172,6 @@ impl Store {
                 .rows_affected;
         }
         person::Entity::delete_by_id(id.as_str()).exec(&txn).await?;
-        let rows: Vec<(String, NaiveDate)> = days.into_iter().map(|d| (id.to_string(), d)).collect();
-        let mut changed = keys::affected_by(&rows);
-        changed.push(keys::person(id.as_str()));
-        changed.sort();
-        changed.dedup();
         let generations = bump(&txn, &changed).await?;
         let details = serde_json::json!({
             "templates_removed": templates,
@@ -266,6 +245,24 @@ pub struct AuditEntry {
     pub action: String,
     pub subject: String,
     pub details: serde_json::Value,
+}
+
+/// The cache keys whose entries show something about `id`: their record, and each day they
+/// attended (day lists and daily stats). Sorted, without repeats.
+async fn keys_about(txn: &DatabaseTransaction, id: &PersonId) -> Result<Vec<String>, sea_orm::DbErr> {
+    let days: Vec<NaiveDate> = attendance_day::Entity::find()
+        .select_only()
+        .column(attendance_day::Column::Day)
+        .filter(attendance_day::Column::PersonId.eq(id.as_str()))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let rows: Vec<(String, NaiveDate)> = days.into_iter().map(|d| (id.to_string(), d)).collect();
+    let mut changed = keys::affected_by(&rows);
+    changed.push(keys::person(id.as_str()));
+    changed.sort();
+    changed.dedup();
+    Ok(changed)
 }
 
 pub(super) async fn bump(txn: &DatabaseTransaction, changed: &[String]) -> Result<Vec<(String, i64)>, sea_orm::DbErr> {

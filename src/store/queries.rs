@@ -38,14 +38,17 @@ impl Store {
         Ok(rows.into_iter().collect())
     }
 
-    async fn with_names(&self, days: Vec<attendance_day::Model>) -> Result<Vec<AttendanceRow>, sea_orm::DbErr> {
+    /// Day rows with display names (the person id for attendance kept after an erasure).
+    pub(super) async fn with_names(
+        &self,
+        days: Vec<attendance_day::Model>,
+    ) -> Result<Vec<AttendanceRow>, sea_orm::DbErr> {
         let ids: Vec<&str> = days.iter().map(|d| d.person_id.as_str()).collect();
         let names = self.names(&ids).await?;
         Ok(days
             .into_iter()
             .map(|d| AttendanceRow {
-                // Attendance kept after an erasure has no name any more.
-                display_name: names.get(&d.person_id).cloned().unwrap_or_default(),
+                display_name: names.get(&d.person_id).cloned().unwrap_or_else(|| d.person_id.clone()),
                 day: d.day,
                 person_id: d.person_id,
                 first_seen: d.first_seen,

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{EntityTrait, PaginatorTrait, QueryOrder};
 
 use super::Store;
-use super::entities::{attendance_day, attendance_event, person};
+use super::entities::{attendance_day, attendance_event};
 
 /// One person's attendance on one day, with their display name.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,30 +22,12 @@ pub struct AttendanceRow {
 impl Store {
     /// Every attendance day, by day then person.
     pub async fn attendance_days(&self) -> Result<Vec<AttendanceRow>, sea_orm::DbErr> {
-        let names: std::collections::HashMap<String, String> = self
-            .people()
-            .await?
-            .into_iter()
-            .map(|p: person::Model| (p.id, p.display_name))
-            .collect();
         let days = attendance_day::Entity::find()
             .order_by_asc(attendance_day::Column::Day)
             .order_by_asc(attendance_day::Column::PersonId)
             .all(&self.db)
             .await?;
-        Ok(days
-            .into_iter()
-            .map(|d| AttendanceRow {
-                display_name: names.get(&d.person_id).cloned().unwrap_or_else(|| d.person_id.clone()),
-                day: d.day,
-                person_id: d.person_id,
-                first_seen: d.first_seen,
-                last_seen: d.last_seen,
-                first_camera: d.first_camera,
-                last_camera: d.last_camera,
-                events: d.event_count,
-            })
-            .collect())
+        self.with_names(days).await
     }
 
     pub async fn count_attendance_events(&self) -> Result<u64, sea_orm::DbErr> {
