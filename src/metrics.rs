@@ -16,6 +16,9 @@ pub struct Metrics {
     pub api_rate_limited: IntCounterVec,
     /// 1 while Redis answers, 0 while it does not (or is not configured).
     pub api_cache_up: IntGauge,
+    /// Cache invalidations after committed batches, by outcome (ok, failed): failures mean the
+    /// cache is degraded (readers stay correct through the generations, but Redis is not helping).
+    pub project_cache_invalidations: IntCounterVec,
 }
 
 fn build() -> Metrics {
@@ -49,12 +52,21 @@ fn build() -> Metrics {
     )
     .expect("valid metric");
     let api_cache_up = IntGauge::new("rollcall_api_cache_up", "1 while the Redis cache answers").expect("valid metric");
+    let project_cache_invalidations = IntCounterVec::new(
+        Opts::new(
+            "rollcall_project_cache_invalidations_total",
+            "Cache invalidations after committed batches, by outcome",
+        ),
+        &["outcome"],
+    )
+    .expect("valid metric");
     for collector in [
         Box::new(api_requests.clone()) as Box<dyn prometheus::core::Collector>,
         Box::new(api_request_duration.clone()),
         Box::new(api_cache_lookups.clone()),
         Box::new(api_rate_limited.clone()),
         Box::new(api_cache_up.clone()),
+        Box::new(project_cache_invalidations.clone()),
     ] {
         registry.register(collector).expect("metric names are unique");
     }
@@ -65,6 +77,7 @@ fn build() -> Metrics {
         api_cache_lookups,
         api_rate_limited,
         api_cache_up,
+        project_cache_invalidations,
     }
 }
 

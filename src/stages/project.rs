@@ -185,9 +185,15 @@ impl Projector {
         }
         if let Some(cache) = &self.cache {
             match cache.invalidate(&changed).await {
-                Ok(n) => self.stats.cache_invalidations += n as u64,
+                Ok(n) => {
+                    self.stats.cache_invalidations += n as u64;
+                    let outcomes = &crate::metrics::metrics().project_cache_invalidations;
+                    outcomes.with_label_values(&["ok"]).inc();
+                }
                 Err(e) => {
                     self.stats.cache_failures += 1;
+                    let outcomes = &crate::metrics::metrics().project_cache_invalidations;
+                    outcomes.with_label_values(&["failed"]).inc();
                     tracing::warn!(error = %e, keys = changed.len(), "cache degraded: invalidation failed (readers are safe: keys are versioned)");
                 }
             }

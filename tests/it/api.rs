@@ -624,3 +624,38 @@ async fn the_openapi_document_validates_and_lists_every_route() {
     assert!(metrics.contains("rollcall_api_requests_total"), "{metrics}");
     api.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_redis_down_reads_are_served_uncached_and_readiness_says_degraded() {
+    let mut api = Api::start(6_000).await;
+    api.create_person("ana", "Ana").await;
+    api.redis.stop();
+    let (status, ready) = api.get("/readyz", "").await;
+    assert_eq!(status, StatusCode::OK, "{ready}");
+    assert_eq!(ready["cache"], "degraded", "{ready}");
+    let (status, person) = api.get("/v1/people/ana", READER_KEY).await;
+    assert_eq!(
+        (status, person["display_name"].as_str()),
+        (StatusCode::OK, Some("Ana")),
+        "{person}"
+    );
+    let day = start_time().date_naive();
+    assert_eq!(
+        api.get(&format!("/v1/attendance/days/{day}"), READER_KEY).await.0,
+        StatusCode::OK
+    );
+    let metrics = api
+        .http
+        .get(api.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("rollcall_api_cache_lookups_total{outcome=\"error\"}"),
+        "{metrics}"
+    );
+    api.stop().await;
+}

@@ -51,6 +51,12 @@ impl TestRedis {
         redis
     }
 
+    /// Stops the server (Redis down).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
@@ -162,6 +168,13 @@ async fn the_projector_stores_everything_with_redis_down_and_counts_it() {
         ..Default::default()
     };
     let projector = Projector::new(store.clone(), project, Arc::new(dlq)).with_cache(cache);
+    let failed = || {
+        rollcall::metrics::metrics()
+            .project_cache_invalidations
+            .with_label_values(&["failed"])
+            .get()
+    };
+    let failed_before = failed();
     for (seq, person) in ["ana", "ben", "cy"].iter().enumerate() {
         tx.send(person, event(person, seq as u64)).await.unwrap();
     }
@@ -174,5 +187,8 @@ async fn the_projector_stores_everything_with_redis_down_and_counts_it() {
     assert_eq!(stats.inserted, 3);
     assert_eq!(stats.batches, 2);
     assert_eq!(stats.cache_failures, 2, "{stats:?}");
+    // Other tests may count failures of their own meanwhile: at least these two are exported.
+    assert!(failed() >= failed_before + 2, "the metric says the cache is degraded");
+    assert!(rollcall::metrics::render().contains("rollcall_project_cache_invalidations_total{outcome=\"failed\"}"));
     assert_eq!(store.count_attendance_events().await.unwrap(), 3);
 }

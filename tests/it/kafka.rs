@@ -134,6 +134,12 @@ pub fn config_env(config: &Config) -> Vec<(String, String)> {
         ),
     ];
     env.extend(options);
+    if let Some(url) = &config.redis.url {
+        env.push(("ROLLCALL__REDIS__URL".into(), url.clone()));
+    }
+    if let Some(url) = &config.nats.url {
+        env.push(("ROLLCALL__NATS__URL".into(), url.clone()));
+    }
     env
 }
 
@@ -294,12 +300,15 @@ pub fn terminate(child: std::process::Child) -> std::process::Output {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn stages_as_separate_processes_over_kafka_and_postgres() {
+async fn stages_as_separate_processes_over_kafka_postgres_redis_and_nats() {
     let kafka = TestKafka::start().await;
     let db = crate::postgres::TestDatabase::create().await;
+    let redis = crate::cache::TestRedis::start();
     let work = tempfile::tempdir().unwrap();
     let mut config = kafka.config(work.path());
     config.store.url = db.url.clone();
+    config.redis.url = Some(redis.url());
+    config.nats.url = Some(nats_url());
     kafka.create_topics(&config, 3).await;
     let store = Store::open(&db.url, 2).await.unwrap();
     enrol(&store, &config, "obama", "face_recognition/obama/obama.jpg").await;
@@ -314,12 +323,21 @@ async fn stages_as_separate_processes_over_kafka_and_postgres() {
         "1.jpg",
     );
     link(&face("multi/two_people.jpg"), &cameras.join("door"), "2.jpg");
-    link(&face("multi/kit_with_rose.jpg"), &cameras.join("hall"), "1.jpg");
+    // The hall's id is this run's own, so its live subject is not shared with other tests.
+    let hall = format!("hall-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    link(&face("multi/kit_with_rose.jpg"), &cameras.join(&hall), "1.jpg");
     link(
         &face("facenet_pytorch/angelina_jolie/1.jpg"),
-        &cameras.join("hall"),
+        &cameras.join(&hall),
         "2.jpg",
     );
+    let nats = rollcall::control::connect(&nats_url()).await.unwrap();
+    let mut live = nats.subscribe(rollcall::control::live_subject(&hall)).await.unwrap();
+    nats.flush().await.unwrap();
+    // An entry a reader cached before today's attendance existed: the projector must drop it.
+    let today = rollcall::cache::keys::attendance_day(chrono::Utc::now().date_naive());
+    let before = rollcall::cache::keys::versioned(&today, 0);
+    redis.cli(&["HSET", &before, "page::50", "nobody yet"]);
 
     let recognizer = stage(work.path(), &config, "recognize").spawn().unwrap();
     let projector = stage(work.path(), &config, "project").spawn().unwrap();
@@ -357,6 +375,21 @@ async fn stages_as_separate_processes_over_kafka_and_postgres() {
         "{r_out}"
     );
     assert!(p_out.contains("4 new events, 0 duplicates"), "{p_out}");
+
+    // Kit and Rose in the hall were announced live on NATS; the stale day entry is gone and the
+    // day's generation moved on.
+    let mut announced = BTreeSet::new();
+    while announced.len() < 2 {
+        let message = tokio::time::timeout(Duration::from_secs(10), futures::StreamExt::next(&mut live))
+            .await
+            .expect("live events on NATS")
+            .unwrap();
+        let event: serde_json::Value = serde_json::from_slice(&message.payload).unwrap();
+        announced.insert(event["person_id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(announced, BTreeSet::from(["kit".to_owned(), "rose".to_owned()]));
+    assert_eq!(redis.cli(&["EXISTS", &before]), "0");
+    assert!(store.cache_generation(&today).await.unwrap() >= 1);
 
     // Obama at the door twice within the cooldown: one event; everyone once per day.
     let days = store.attendance_days().await.unwrap();
