@@ -37,18 +37,8 @@ pub struct Erasure {
 impl Store {
     /// Creates a person; false if the id is taken.
     pub async fn create_person(&self, id: &PersonId, display_name: &str) -> Result<bool, sea_orm::DbErr> {
-        let now = Utc::now();
-        let mut insert = Query::insert();
-        insert
-            .into_table(person::Entity)
-            .columns([
-                person::Column::Id,
-                person::Column::DisplayName,
-                person::Column::CreatedAt,
-                person::Column::UpdatedAt,
-            ])
-            .values_panic([id.as_str().into(), display_name.into(), now.into(), now.into()])
-            .on_conflict(OnConflict::column(person::Column::Id).do_nothing().to_owned());
+        let mut insert = super::people::person_row(id, display_name);
+        insert.on_conflict(OnConflict::column(person::Column::Id).do_nothing().to_owned());
         let txn = self.db.begin().await?;
         if txn.execute(&insert).await?.rows_affected() == 0 {
             return Ok(false);

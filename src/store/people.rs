@@ -23,6 +23,22 @@ pub struct NewTemplate {
 
 const TEMPLATE_ID_NAMESPACE: Uuid = Uuid::from_u128(0x2f0b_58c4_7d1e_4a93_b6a0_5e3c_91d2_7f48);
 
+/// The INSERT of one `people` row created now; callers choose what a conflict does.
+pub(super) fn person_row(id: &PersonId, display_name: &str) -> sea_orm::sea_query::InsertStatement {
+    let now = Utc::now();
+    let mut insert = Query::insert();
+    insert
+        .into_table(person::Entity)
+        .columns([
+            person::Column::Id,
+            person::Column::DisplayName,
+            person::Column::CreatedAt,
+            person::Column::UpdatedAt,
+        ])
+        .values_panic([id.as_str().into(), display_name.into(), now.into(), now.into()]);
+    insert
+}
+
 impl Store {
     /// Creates the person or renames them, and adds templates, in one transaction.
     /// Returns how many templates were new.
@@ -35,21 +51,12 @@ impl Store {
     ) -> Result<usize, sea_orm::DbErr> {
         let txn = self.db.begin().await?;
         let now = Utc::now();
-        let mut upsert = Query::insert();
-        upsert
-            .into_table(person::Entity)
-            .columns([
-                person::Column::Id,
-                person::Column::DisplayName,
-                person::Column::CreatedAt,
-                person::Column::UpdatedAt,
-            ])
-            .values_panic([id.as_str().into(), display_name.into(), now.into(), now.into()])
-            .on_conflict(
-                OnConflict::column(person::Column::Id)
-                    .update_columns([person::Column::DisplayName, person::Column::UpdatedAt])
-                    .to_owned(),
-            );
+        let mut upsert = person_row(id, display_name);
+        upsert.on_conflict(
+            OnConflict::column(person::Column::Id)
+                .update_columns([person::Column::DisplayName, person::Column::UpdatedAt])
+                .to_owned(),
+        );
         txn.execute(&upsert).await?;
         let mut added = 0;
         for t in templates {
