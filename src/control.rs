@@ -109,7 +109,11 @@ impl Producer<AttendanceEvent> for LiveTee {
         let subject = live_subject(event.camera_id.as_str());
         let payload = serde_json::to_vec(&event).expect("events serialise to JSON");
         self.inner.send(key, event).await?;
-        if let Err(e) = self.nats.publish(subject, payload.into()).await {
+        let mut headers = async_nats::HeaderMap::new();
+        if let Some(trace_parent) = crate::telemetry::context::current_traceparent() {
+            headers.insert(crate::telemetry::context::TRACEPARENT, trace_parent.as_str());
+        }
+        if let Err(e) = self.nats.publish_with_headers(subject, headers, payload.into()).await {
             tracing::warn!(error = %e, "live attendance event not published");
         }
         Ok(())

@@ -79,6 +79,7 @@ pub struct SharedGallery(std::sync::Arc<std::sync::RwLock<std::sync::Arc<Gallery
 
 impl SharedGallery {
     pub fn new(gallery: Gallery) -> Self {
+        report(&gallery);
         Self(std::sync::Arc::new(std::sync::RwLock::new(std::sync::Arc::new(
             gallery,
         ))))
@@ -89,8 +90,17 @@ impl SharedGallery {
     }
 
     pub fn replace(&self, gallery: Gallery) {
+        report(&gallery);
         *self.0.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = std::sync::Arc::new(gallery);
     }
+}
+
+/// Publishes the size of the gallery now in use, and counts the change.
+fn report(gallery: &Gallery) {
+    let m = crate::metrics::metrics();
+    m.recognize_gallery_templates.set(gallery.len() as i64);
+    m.recognize_gallery_people.set(gallery.people() as i64);
+    m.recognize_gallery_version.inc();
 }
 
 #[cfg(test)]

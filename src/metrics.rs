@@ -1,13 +1,89 @@
 //! Every Prometheus metric rollcall exports, named and registered here and nowhere else.
-//! Names follow `rollcall_<stage>_<name>_<unit>`; labels stay bounded (route, outcome, never a person).
+//! Names follow `rollcall_<stage>_<name>_<unit>`; labels stay bounded (camera, stage, step,
+//! outcome, route, partition; never a person), so a dashboard can rely on their cardinality.
 
+use std::net::SocketAddr;
 use std::sync::OnceLock;
 
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use anyhow::Context;
+
+use prometheus::core::Collector;
+use prometheus::{
+    GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
+
+/// Latency buckets from half a millisecond to ten seconds, for every stage's timings.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+/// Frame age at recognition: from real time (10 ms) to a backlog of ten minutes.
+const AGE_BUCKETS: &[f64] = &[
+    0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 600.0,
+];
+/// Face-embedding distances: the interesting part is around the threshold (0.6 for dlib).
+const DISTANCE_BUCKETS: &[f64] = &[
+    0.1, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8, 0.9, 1.0, 1.2,
+];
+
+/// Steps of recognizing one frame, the `step` label of the recognizer's latency histogram.
+pub const RECOGNIZE_STEPS: [&str; 5] = ["decode", "detect", "align", "embed", "match"];
 
 pub struct Metrics {
     registry: Registry,
-    /// HTTP requests by route template, method and status class.
+    /// Every registered metric's name, sorted.
+    names: Vec<String>,
+    /// Which build runs which command; `rollcall_build_info{version,command} 1`.
+    pub build_info: IntGaugeVec,
+
+    /// Frames read from camera sources, by camera and outcome (published, unreadable, dropped).
+    pub ingest_frames: IntCounterVec,
+    /// Unix time of the last frame each camera published: "no frames from a camera" alerts on it.
+    pub ingest_last_frame: GaugeVec,
+
+    /// Frames taken from the bus, by camera.
+    pub recognize_frames: IntCounterVec,
+    /// Time from capture to the start of recognition, by camera: backlog and clock trouble show here.
+    pub recognize_frame_age: HistogramVec,
+    /// Time of each step of a frame (decode, detect, align, embed, match).
+    pub recognize_step_duration: HistogramVec,
+    /// Faces found per frame.
+    pub recognize_faces_per_frame: Histogram,
+    /// Faces by camera and outcome (recognized, unknown).
+    pub recognize_faces: IntCounterVec,
+    /// Distance of each accepted match: a drift toward the threshold means the gallery or the
+    /// cameras changed.
+    pub recognize_match_distance: Histogram,
+    /// Distance from unknown faces to their nearest template (absent when the gallery is empty).
+    pub recognize_unknown_distance: Histogram,
+    /// Attendance events by camera and outcome (emitted, suppressed by the cooldown).
+    pub recognize_events: IntCounterVec,
+    /// Templates and people in the gallery a recognizer matches against.
+    pub recognize_gallery_templates: IntGauge,
+    pub recognize_gallery_people: IntGauge,
+    /// Bumped each time the gallery is replaced (enrolment or erasure applied).
+    pub recognize_gallery_version: IntGauge,
+    /// 1 for each model (by role and name) that is loaded and verified.
+    pub vision_model_loaded: IntGaugeVec,
+
+    /// Messages sent to a dead-letter topic, by the stage that gave up and the error kind.
+    pub bus_dead_letters: IntCounterVec,
+    /// Messages between a consumer group's position and the end of each partition.
+    pub bus_consumer_lag: IntGaugeVec,
+
+    /// Events per stored batch.
+    pub project_batch_events: Histogram,
+    /// Time to write a batch to the store, retries included.
+    pub project_flush_duration: Histogram,
+    /// Events stored, by outcome (inserted, duplicate: already there from an earlier delivery).
+    pub project_events_written: IntCounterVec,
+    /// Failed batch writes that were retried.
+    pub project_write_retries: IntCounter,
+    /// Cache invalidations after committed batches, by outcome (ok, failed): failures mean the
+    /// cache is degraded (readers stay correct through the generations, but Redis is not helping).
+    pub project_cache_invalidations: IntCounterVec,
+
+    /// HTTP requests by route template, method and status.
     pub api_requests: IntCounterVec,
     pub api_request_duration: HistogramVec,
     /// Cached reads by outcome: hit, miss, error (Redis failed; served uncached), bypass (no cache).
@@ -16,68 +92,243 @@ pub struct Metrics {
     pub api_rate_limited: IntCounterVec,
     /// 1 while Redis answers, 0 while it does not (or is not configured).
     pub api_cache_up: IntGauge,
-    /// Cache invalidations after committed batches, by outcome (ok, failed): failures mean the
-    /// cache is degraded (readers stay correct through the generations, but Redis is not helping).
-    pub project_cache_invalidations: IntCounterVec,
+}
+
+fn counter(name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric")
+}
+
+fn histogram(name: &str, help: &str, buckets: &[f64], labels: &[&str]) -> HistogramVec {
+    HistogramVec::new(HistogramOpts::new(name, help).buckets(buckets.to_vec()), labels).expect("valid metric")
+}
+
+fn histogram1(name: &str, help: &str, buckets: &[f64]) -> Histogram {
+    Histogram::with_opts(HistogramOpts::new(name, help).buckets(buckets.to_vec())).expect("valid metric")
+}
+
+fn gauge(name: &str, help: &str) -> IntGauge {
+    IntGauge::new(name, help).expect("valid metric")
+}
+
+fn gauges(name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+    IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric")
 }
 
 fn build() -> Metrics {
-    let registry = Registry::new();
-    let api_requests = IntCounterVec::new(
-        Opts::new(
-            "rollcall_api_requests_total",
-            "HTTP requests by route, method and status",
+    let mut m = Metrics {
+        registry: Registry::new(),
+        names: Vec::new(),
+        build_info: gauges(
+            "rollcall_build_info",
+            "Always 1: the version and command of this process",
+            &["version", "command"],
         ),
-        &["route", "method", "status"],
-    )
-    .expect("valid metric");
-    let api_request_duration = HistogramVec::new(
-        HistogramOpts::new("rollcall_api_request_duration_seconds", "HTTP request latency by route").buckets(vec![
-            0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-        ]),
-        &["route"],
-    )
-    .expect("valid metric");
-    let api_cache_lookups = IntCounterVec::new(
-        Opts::new("rollcall_api_cache_lookups_total", "Cached reads by outcome"),
-        &["outcome"],
-    )
-    .expect("valid metric");
-    let api_rate_limited = IntCounterVec::new(
-        Opts::new(
-            "rollcall_api_rate_limited_total",
-            "Requests refused by the rate limit, by key name",
+        ingest_frames: counter(
+            "rollcall_ingest_frames_total",
+            "Frames read from camera sources, by camera and outcome",
+            &["camera", "outcome"],
         ),
-        &["key"],
-    )
-    .expect("valid metric");
-    let api_cache_up = IntGauge::new("rollcall_api_cache_up", "1 while the Redis cache answers").expect("valid metric");
-    let project_cache_invalidations = IntCounterVec::new(
-        Opts::new(
+        ingest_last_frame: GaugeVec::new(
+            Opts::new(
+                "rollcall_ingest_last_frame_timestamp_seconds",
+                "Unix time of the last frame each camera published",
+            ),
+            &["camera"],
+        )
+        .expect("valid metric"),
+        recognize_frames: counter(
+            "rollcall_recognize_frames_total",
+            "Frames taken from the bus by recognizers, by camera",
+            &["camera"],
+        ),
+        recognize_frame_age: histogram(
+            "rollcall_recognize_frame_age_seconds",
+            "Time from capture to the start of recognition, by camera",
+            AGE_BUCKETS,
+            &["camera"],
+        ),
+        recognize_step_duration: histogram(
+            "rollcall_recognize_step_duration_seconds",
+            "Time of each step of recognizing a frame",
+            LATENCY_BUCKETS,
+            &["step"],
+        ),
+        recognize_faces_per_frame: histogram1(
+            "rollcall_recognize_faces_per_frame",
+            "Faces found per frame",
+            &[0.0, 1.0, 2.0, 3.0, 5.0, 8.0, 13.0, 21.0],
+        ),
+        recognize_faces: counter(
+            "rollcall_recognize_faces_total",
+            "Faces by camera and outcome (recognized, unknown)",
+            &["camera", "outcome"],
+        ),
+        recognize_match_distance: histogram1(
+            "rollcall_recognize_match_distance",
+            "Embedding distance of each accepted match",
+            DISTANCE_BUCKETS,
+        ),
+        recognize_unknown_distance: histogram1(
+            "rollcall_recognize_unknown_nearest_distance",
+            "Embedding distance from an unknown face to its nearest template",
+            DISTANCE_BUCKETS,
+        ),
+        recognize_events: counter(
+            "rollcall_recognize_events_total",
+            "Attendance events by camera and outcome (emitted, suppressed by the cooldown)",
+            &["camera", "outcome"],
+        ),
+        recognize_gallery_templates: gauge(
+            "rollcall_recognize_gallery_templates",
+            "Templates in the gallery recognizers match against",
+        ),
+        recognize_gallery_people: gauge(
+            "rollcall_recognize_gallery_people",
+            "People in the gallery recognizers match against",
+        ),
+        recognize_gallery_version: gauge(
+            "rollcall_recognize_gallery_version",
+            "Times the gallery was loaded or replaced since the process started",
+        ),
+        vision_model_loaded: gauges(
+            "rollcall_vision_model_loaded",
+            "1 for each model that is loaded and verified, by role and name",
+            &["role", "model"],
+        ),
+        bus_dead_letters: counter(
+            "rollcall_bus_dead_letters_total",
+            "Messages sent to a dead-letter topic, by stage and error kind",
+            &["stage", "reason"],
+        ),
+        bus_consumer_lag: gauges(
+            "rollcall_bus_consumer_lag_messages",
+            "Messages between the consumer group's position and the end of each partition",
+            &["stage", "topic", "partition"],
+        ),
+        project_batch_events: histogram1(
+            "rollcall_project_batch_events",
+            "Events per stored batch",
+            &[1.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 5000.0],
+        ),
+        project_flush_duration: histogram1(
+            "rollcall_project_flush_duration_seconds",
+            "Time to store a batch, retries included",
+            LATENCY_BUCKETS,
+        ),
+        project_events_written: counter(
+            "rollcall_project_events_written_total",
+            "Events stored, by outcome (inserted, duplicate)",
+            &["outcome"],
+        ),
+        project_write_retries: IntCounter::new(
+            "rollcall_project_write_retries_total",
+            "Failed batch writes that were retried",
+        )
+        .expect("valid metric"),
+        project_cache_invalidations: counter(
             "rollcall_project_cache_invalidations_total",
             "Cache invalidations after committed batches, by outcome",
+            &["outcome"],
         ),
-        &["outcome"],
-    )
-    .expect("valid metric");
-    for collector in [
-        Box::new(api_requests.clone()) as Box<dyn prometheus::core::Collector>,
-        Box::new(api_request_duration.clone()),
-        Box::new(api_cache_lookups.clone()),
-        Box::new(api_rate_limited.clone()),
-        Box::new(api_cache_up.clone()),
-        Box::new(project_cache_invalidations.clone()),
-    ] {
-        registry.register(collector).expect("metric names are unique");
+        api_requests: counter(
+            "rollcall_api_requests_total",
+            "HTTP requests by route, method and status",
+            &["route", "method", "status"],
+        ),
+        api_request_duration: histogram(
+            "rollcall_api_request_duration_seconds",
+            "HTTP request latency by route",
+            LATENCY_BUCKETS,
+            &["route"],
+        ),
+        api_cache_lookups: counter(
+            "rollcall_api_cache_lookups_total",
+            "Cached reads by outcome",
+            &["outcome"],
+        ),
+        api_rate_limited: counter(
+            "rollcall_api_rate_limited_total",
+            "Requests refused by the rate limit, by key name",
+            &["key"],
+        ),
+        api_cache_up: gauge("rollcall_api_cache_up", "1 while the Redis cache answers"),
+    };
+    let collectors: Vec<Box<dyn Collector>> = vec![
+        Box::new(m.build_info.clone()),
+        Box::new(m.ingest_frames.clone()),
+        Box::new(m.ingest_last_frame.clone()),
+        Box::new(m.recognize_frames.clone()),
+        Box::new(m.recognize_frame_age.clone()),
+        Box::new(m.recognize_step_duration.clone()),
+        Box::new(m.recognize_faces_per_frame.clone()),
+        Box::new(m.recognize_faces.clone()),
+        Box::new(m.recognize_match_distance.clone()),
+        Box::new(m.recognize_unknown_distance.clone()),
+        Box::new(m.recognize_events.clone()),
+        Box::new(m.recognize_gallery_templates.clone()),
+        Box::new(m.recognize_gallery_people.clone()),
+        Box::new(m.recognize_gallery_version.clone()),
+        Box::new(m.vision_model_loaded.clone()),
+        Box::new(m.bus_dead_letters.clone()),
+        Box::new(m.bus_consumer_lag.clone()),
+        Box::new(m.project_batch_events.clone()),
+        Box::new(m.project_flush_duration.clone()),
+        Box::new(m.project_events_written.clone()),
+        Box::new(m.project_write_retries.clone()),
+        Box::new(m.project_cache_invalidations.clone()),
+        Box::new(m.api_requests.clone()),
+        Box::new(m.api_request_duration.clone()),
+        Box::new(m.api_cache_lookups.clone()),
+        Box::new(m.api_rate_limited.clone()),
+        Box::new(m.api_cache_up.clone()),
+    ];
+    for collector in collectors {
+        m.names.extend(collector.desc().iter().map(|d| d.fq_name.clone()));
+        m.registry.register(collector).expect("metric names are unique");
     }
-    Metrics {
-        registry,
-        api_requests,
-        api_request_duration,
-        api_cache_lookups,
-        api_rate_limited,
-        api_cache_up,
-        project_cache_invalidations,
+    m.names.sort();
+    m.init_known_labels();
+    m
+}
+
+impl Metrics {
+    /// Creates the series whose labels are known in advance at zero, so a rate or an alert has
+    /// a series to work on before the first failure rather than appearing with it.
+    fn init_known_labels(&self) {
+        for step in RECOGNIZE_STEPS {
+            let _ = self.recognize_step_duration.with_label_values(&[step]);
+        }
+        for outcome in ["inserted", "duplicate"] {
+            let _ = self.project_events_written.with_label_values(&[outcome]);
+        }
+        for outcome in ["ok", "failed"] {
+            let _ = self.project_cache_invalidations.with_label_values(&[outcome]);
+        }
+        for outcome in ["hit", "miss", "error", "bypass"] {
+            let _ = self.api_cache_lookups.with_label_values(&[outcome]);
+        }
+    }
+
+    /// Creates a camera's series at zero when the camera is first seen, for the same reason.
+    pub fn camera_seen(&self, camera: &str) {
+        for outcome in ["recognized", "unknown"] {
+            let _ = self.recognize_faces.with_label_values(&[camera, outcome]);
+        }
+        for outcome in ["emitted", "suppressed"] {
+            let _ = self.recognize_events.with_label_values(&[camera, outcome]);
+        }
+    }
+
+    /// Records which command this process runs.
+    pub fn set_command(&self, command: &str) {
+        self.build_info
+            .with_label_values(&[env!("CARGO_PKG_VERSION"), command])
+            .set(1);
+    }
+
+    /// Every metric name this module registers, for the dashboards' consistency test.
+    pub fn names(&self) -> &[String] {
+        &self.names
     }
 }
 
@@ -92,4 +343,72 @@ pub fn render() -> String {
     TextEncoder::new()
         .encode_to_string(&metrics().registry.gather())
         .unwrap_or_else(|e| format!("# encoding metrics failed: {e}\n"))
+}
+
+/// The content type of `render`'s output.
+pub const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Serves `/metrics` and `/healthz` on `listen` until `shutdown`, for the stage processes
+/// (`rollcall serve` has both on its API address). Returns the bound address.
+pub async fn expose(listen: &str, shutdown: tokio_util::sync::CancellationToken) -> anyhow::Result<SocketAddr> {
+    use axum::routing::get;
+    let app = axum::Router::new()
+        .route(
+            "/metrics",
+            get(|| async { ([(axum::http::header::CONTENT_TYPE, TEXT_FORMAT)], render()) }),
+        )
+        .route("/healthz", get(|| async { "ok\n" }));
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding the metrics endpoint to {listen}"))?;
+    let address = listener.local_addr()?;
+    tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown.cancelled_owned())
+            .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "metrics endpoint failed");
+        }
+    });
+    tracing::info!(%address, "serving /metrics and /healthz");
+    Ok(address)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_the_convention_and_labels_never_name_a_person() {
+        let m = metrics();
+        let names = m.names();
+        assert_eq!(names.len(), 27, "{names:?}");
+        let stages = ["build", "ingest", "recognize", "vision", "bus", "project", "api"];
+        for name in names {
+            let stage = name.strip_prefix("rollcall_").and_then(|n| n.split('_').next());
+            assert!(stage.is_some_and(|s| stages.contains(&s)), "{name}");
+        }
+        // Vectors without a child yet are not gathered: give each one, then look at every label.
+        m.set_command("test");
+        m.camera_seen("door");
+        m.ingest_frames.with_label_values(&["door", "published"]).inc();
+        m.ingest_last_frame.with_label_values(&["door"]).set(1.0);
+        m.recognize_frames.with_label_values(&["door"]).inc();
+        m.recognize_frame_age.with_label_values(&["door"]).observe(0.1);
+        m.vision_model_loaded.with_label_values(&["detector", "yunet"]).set(1);
+        m.bus_dead_letters.with_label_values(&["recognize", "corrupt"]).inc();
+        m.bus_consumer_lag.with_label_values(&["recognize", "t", "0"]).set(0);
+        m.api_requests.with_label_values(&["/v1/people", "GET", "200"]).inc();
+        m.api_request_duration.with_label_values(&["/v1/people"]).observe(0.1);
+        m.api_rate_limited.with_label_values(&["desk"]).inc();
+        let gathered = m.registry.gather();
+        assert_eq!(gathered.len(), 27);
+        for family in gathered {
+            for metric in family.get_metric() {
+                for label in metric.get_label() {
+                    assert!(!label.name().contains("person"), "{}", family.name());
+                }
+            }
+        }
+    }
 }

@@ -45,7 +45,7 @@ pub async fn readyz(state: Shared) -> impl IntoResponse {
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn prometheus() -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(header::CONTENT_TYPE, crate::metrics::TEXT_FORMAT)],
         crate::metrics::render(),
     )
 }

@@ -85,6 +85,7 @@ impl<T: Send + 'static> Producer<T> for MemoryProducer<T> {
                 partition: partition as i32,
                 offset,
             },
+            trace_parent: crate::telemetry::context::current_traceparent(),
         };
         self.senders[partition].send(record).await.map_err(|_| BusError::Closed)
     }

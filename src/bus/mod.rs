@@ -21,6 +21,8 @@ pub struct Record<T> {
     pub key: String,
     pub value: T,
     pub position: Position,
+    /// The sender's W3C `traceparent`, when it was traced.
+    pub trace_parent: Option<String>,
 }
 
 /// A message that can never be processed: it goes to the dead-letter topic, and the stage moves on.
@@ -75,6 +77,14 @@ pub struct DeadLetter {
 }
 
 impl DeadLetter {
+    /// Counts the letter in `rollcall_bus_dead_letters_total{stage, reason}`.
+    pub fn count(&self) {
+        let counter = &crate::metrics::metrics().bus_dead_letters;
+        counter
+            .with_label_values(&[self.stage.as_str(), self.kind.as_str()])
+            .inc();
+    }
+
     pub fn from_poison(stage: &'static str, poison: PoisonMessage) -> Self {
         DeadLetter {
             stage: stage.to_owned(),

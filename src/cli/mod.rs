@@ -75,8 +75,26 @@ impl Cli {
         Config::load(self.config.as_deref(), std::env::vars())
     }
 
-    pub async fn execute(self) -> anyhow::Result<ExitCode> {
-        let config = self.load_config()?;
+    /// The subcommand's name, for `service.name` and `rollcall_build_info`.
+    pub fn command_name(&self) -> &'static str {
+        match self.command {
+            Command::Run(_) => "run",
+            Command::Ingest => "ingest",
+            Command::Recognize => "recognize",
+            Command::Project => "project",
+            Command::Serve => "serve",
+            Command::Enroll(_) => "enroll",
+            Command::Identify(_) => "identify",
+            Command::Eval(_) => "eval",
+            Command::Migrate(_) => "migrate",
+            Command::Topics(_) => "topics",
+            Command::Models(_) => "models",
+            Command::Bench(_) => "bench",
+        }
+    }
+
+    pub async fn execute(self, config: Config) -> anyhow::Result<ExitCode> {
+        crate::metrics::metrics().set_command(self.command_name());
         match self.command {
             Command::Run(args) => run::run(&config, args).await,
             Command::Ingest => run::stage(&config, run::Stage::Ingest).await,

@@ -59,8 +59,17 @@ pub enum Stage {
     Project,
 }
 
+/// Starts the `/metrics` endpoint when `telemetry.metrics_listen` is set.
+async fn expose_metrics(config: &Config, shutdown: &tokio_util::sync::CancellationToken) -> anyhow::Result<()> {
+    if let Some(listen) = &config.telemetry.metrics_listen {
+        crate::metrics::expose(listen, shutdown.clone()).await?;
+    }
+    Ok(())
+}
+
 pub async fn stage(config: &Config, stage: Stage) -> anyhow::Result<ExitCode> {
     let shutdown = crate::shutdown::on_signals();
+    expose_metrics(config, &shutdown).await?;
     match stage {
         Stage::Ingest => {
             let s = crate::deploy::ingest(config, shutdown).await?;
@@ -89,6 +98,7 @@ pub async fn stage(config: &Config, stage: Stage) -> anyhow::Result<ExitCode> {
 
 pub async fn run(config: &Config, _args: RunArgs) -> anyhow::Result<ExitCode> {
     let shutdown = crate::shutdown::on_signals();
+    expose_metrics(config, &shutdown).await?;
     if config.bus.kind == crate::config::BusKind::Kafka {
         crate::deploy::all(config, shutdown).await?;
         let store = Store::open(&config.store.url, config.store.max_connections).await?;

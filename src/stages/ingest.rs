@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::{DurationRound, TimeDelta, Utc};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::bus::Producer;
 use crate::domain::{CameraId, Frame};
@@ -91,6 +92,11 @@ impl FolderCamera {
     pub async fn run(&self, frames: Arc<dyn Producer<Frame>>, stop: CancellationToken) -> anyhow::Result<IngestStats> {
         let files = list_frames(&self.path)?;
         let mut stats = IngestStats::default();
+        let metrics = crate::metrics::metrics();
+        let count = |outcome: &str| metrics.ingest_frames.with_label_values(&[self.id.as_str(), outcome]);
+        let (published, unreadable) = (count("published"), count("unreadable"));
+        // Created at zero so the dashboards show a camera before its first problem.
+        let _ = count("dropped");
         let mut pace = (self.fps > 0.0).then(|| {
             let mut interval = tokio::time::interval(Duration::from_secs_f64(1.0 / self.fps));
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -111,6 +117,7 @@ impl FolderCamera {
                 Err(e) => {
                     tracing::warn!(camera = %self.id, file = %path.display(), error = %e, "frame file unreadable, skipped");
                     stats.unreadable += 1;
+                    unreadable.inc();
                     continue;
                 }
             };
@@ -124,11 +131,18 @@ impl FolderCamera {
                 content_type: content_type(path).unwrap_or("application/octet-stream").to_owned(),
                 data,
             };
+            // Each frame starts its own trace; the bus carries its context to the recognizer.
+            let span = tracing::info_span!(parent: None, "ingest.frame", camera = %self.id, seq = frame.seq);
             tokio::select! {
                 _ = stop.cancelled() => break,
-                sent = frames.send(self.id.as_str(), frame) => sent.context("publishing a frame")?,
+                sent = frames.send(self.id.as_str(), frame).instrument(span) => sent.context("publishing a frame")?,
             }
             stats.frames += 1;
+            published.inc();
+            metrics
+                .ingest_last_frame
+                .with_label_values(&[self.id.as_str()])
+                .set(Utc::now().timestamp_millis() as f64 / 1000.0);
         }
         tracing::info!(camera = %self.id, frames = stats.frames, "camera folder replayed");
         Ok(stats)

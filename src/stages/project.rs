@@ -4,8 +4,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use opentelemetry::KeyValue;
+use opentelemetry::trace::TraceContextExt;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use super::Backoff;
 use crate::bus::{BusError, Consumer, DeadLetter, Position, Producer};
@@ -13,6 +17,7 @@ use crate::cache::Cache;
 use crate::config::ProjectConfig;
 use crate::domain::AttendanceEvent;
 use crate::store::Store;
+use crate::telemetry::context::continue_trace;
 
 pub const STAGE: &str = "project";
 
@@ -37,6 +42,8 @@ pub struct Projector {
     cache: Option<Cache>,
     stats: ProjectStats,
     batch: Vec<AttendanceEvent>,
+    /// One span per event in the batch, in its frame's trace, ended once the event is stored.
+    traced: Vec<tracing::Span>,
     /// Highest position per partition in the current batch: committed once the batch is stored.
     pending: HashMap<i32, Position>,
 }
@@ -59,6 +66,7 @@ impl Projector {
             cache: None,
             stats: ProjectStats::default(),
             batch: Vec::new(),
+            traced: Vec::new(),
             pending: HashMap::new(),
         }
     }
@@ -110,6 +118,14 @@ impl Projector {
                         self.dead_letter(letter).await?;
                         self.mark_done(position);
                     } else {
+                        let span = tracing::info_span!(
+                            "project.event",
+                            event_id = %record.value.event_id,
+                            partition = position.partition,
+                            offset = position.offset
+                        );
+                        continue_trace(&span, record.trace_parent.as_deref());
+                        self.traced.push(span);
                         self.batch.push(record.value);
                         self.mark_done(position);
                     }
@@ -141,21 +157,58 @@ impl Projector {
         entry.offset = entry.offset.max(position.offset);
     }
 
-    /// Writes the batch (retrying with backoff until it lands), then commits its offsets.
+    /// Writes the batch (retrying with backoff until it lands), then commits its offsets and
+    /// invalidates the cache; traced as `project.flush`, linked to the events' traces.
     async fn flush(
         &mut self,
         events: &mut dyn Consumer<AttendanceEvent>,
         abort: &CancellationToken,
     ) -> Result<(), ProjectError> {
+        let span = tracing::info_span!("project.flush", events = self.batch.len());
+        for event in &self.traced {
+            let context = event.context().span().span_context().clone();
+            if context.is_valid() {
+                span.add_link(context);
+            }
+        }
+        let flushed = self.write_and_commit(events, abort).instrument(span).await;
+        // Ends each event's span: its trace now runs from the camera to the store and the cache.
+        self.traced.clear();
+        flushed
+    }
+
+    async fn write_and_commit(
+        &mut self,
+        events: &mut dyn Consumer<AttendanceEvent>,
+        abort: &CancellationToken,
+    ) -> Result<(), ProjectError> {
+        let metrics = crate::metrics::metrics();
         let mut changed = Vec::new();
         if !self.batch.is_empty() {
+            let started = std::time::Instant::now();
             let mut backoff = Backoff::new(
                 Duration::from_millis(self.config.retry_initial_ms),
                 Duration::from_millis(self.config.retry_max_ms),
             );
             loop {
-                match self.store.write_attendance(&self.batch).await {
+                let write = tracing::info_span!("store.write", events = self.batch.len());
+                match self.store.write_attendance(&self.batch).instrument(write).await {
                     Ok(outcome) => {
+                        metrics.project_batch_events.observe(self.batch.len() as f64);
+                        metrics.project_flush_duration.observe(started.elapsed().as_secs_f64());
+                        let written = &metrics.project_events_written;
+                        written.with_label_values(&["inserted"]).inc_by(outcome.inserted as u64);
+                        written
+                            .with_label_values(&["duplicate"])
+                            .inc_by(outcome.duplicates as u64);
+                        let stored = vec![
+                            KeyValue::new("batch.events", self.batch.len() as i64),
+                            KeyValue::new("batch.inserted", outcome.inserted as i64),
+                            KeyValue::new("batch.duplicates", outcome.duplicates as i64),
+                        ];
+                        for span in &self.traced {
+                            span.add_event("stored", stored.clone());
+                        }
                         self.stats.batches += 1;
                         self.stats.inserted += outcome.inserted as u64;
                         self.stats.duplicates += outcome.duplicates as u64;
@@ -169,6 +222,7 @@ impl Projector {
                     }
                     Err(e) => {
                         self.stats.write_retries += 1;
+                        metrics.project_write_retries.inc();
                         let delay = backoff.next_delay();
                         tracing::warn!(error = %e, batch = self.batch.len(), retry_in_ms = delay.as_millis() as u64, "storing a batch failed; retrying");
                         tokio::select! {
@@ -184,15 +238,18 @@ impl Projector {
             events.commit(position)?;
         }
         if let Some(cache) = &self.cache {
-            match cache.invalidate(&changed).await {
+            let invalidation = tracing::info_span!("cache.invalidate", keys = changed.len());
+            let outcomes = &metrics.project_cache_invalidations;
+            match cache.invalidate(&changed).instrument(invalidation).await {
                 Ok(n) => {
                     self.stats.cache_invalidations += n as u64;
-                    let outcomes = &crate::metrics::metrics().project_cache_invalidations;
                     outcomes.with_label_values(&["ok"]).inc();
+                    for span in &self.traced {
+                        span.add_event("cache invalidated", vec![KeyValue::new("cache.keys", n as i64)]);
+                    }
                 }
                 Err(e) => {
                     self.stats.cache_failures += 1;
-                    let outcomes = &crate::metrics::metrics().project_cache_invalidations;
                     outcomes.with_label_values(&["failed"]).inc();
                     tracing::warn!(error = %e, keys = changed.len(), "cache degraded: invalidation failed (readers are safe: keys are versioned)");
                 }
@@ -204,6 +261,7 @@ impl Projector {
     async fn dead_letter(&mut self, letter: DeadLetter) -> Result<(), ProjectError> {
         tracing::warn!(kind = %letter.kind, reason = %letter.reason, "attendance event dead-lettered");
         self.stats.dead_lettered += 1;
+        letter.count();
         self.dead_letters.send(&letter.key.clone(), letter).await?;
         Ok(())
     }

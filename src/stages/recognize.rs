@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::bus::{BusError, Consumer, DeadLetter, Position, Producer, Record};
 use crate::domain::{ATTENDANCE_SCHEMA_VERSION, AttendanceEvent, CameraId, Frame, PersonId, UnknownFaceEvent};
@@ -264,7 +265,14 @@ impl RecognizeWorker {
             };
             let position = record.position;
             self.follow(position);
-            self.process(record).await?;
+            let span = tracing::info_span!(
+                "recognize.frame",
+                camera = %record.key,
+                partition = position.partition,
+                offset = position.offset
+            );
+            crate::telemetry::context::continue_trace(&span, record.trace_parent.as_deref());
+            self.process(record).instrument(span).await?;
             frames.commit(position)?;
         }
         Ok(self.stats)
@@ -276,12 +284,23 @@ impl RecognizeWorker {
             key,
             value: frame,
             position,
+            ..
         } = record;
+        let metrics = crate::metrics::metrics();
+        let camera = frame.camera.as_str();
+        metrics.camera_seen(camera);
+        metrics.recognize_frames.with_label_values(&[camera]).inc();
+        let age = (Utc::now() - frame.captured_at).to_std().unwrap_or_default();
+        metrics
+            .recognize_frame_age
+            .with_label_values(&[camera])
+            .observe(age.as_secs_f64());
         let mut engine = self.engine.take().expect("engine is returned after every frame");
         let data = frame.data;
+        let span = tracing::Span::current();
         // Inference is CPU-bound: run it off the async reactor.
         let (engine, data, analysed) = tokio::task::spawn_blocking(move || {
-            let result = engine.analyze_bytes(&data);
+            let result = span.in_scope(|| engine.analyze_bytes(&data));
             (engine, data, result)
         })
         .await?;
@@ -295,6 +314,7 @@ impl RecognizeWorker {
             }
         };
         self.stats.faces += faces.len() as u64;
+        metrics.recognize_faces_per_frame.observe(faces.len() as f64);
         let frame = Frame {
             data: Vec::new(),
             ..frame
@@ -304,12 +324,25 @@ impl RecognizeWorker {
                 .restore(&frame.camera, frame.captured_at, &mut self.cooldown)
                 .await;
         }
-        let outcome = self.match_faces(&frame, &faces, &model_id);
+        let matching = std::time::Instant::now();
+        let outcome =
+            tracing::info_span!("match", faces = faces.len()).in_scope(|| self.match_faces(&frame, &faces, &model_id));
+        let steps = &metrics.recognize_step_duration;
+        steps
+            .with_label_values(&["match"])
+            .observe(matching.elapsed().as_secs_f64());
         self.stats.suppressed += outcome.suppressed;
+        let events = |outcome: &str| {
+            metrics
+                .recognize_events
+                .with_label_values(&[frame.camera.as_str(), outcome])
+        };
+        events("suppressed").inc_by(outcome.suppressed);
         for event in &outcome.events {
             let key = event.person_id.to_string();
             self.outputs.events.send(&key, event.clone()).await?;
             self.stats.events += 1;
+            events("emitted").inc();
         }
         if let Some(ledger) = &self.ledger {
             ledger.record(&outcome.events).await;
@@ -336,8 +369,27 @@ impl RecognizeWorker {
         let gallery = self.gallery.current();
         let mut best: HashMap<PersonId, (f32, &Face)> = HashMap::new();
         let mut outcome = FrameOutcome::default();
+        let metrics = crate::metrics::metrics();
+        let faces_seen = |outcome: &str| {
+            metrics
+                .recognize_faces
+                .with_label_values(&[frame.camera.as_str(), outcome])
+        };
         for face in faces {
-            match gallery.identify(&face.embedding, self.threshold) {
+            let identity = gallery.identify(&face.embedding, self.threshold);
+            match &identity {
+                Identity::Known { distance, .. } => {
+                    faces_seen("recognized").inc();
+                    metrics.recognize_match_distance.observe(f64::from(*distance));
+                }
+                Identity::Unknown { nearest } => {
+                    faces_seen("unknown").inc();
+                    if let Some(nearest) = nearest {
+                        metrics.recognize_unknown_distance.observe(f64::from(*nearest));
+                    }
+                }
+            }
+            match identity {
                 Identity::Known { person, distance } => {
                     let entry = best.entry(person).or_insert((distance, face));
                     if distance < entry.0 {
@@ -378,6 +430,7 @@ impl RecognizeWorker {
 
     async fn dead_letter(&mut self, letter: DeadLetter) -> anyhow::Result<()> {
         self.stats.dead_lettered += 1;
+        letter.count();
         self.outputs.dead_letters.send(&letter.key.clone(), letter).await?;
         Ok(())
     }

@@ -105,9 +105,14 @@ impl FaceEngine {
         let lib = &config.runtime.onnxruntime_lib;
         let threads = config.runtime.intra_threads;
         let v = &config.vision;
+        let detector = Detector::new(session(lib, &detector_path, threads)?);
+        let embedder = Embedder::new(session(lib, &recognizer_path, threads)?, v.embed_batch);
+        let loaded = &crate::metrics::metrics().vision_model_loaded;
+        loaded.with_label_values(&["detector", &detector_spec.name]).set(1);
+        loaded.with_label_values(&["recognizer", &recognizer_spec.name]).set(1);
         Ok(Self {
-            detector: Detector::new(session(lib, &detector_path, threads)?),
-            embedder: Embedder::new(session(lib, &recognizer_path, threads)?, v.embed_batch),
+            detector,
+            embedder,
             model_id: recognizer_spec.name,
             settings: AnalysisSettings {
                 max_pixels: v.max_pixels,
@@ -153,15 +158,17 @@ impl FaceEngine {
     }
 
     /// Detects, aligns and embeds every face of at least `min_face_px`, best detection first.
+    /// Each step is timed (`rollcall_recognize_step_duration_seconds`) and traced.
     pub fn analyze(&mut self, image: &RgbImage) -> Result<Vec<Face>, VisionError> {
         let min = self.settings.min_face_px as f32;
-        let detections: Vec<Detection> = self
-            .detect(image)?
+        let detections: Vec<Detection> = timed("detect", || self.detect(image))?
             .into_iter()
             .filter(|d| d.h >= min && d.w >= min)
             .collect();
-        let chips: Vec<RgbImage> = detections.iter().map(|d| align_face(image, &d.landmarks)).collect();
-        let embeddings = self.embedder.embed(&chips)?;
+        let chips: Vec<RgbImage> = timed("align", || {
+            Ok::<_, VisionError>(detections.iter().map(|d| align_face(image, &d.landmarks)).collect())
+        })?;
+        let embeddings = timed("embed", || self.embedder.embed(&chips))?;
         Ok(detections
             .into_iter()
             .zip(embeddings)
@@ -171,7 +178,19 @@ impl FaceEngine {
 
     /// Decodes `bytes` (with the pixel limit) and analyses the image.
     pub fn analyze_bytes(&mut self, bytes: &[u8]) -> Result<Vec<Face>, VisionError> {
-        let image = decode_image(bytes, self.settings.max_pixels)?;
+        let image = timed("decode", || decode_image(bytes, self.settings.max_pixels))?;
         self.analyze(&image)
     }
+}
+
+/// Runs one step of the analysis inside its span and records its latency.
+fn timed<T>(step: &'static str, work: impl FnOnce() -> T) -> T {
+    let _span = tracing::info_span!("vision", otel.name = step).entered();
+    let started = std::time::Instant::now();
+    let result = work();
+    crate::metrics::metrics()
+        .recognize_step_duration
+        .with_label_values(&[step])
+        .observe(started.elapsed().as_secs_f64());
+    result
 }

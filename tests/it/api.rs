@@ -151,9 +151,15 @@ impl Api {
     async fn feed(&self, frames: &[rollcall::domain::Frame]) -> Vec<AttendanceEvent> {
         let gallery = SharedGallery::new(self.store.load_gallery("dlib_resnet_v1").await.unwrap());
         let events = recognize_once(&gallery, Some(&self.store), frames).await;
+        self.project(&events).await;
+        events
+    }
+
+    /// Writes `events` through the projector, which invalidates the cache as in production.
+    async fn project(&self, events: &[AttendanceEvent]) {
         let (tx, rx) = memory_topic::<AttendanceEvent>(1, events.len().max(1));
         let (dlq, _dlq_rx) = memory_topic(1, 4);
-        for e in &events {
+        for e in events {
             tx.send(e.person_id.as_str(), e.clone()).await.unwrap();
         }
         drop(tx);
@@ -169,7 +175,6 @@ impl Api {
             .await
             .unwrap();
         assert_eq!(stats.cache_failures, 0);
-        events
     }
 
     async fn stop(mut self) {
@@ -657,5 +662,87 @@ async fn with_redis_down_reads_are_served_uncached_and_readiness_says_degraded()
         metrics.contains("rollcall_api_cache_lookups_total{outcome=\"error\"}"),
         "{metrics}"
     );
+    api.stop().await;
+}
+
+/// Follows `next_cursor` from `first` to the end, returning each page's item ids.
+async fn walk_pages(api: &Api, first: &str, id_field: &str) -> Vec<Vec<String>> {
+    let mut pages = Vec::new();
+    let mut path = first.to_owned();
+    loop {
+        let (status, page) = api.get(&path, READER_KEY).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {page}");
+        let ids = page["items"].as_array().unwrap();
+        pages.push(ids.iter().map(|i| i[id_field].as_str().unwrap().to_owned()).collect());
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("{first}&cursor={cursor}"),
+            None => return pages,
+        }
+        assert!(pages.len() < 20, "paging does not end: {pages:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_of_people_and_of_a_day_cover_everyone_once_and_a_rename_reaches_cached_reads() {
+    let api = Api::start(6_000).await;
+    let ids = ["ada", "bo", "cy", "dee", "eli", "fay", "gus"];
+    for id in ids {
+        api.create_person(id, &format!("Person {id}")).await;
+    }
+    let day = start_time().date_naive();
+    let events: Vec<AttendanceEvent> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            AttendanceEvent::new(
+                rollcall::domain::PersonId::parse(*id).unwrap(),
+                rollcall::domain::CameraId::parse("door").unwrap(),
+                i as u64,
+                start_time() + TimeDelta::minutes(i as i64),
+                0.3,
+                rollcall::domain::FaceBox { x: 1, y: 2, w: 3, h: 4 },
+                "dlib_resnet_v1",
+            )
+        })
+        .collect();
+    api.project(&events).await;
+
+    let expected: Vec<Vec<String>> = ids
+        .chunks(3)
+        .map(|c| c.iter().map(|s| s.to_string()).collect())
+        .collect();
+    assert_eq!(walk_pages(&api, "/v1/people?limit=3", "id").await, expected);
+    let day_path = format!("/v1/attendance/days/{day}?limit=3");
+    assert_eq!(walk_pages(&api, &day_path, "person_id").await, expected);
+    // Read again: every page now comes from Redis and says the same.
+    assert_eq!(walk_pages(&api, &day_path, "person_id").await, expected);
+    let key = keys::attendance_day(day);
+    let versioned = keys::versioned(&key, api.store.cache_generation(&key).await.unwrap());
+    assert_eq!(api.redis.cli(&["HLEN", &versioned]), "3", "one cached field per page");
+
+    // The person record is cached by the first read; a rename reaches the next read of it and of the day.
+    let (_, before) = api.get("/v1/people/cy", READER_KEY).await;
+    assert_eq!(before["display_name"], "Person cy");
+    let person_key = keys::person("cy");
+    let person_entry = keys::versioned(&person_key, api.store.cache_generation(&person_key).await.unwrap());
+    assert!(api.redis.cli(&["HGET", &person_entry, "profile"]).contains("Person cy"));
+    let (status, renamed) = api
+        .send(
+            api.http
+                .patch(api.url("/v1/people/cy"))
+                .bearer_auth(ADMIN_KEY)
+                .json(&json!({ "display_name": "Cyrus Renamed" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{renamed}");
+    let (_, after) = api.get("/v1/people/cy", READER_KEY).await;
+    assert_eq!(after["display_name"], "Cyrus Renamed", "{after}");
+    assert_eq!(
+        api.redis.cli(&["EXISTS", &person_entry]),
+        "0",
+        "the stale entry is deleted"
+    );
+    let (_, first_page) = api.get(&day_path, READER_KEY).await;
+    assert_eq!(first_page["items"][2]["display_name"], "Cyrus Renamed", "{first_page}");
     api.stop().await;
 }

@@ -46,6 +46,7 @@ impl KafkaBus {
         let topics = &self.config.topics;
         Ok(Box::new(KafkaConsumer::new(
             &self.client,
+            crate::stages::recognize::STAGE,
             &self.config.recognize_group,
             &topics.frames,
             FrameCodec,
@@ -65,6 +66,7 @@ impl KafkaBus {
         let (group, topic) = (&self.config.project_group, &self.config.topics.attendance);
         Ok(Box::new(KafkaConsumer::new(
             &self.client,
+            crate::stages::project::STAGE,
             group,
             topic,
             JsonCodec::default(),
@@ -108,6 +110,6 @@ impl KafkaBus {
         topic: &str,
         codec: C,
     ) -> Result<KafkaConsumer<T, C>, BusError> {
-        KafkaConsumer::new(&self.client, group, topic, codec)
+        KafkaConsumer::new(&self.client, "reader", group, topic, codec)
     }
 }

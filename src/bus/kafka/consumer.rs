@@ -1,17 +1,54 @@
 //! A Kafka consumer-group member that stores an offset only when the stage commits it.
 
+use std::collections::HashSet;
 use std::marker::PhantomData;
+use std::sync::Mutex;
 
 use async_trait::async_trait;
 use rdkafka::ClientConfig;
-use rdkafka::consumer::{Consumer as _, StreamConsumer};
+use rdkafka::client::ClientContext;
+use rdkafka::consumer::{Consumer as _, ConsumerContext, StreamConsumer};
 use rdkafka::message::{Headers, Message};
+use rdkafka::statistics::Statistics;
 
 use super::codec::Codec;
 use crate::bus::{BusError, Consumer, PoisonMessage, Position, Record};
+use crate::telemetry::context::TRACEPARENT;
+
+/// Turns librdkafka's periodic statistics into the consumer-lag gauge of each assigned partition.
+pub struct LagReporter {
+    stage: String,
+    /// Partitions reported last time: a partition handed to another member stops being reported here.
+    reported: Mutex<HashSet<(String, i32)>>,
+}
+
+impl ClientContext for LagReporter {
+    fn stats(&self, statistics: Statistics) {
+        let lag = &crate::metrics::metrics().bus_consumer_lag;
+        let mut current = HashSet::new();
+        for (topic, stats) in &statistics.topics {
+            for (partition, p) in &stats.partitions {
+                // -1 is librdkafka's internal partition; a negative lag means "not known yet".
+                if *partition < 0 || p.consumer_lag < 0 || p.fetch_state == "none" {
+                    continue;
+                }
+                lag.with_label_values(&[self.stage.as_str(), topic, &partition.to_string()])
+                    .set(p.consumer_lag);
+                current.insert((topic.clone(), *partition));
+            }
+        }
+        let mut reported = self.reported.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for (topic, partition) in reported.difference(&current) {
+            let _ = lag.remove_label_values(&[self.stage.as_str(), topic, &partition.to_string()]);
+        }
+        *reported = current;
+    }
+}
+
+impl ConsumerContext for LagReporter {}
 
 pub struct KafkaConsumer<T, C> {
-    consumer: StreamConsumer,
+    consumer: StreamConsumer<LagReporter>,
     topic: String,
     codec: C,
     _values: PhantomData<fn() -> T>,
@@ -20,7 +57,8 @@ pub struct KafkaConsumer<T, C> {
 impl<T, C: Codec<T>> KafkaConsumer<T, C> {
     /// Joins `group` on `topic`. Offsets are committed in the background, but only those the
     /// stage stored through `commit`: a crash replays everything whose effect was not durable.
-    pub fn new(client: &ClientConfig, group: &str, topic: &str, codec: C) -> Result<Self, BusError> {
+    /// `stage` labels the consumer-lag metric.
+    pub fn new(client: &ClientConfig, stage: &str, group: &str, topic: &str, codec: C) -> Result<Self, BusError> {
         let mut config = client.clone();
         config
             .set("group.id", group)
@@ -30,13 +68,19 @@ impl<T, C: Codec<T>> KafkaConsumer<T, C> {
         for (key, value) in [
             ("auto.offset.reset", "earliest"),
             ("partition.assignment.strategy", "cooperative-sticky"),
+            // How often the lag gauge is refreshed.
+            ("statistics.interval.ms", "5000"),
         ] {
             if config.get(key).is_none() {
                 config.set(key, value);
             }
         }
-        let consumer: StreamConsumer = config
-            .create()
+        let reporter = LagReporter {
+            stage: stage.to_owned(),
+            reported: Mutex::new(HashSet::new()),
+        };
+        let consumer: StreamConsumer<LagReporter> = config
+            .create_with_context(reporter)
             .map_err(|e| BusError::Transient(format!("creating a Kafka consumer: {e}")))?;
         consumer
             .subscribe(&[topic])
@@ -82,8 +126,17 @@ impl<T: Send + 'static, C: Codec<T>> Consumer<T> for KafkaConsumer<T, C> {
                     .collect()
             })
             .unwrap_or_default();
+        let trace_parent = headers
+            .iter()
+            .find(|(name, _)| name == TRACEPARENT)
+            .and_then(|(_, value)| String::from_utf8(value.clone()).ok());
         Some(match self.codec.decode(&key, payload, &headers) {
-            Ok(value) => Ok(Record { key, value, position }),
+            Ok(value) => Ok(Record {
+                key,
+                value,
+                position,
+                trace_parent,
+            }),
             Err(failure) => Err(BusError::Poison(Box::new(PoisonMessage {
                 key,
                 payload: payload.to_vec(),

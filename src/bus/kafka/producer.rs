@@ -10,6 +10,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 
 use super::codec::Codec;
 use crate::bus::{BusError, Producer};
+use crate::telemetry::context::{TRACEPARENT, current_traceparent};
 
 pub struct KafkaProducer<T, C> {
     producer: FutureProducer,
@@ -41,7 +42,10 @@ impl<T, C: Codec<T>> KafkaProducer<T, C> {
 #[async_trait]
 impl<T: Send + Sync + 'static, C: Codec<T>> Producer<T> for KafkaProducer<T, C> {
     async fn send(&self, key: &str, value: T) -> Result<(), BusError> {
-        let encoded = self.codec.encode(&value);
+        let mut encoded = self.codec.encode(&value);
+        if let Some(trace_parent) = current_traceparent() {
+            encoded.headers.push((TRACEPARENT.to_owned(), trace_parent));
+        }
         let mut headers = OwnedHeaders::new_with_capacity(encoded.headers.len());
         for (name, value) in &encoded.headers {
             headers = headers.insert(Header {
