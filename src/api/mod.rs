@@ -234,6 +234,28 @@ async fn limit_declared_size(State(state): State<ApiState>, request: Request, ne
     next.run(request).await
 }
 
+/// Asks the client to close the connection after an error answer to a request with a body.
+/// An error can be answered before the body is read (a wrong key, an unknown person); the
+/// server then cannot find where the next request starts and drops the connection, and a client
+/// that reused it would see its next request fail. Saying so lets it open a new one.
+async fn close_after_error_with_body(request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let has_body = headers.contains_key(axum::http::header::TRANSFER_ENCODING)
+        || headers
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v != "0");
+    let mut response = next.run(request).await;
+    let status = response.status();
+    if has_body && (status.is_client_error() || status.is_server_error()) {
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    response
+}
+
 /// Every route. Reader routes need any valid key; admin routes an admin key.
 pub fn router(state: ApiState) -> Router {
     let reader =
@@ -269,6 +291,7 @@ pub fn router(state: ApiState) -> Router {
         .method_not_allowed_fallback(error::wrong_method)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(from_fn_with_state(state.clone(), limit_declared_size))
+        .layer(from_fn(close_after_error_with_body))
         .layer(from_fn(observe))
         .with_state(state)
 }

@@ -519,15 +519,32 @@ async fn one_frame_is_one_trace_from_ingest_through_recognition_to_the_store_and
             .env("OTEL_BSP_SCHEDULE_DELAY", "200");
         command
     };
-    let recognizer = traced("recognize").spawn().unwrap();
+    // The recognizer also logs as JSON, its debug lines included.
+    let recognizer = traced("recognize")
+        .env("ROLLCALL__TELEMETRY__LOG_FORMAT", "json")
+        .env("RUST_LOG", "info,rollcall=debug")
+        .spawn()
+        .unwrap();
     let projector = traced("project").spawn().unwrap();
     let ingest = traced("ingest").output().unwrap();
     assert!(ingest.status.success(), "{}", String::from_utf8_lossy(&ingest.stderr));
     let expected: BTreeSet<String> = ["obama".to_owned()].into();
     wait_for_people(&store, &expected, Duration::from_secs(90)).await;
     // A clean stop flushes the spans still queued.
-    assert!(terminate(recognizer).status.success());
+    let recognized = terminate(recognizer);
+    assert!(recognized.status.success());
     assert!(terminate(projector).status.success());
+    let logs: Vec<Value> = String::from_utf8_lossy(&recognized.stderr)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect();
+    let frame_log = logs
+        .iter()
+        .find(|l| l["fields"]["message"] == "frame recognized")
+        .expect("the debug line of the frame");
+    assert_eq!(frame_log["level"], "DEBUG");
+    assert_eq!(frame_log["span"]["name"], "recognize.frame", "{frame_log}");
+    assert_eq!(frame_log["fields"]["events"], 1, "{frame_log}");
 
     let spans = receiver.spans();
     let find = |name: &str| -> Vec<&Span> { spans.iter().filter(|s| s.name == name).collect() };
