@@ -108,7 +108,7 @@ impl Cli {
             Command::Identify(args) => identify::identify(&config, args).await,
             Command::Eval(args) => identify::eval(&config, args).await,
             Command::Migrate(args) => migrate::migrate(&config, args).await,
-            Command::Models(args) => models::models(&config, args),
+            Command::Models(args) => models::models(&config, args).await,
             Command::Topics(args) => topics::topics(&config, args).await,
             Command::Bench(args) => run::bench(&config, args).await,
         }

