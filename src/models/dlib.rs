@@ -504,7 +504,7 @@ mod tests {
 
     #[test]
     fn another_network_is_refused() {
-        let mut bytes = vec![0x01, 0x01, 0x0c];
+        let mut bytes = vec![0x01, 0x01, 0x01, 0x0c];
         bytes.extend_from_slice(b"loss_multic_");
         assert!(matches!(parse(&bytes), Err(DatError::Architecture { .. })));
     }
