@@ -25,3 +25,12 @@ pub mod store;
 pub mod telemetry;
 pub mod topics;
 pub mod vision;
+
+/// Makes ring the process's TLS crypto provider, once: the HTTPS clients (model downloads, trace
+/// export) are built without one of their own, as the database and NATS clients use ring too.
+pub fn install_tls_provider() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}

@@ -48,6 +48,8 @@ pub enum Command {
     Eval(identify::EvalArgs),
     /// Apply, revert or list schema migrations of the configured store.
     Migrate(migrate::MigrateArgs),
+    /// Copy a store (the embedded SQLite one) into the configured store, checking every table's count.
+    MigrateStore(migrate::MigrateStoreArgs),
     /// Create or update the Kafka topics declared in `topics/`.
     Topics(topics::TopicsArgs),
     /// Install and verify model files.
@@ -63,6 +65,7 @@ impl Cli {
             Command::Run(_)
             | Command::Enroll(_)
             | Command::Migrate(_)
+            | Command::MigrateStore(_)
             | Command::Ingest
             | Command::Recognize
             | Command::Project
@@ -87,6 +90,7 @@ impl Cli {
             Command::Identify(_) => "identify",
             Command::Eval(_) => "eval",
             Command::Migrate(_) => "migrate",
+            Command::MigrateStore(_) => "migrate-store",
             Command::Topics(_) => "topics",
             Command::Models(_) => "models",
             Command::Bench(_) => "bench",
@@ -108,6 +112,7 @@ impl Cli {
             Command::Identify(args) => identify::identify(&config, args).await,
             Command::Eval(args) => identify::eval(&config, args).await,
             Command::Migrate(args) => migrate::migrate(&config, args).await,
+            Command::MigrateStore(args) => migrate::migrate_store(&config, args).await,
             Command::Models(args) => models::models(&config, args).await,
             Command::Topics(args) => topics::topics(&config, args).await,
             Command::Bench(args) => run::bench(&config, args).await,

@@ -63,8 +63,7 @@ pub enum FetchError {
 
 /// An HTTPS client that trusts the system's certificates.
 pub fn client() -> anyhow::Result<reqwest::Client> {
-    // One process-wide TLS provider: the ring one the other clients of this binary use too.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    crate::install_tls_provider();
     reqwest::Client::builder()
         .user_agent(concat!("rollcall/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(std::time::Duration::from_secs(30))

@@ -92,7 +92,7 @@ impl Store {
         }
         let txn = self.db.begin().await?;
         let mut new_ids: Vec<Uuid> = Vec::with_capacity(events.len());
-        let recorded_at = Utc::now();
+        let recorded_at = super::now();
         for chunk in events.chunks(ROWS_PER_STATEMENT) {
             let mut insert = Query::insert();
             insert.into_table(event::Entity).columns([

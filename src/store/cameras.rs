@@ -1,6 +1,5 @@
 //! Registering cameras as ingest starts them.
 
-use chrono::Utc;
 use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{OnConflict, Query};
 
@@ -33,7 +32,7 @@ impl Store {
                 name.into(),
                 location.into(),
                 role.as_str().into(),
-                Utc::now().into(),
+                super::now().into(),
             ])
             .on_conflict(
                 OnConflict::column(camera::Column::Id)

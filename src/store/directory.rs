@@ -102,7 +102,7 @@ impl Store {
         let txn = self.db.begin().await?;
         let updated = person::Entity::update_many()
             .col_expr(person::Column::DisplayName, Expr::value(display_name))
-            .col_expr(person::Column::UpdatedAt, Expr::value(Utc::now()))
+            .col_expr(person::Column::UpdatedAt, Expr::value(super::now()))
             .filter(person::Column::Id.eq(id.as_str()))
             .exec(&txn)
             .await?;
@@ -279,7 +279,7 @@ async fn audit(
         .columns(["id", "at", "actor", "action", "subject", "details"].map(Alias::new))
         .values_panic([
             id.into(),
-            Utc::now().into(),
+            super::now().into(),
             actor.into(),
             action.into(),
             subject.into(),

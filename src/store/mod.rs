@@ -8,6 +8,7 @@ pub mod entities;
 mod people;
 mod queries;
 mod report;
+mod transfer;
 
 use std::time::Duration;
 
@@ -20,6 +21,7 @@ pub use directory::{AuditEntry, Erasure, PersonEntry};
 pub use people::NewTemplate;
 pub use queries::DailyStats;
 pub use report::{AttendanceRow, render_table};
+pub use transfer::{TableCopy, copy_store};
 
 /// A pool of connections to the store.
 #[derive(Clone, Debug)]
@@ -113,7 +115,16 @@ impl Store {
     }
 }
 
-fn sqlite_path(url: &str) -> Option<&str> {
+/// The time to record, in microseconds: what PostgreSQL keeps, so both backends hold the same
+/// value (and a SQLite store copied into PostgreSQL is the same store).
+pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::DurationRound;
+    let now = chrono::Utc::now();
+    now.duration_trunc(chrono::TimeDelta::microseconds(1)).unwrap_or(now)
+}
+
+/// The file a `sqlite://` URL names (not for in-memory databases or other backends).
+pub fn sqlite_path(url: &str) -> Option<&str> {
     let rest = url.strip_prefix("sqlite://")?;
     let path = rest.split('?').next().unwrap_or(rest);
     (!path.is_empty() && path != ":memory:").then_some(path)

@@ -1,6 +1,5 @@
 //! People and their face templates; loading the gallery of one model.
 
-use chrono::Utc;
 use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 use uuid::Uuid;
@@ -25,7 +24,7 @@ const TEMPLATE_ID_NAMESPACE: Uuid = Uuid::from_u128(0x2f0b_58c4_7d1e_4a93_b6a0_5
 
 /// The INSERT of one `people` row created now; callers choose what a conflict does.
 pub(super) fn person_row(id: &PersonId, display_name: &str) -> sea_orm::sea_query::InsertStatement {
-    let now = Utc::now();
+    let now = super::now();
     let mut insert = Query::insert();
     insert
         .into_table(person::Entity)
@@ -50,7 +49,7 @@ impl Store {
         templates: &[NewTemplate],
     ) -> Result<usize, sea_orm::DbErr> {
         let txn = self.db.begin().await?;
-        let now = Utc::now();
+        let now = super::now();
         let mut upsert = person_row(id, display_name);
         upsert.on_conflict(
             OnConflict::column(person::Column::Id)

@@ -14,6 +14,7 @@ mod enrolment;
 mod kafka;
 mod models;
 mod observability;
+mod operations;
 mod pipeline;
 mod postgres;
 mod recognition;

@@ -519,10 +519,13 @@ async fn one_frame_is_one_trace_from_ingest_through_recognition_to_the_store_and
             .env("OTEL_BSP_SCHEDULE_DELAY", "200");
         command
     };
-    // The recognizer also logs as JSON, its debug lines included.
+    // The recognizer also logs as JSON, its debug lines included, into a file: a pipe nobody
+    // reads until the end would fill up and stall it.
+    let recognizer_log = work.path().join("recognize.log");
     let recognizer = traced("recognize")
         .env("ROLLCALL__TELEMETRY__LOG_FORMAT", "json")
-        .env("RUST_LOG", "info,rollcall=debug")
+        .env("RUST_LOG", "warn,rollcall=debug")
+        .stderr(std::fs::File::create(&recognizer_log).unwrap())
         .spawn()
         .unwrap();
     let projector = traced("project").spawn().unwrap();
@@ -534,7 +537,8 @@ async fn one_frame_is_one_trace_from_ingest_through_recognition_to_the_store_and
     let recognized = terminate(recognizer);
     assert!(recognized.status.success());
     assert!(terminate(projector).status.success());
-    let logs: Vec<Value> = String::from_utf8_lossy(&recognized.stderr)
+    let logs: Vec<Value> = std::fs::read_to_string(&recognizer_log)
+        .unwrap()
         .lines()
         .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
         .collect();

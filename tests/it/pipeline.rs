@@ -13,7 +13,7 @@ use crate::support::*;
 /// Enrols everyone with two or more photos (all but the last) into the store of `work`, and
 /// builds a camera folder with the held-out photos, the single-photo strangers and the group
 /// photos. Returns the people expected in the attendance.
-async fn enrol_and_film(config: &rollcall::config::Config, work: &Path) -> BTreeSet<String> {
+pub async fn enrol_and_film(config: &rollcall::config::Config, work: &Path) -> BTreeSet<String> {
     let store = Store::open(&config.store.url, 1).await.unwrap();
     let mut engine = engine();
     let camera = work.join("cameras/front-door");

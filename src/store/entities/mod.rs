@@ -2,6 +2,9 @@
 
 pub mod attendance_day;
 pub mod attendance_event;
+pub mod audit_entry;
+pub mod cache_generation;
 pub mod camera;
 pub mod face_template;
 pub mod person;
+pub mod recognize_cooldown;
