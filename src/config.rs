@@ -29,6 +29,29 @@ pub struct Config {
     pub shutdown: ShutdownConfig,
     pub api: ApiConfig,
     pub telemetry: TelemetryConfig,
+    pub retention: RetentionConfig,
+}
+
+/// What `rollcall retention` deletes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// Attendance events and days older than this many days are deleted; 0 keeps them forever.
+    pub attendance_days: u32,
+    /// Cooldown-ledger entries older than this many hours are deleted.
+    pub cooldown_hours: u32,
+    /// Rows per transaction.
+    pub batch: u64,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        Self {
+            attendance_days: 0,
+            cooldown_hours: 24,
+            batch: 1000,
+        }
+    }
 }
 
 /// Logs, the metrics endpoint of stage processes, and trace export.
@@ -381,6 +404,7 @@ impl Config {
             shutdown: ShutdownConfig::default(),
             api: ApiConfig::default(),
             telemetry: TelemetryConfig::default(),
+            retention: RetentionConfig::default(),
         }
     }
 

@@ -17,6 +17,7 @@ pub mod eval;
 pub mod gallery;
 pub mod metrics;
 pub mod models;
+pub mod operations;
 pub mod pipeline;
 pub mod runtime;
 pub mod shutdown;

@@ -4,6 +4,7 @@ mod enroll;
 mod identify;
 mod migrate;
 mod models;
+mod operations;
 mod run;
 mod topics;
 
@@ -50,6 +51,10 @@ pub enum Command {
     Migrate(migrate::MigrateArgs),
     /// Copy a store (the embedded SQLite one) into the configured store, checking every table's count.
     MigrateStore(migrate::MigrateStoreArgs),
+    /// Rebuild the store's attendance from the retained attendance topic (idempotent).
+    Replay(operations::ReplayArgs),
+    /// Delete attendance older than `retention.attendance_days` and stale cooldown entries.
+    Retention(operations::RetentionArgs),
     /// Create or update the Kafka topics declared in `topics/`.
     Topics(topics::TopicsArgs),
     /// Install and verify model files.
@@ -66,6 +71,8 @@ impl Cli {
             | Command::Enroll(_)
             | Command::Migrate(_)
             | Command::MigrateStore(_)
+            | Command::Replay(_)
+            | Command::Retention(_)
             | Command::Ingest
             | Command::Recognize
             | Command::Project
@@ -91,6 +98,8 @@ impl Cli {
             Command::Eval(_) => "eval",
             Command::Migrate(_) => "migrate",
             Command::MigrateStore(_) => "migrate-store",
+            Command::Replay(_) => "replay",
+            Command::Retention(_) => "retention",
             Command::Topics(_) => "topics",
             Command::Models(_) => "models",
             Command::Bench(_) => "bench",
@@ -113,6 +122,8 @@ impl Cli {
             Command::Eval(args) => identify::eval(&config, args).await,
             Command::Migrate(args) => migrate::migrate(&config, args).await,
             Command::MigrateStore(args) => migrate::migrate_store(&config, args).await,
+            Command::Replay(args) => operations::replay(&config, args).await,
+            Command::Retention(args) => operations::retention(&config, args).await,
             Command::Models(args) => models::models(&config, args).await,
             Command::Topics(args) => topics::topics(&config, args).await,
             Command::Bench(args) => run::bench(&config, args).await,

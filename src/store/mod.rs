@@ -8,6 +8,7 @@ pub mod entities;
 mod people;
 mod queries;
 mod report;
+mod retention;
 mod transfer;
 
 use std::time::Duration;
@@ -21,6 +22,7 @@ pub use directory::{AuditEntry, Erasure, PersonEntry};
 pub use people::NewTemplate;
 pub use queries::DailyStats;
 pub use report::{AttendanceRow, render_table};
+pub use retention::Deleted;
 pub use transfer::{TableCopy, copy_store};
 
 /// A pool of connections to the store.

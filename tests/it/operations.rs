@@ -118,3 +118,214 @@ async fn migrate_store_moves_a_populated_sqlite_store_into_postgresql() {
     drop(postgres);
     db.drop_now().await;
 }
+
+/// Events without the time they were stored (a replay stores them again, later).
+async fn events_as_seen(store: &Store) -> Vec<(uuid::Uuid, String, String, i64, String)> {
+    let mut rows: Vec<_> = store
+        .attendance_events()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| {
+            (
+                e.event_id,
+                e.person_id,
+                e.camera_id,
+                e.frame_seq,
+                e.seen_at.to_rfc3339(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_into_an_empty_database_gives_the_rows_of_the_original_run() {
+    use crate::kafka::{TestKafka, config_env, enrol, spawn_project, spawn_recognize, wait_for_people};
+    let kafka = TestKafka::start().await;
+    let (original_db, rebuilt_db) = (TestDatabase::create().await, TestDatabase::create().await);
+    let work = tempfile::tempdir().unwrap();
+    let mut config = kafka.config(work.path());
+    config.store.url = original_db.url.clone();
+    kafka.create_topics(&config, 3).await;
+    let original = Store::open(&original_db.url, 2).await.unwrap();
+    for (person, photo) in [
+        ("obama", "face_recognition/obama/obama.jpg"),
+        ("biden", "face_recognition/biden/biden.jpg"),
+        ("kit", "face_recognition/kit_harington/john1.jpeg"),
+        ("rose", "face_recognition/rose_leslie/img1.jpg"),
+    ] {
+        enrol(&original, &config, person, photo).await;
+    }
+    link(
+        &face("face_recognition/obama/test_obama1.jpg"),
+        &work.path().join("cameras/door"),
+        "1.jpg",
+    );
+    link(
+        &face("multi/two_people.jpg"),
+        &work.path().join("cameras/door"),
+        "2.jpg",
+    );
+    link(
+        &face("multi/kit_with_rose.jpg"),
+        &work.path().join("cameras/hall"),
+        "1.jpg",
+    );
+    let shutdown = CancellationToken::new();
+    let recognize = spawn_recognize(&config, &shutdown);
+    let project = spawn_project(&config, &shutdown);
+    rollcall::deploy::ingest(&config, CancellationToken::new())
+        .await
+        .unwrap();
+    let expected = ["biden", "kit", "obama", "rose"].map(String::from).into();
+    wait_for_people(&original, &expected, std::time::Duration::from_secs(90)).await;
+    shutdown.cancel();
+    recognize.await.unwrap().unwrap();
+    project.await.unwrap().unwrap();
+
+    let replay = |db: &str| {
+        let out = rollcall(work.path())
+            .envs(config_env(&config))
+            .env("ROLLCALL__STORE__URL", db)
+            .arg("replay")
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{said}{}", String::from_utf8_lossy(&out.stderr));
+        said
+    };
+    let first = replay(&rebuilt_db.url);
+    assert!(
+        first.contains("replay: 4 messages, 4 new events, 0 already stored"),
+        "{first}"
+    );
+    let rebuilt = Store::open(&rebuilt_db.url, 2).await.unwrap();
+    assert_eq!(events_as_seen(&rebuilt).await, events_as_seen(&original).await);
+    assert_eq!(
+        rebuilt.attendance_days().await.unwrap(),
+        original.attendance_days().await.unwrap()
+    );
+    // Again: nothing new; and into the original database: nothing changes either.
+    let second = replay(&rebuilt_db.url);
+    assert!(second.contains("0 new events, 4 already stored"), "{second}");
+    let days = original.attendance_days().await.unwrap();
+    assert!(replay(&original_db.url).contains("0 new events, 4 already stored"));
+    assert_eq!(original.attendance_days().await.unwrap(), days);
+    drop((original, rebuilt));
+    original_db.drop_now().await;
+    rebuilt_db.drop_now().await;
+}
+
+fn event_at(person: &str, seq: u64, at: chrono::DateTime<chrono::Utc>) -> rollcall::domain::AttendanceEvent {
+    rollcall::domain::AttendanceEvent::new(
+        rollcall::domain::PersonId::parse(person).unwrap(),
+        rollcall::domain::CameraId::parse("door").unwrap(),
+        seq,
+        at,
+        0.3,
+        rollcall::domain::FaceBox { x: 1, y: 2, w: 3, h: 4 },
+        "dlib_resnet_v1",
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_deletes_only_what_is_older_than_the_cutoff() {
+    let db = TestDatabase::create().await;
+    retention_case(&Store::open(&db.url, 2).await.unwrap()).await;
+    db.drop_now().await;
+    // The embedded store too.
+    let work = tempfile::tempdir().unwrap();
+    retention_case(&Store::open(&config(work.path()).store.url, 1).await.unwrap()).await;
+}
+
+async fn retention_case(store: &Store) {
+    use chrono::{TimeDelta, TimeZone, Utc};
+    let now = Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap();
+    let cutoff = now - TimeDelta::days(30);
+    let mut events = Vec::new();
+    // Five people on the day before the cutoff's, one just before and one just after the cutoff
+    // on its day, and two recent ones.
+    for (i, person) in ["a", "b", "c", "d", "e"].iter().enumerate() {
+        events.push(event_at(person, i as u64, cutoff - TimeDelta::days(1)));
+    }
+    events.push(event_at("f", 10, cutoff - TimeDelta::seconds(1)));
+    events.push(event_at("g", 11, cutoff + TimeDelta::seconds(1)));
+    events.push(event_at("a", 12, now - TimeDelta::days(1)));
+    events.push(event_at("h", 13, now));
+    store.write_attendance(&events).await.unwrap();
+    let old_day = rollcall::cache::keys::attendance_day((cutoff - TimeDelta::days(1)).date_naive());
+    let generation_before = store.cache_generation(&old_day).await.unwrap();
+    let ledger = |person: &str, at| {
+        (
+            rollcall::domain::CameraId::parse("door").unwrap(),
+            rollcall::domain::PersonId::parse(person).unwrap(),
+            at,
+        )
+    };
+    store
+        .record_emissions(&[
+            ledger("a", now - TimeDelta::hours(30)),
+            ledger("h", now - TimeDelta::minutes(5)),
+        ])
+        .await
+        .unwrap();
+
+    let config = rollcall::config::RetentionConfig {
+        attendance_days: 30,
+        cooldown_hours: 24,
+        batch: 2,
+    };
+    let deleted = rollcall::operations::retention::apply(store, &config, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        (deleted.events, deleted.days, deleted.cooldowns),
+        (6, 5, 1),
+        "{deleted:?}"
+    );
+    let mut kept: Vec<(String, i64)> = store
+        .attendance_events()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.person_id, e.frame_seq))
+        .collect();
+    kept.sort();
+    assert_eq!(kept, [("a".into(), 12), ("g".into(), 11), ("h".into(), 13)]);
+    // Days before the cutoff's date go; the cutoff's own day stays (g, and f's day row with it).
+    let mut days: Vec<(String, chrono::NaiveDate)> = store
+        .attendance_days()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.person_id, d.day))
+        .collect();
+    days.sort();
+    let cutoff_day = cutoff.date_naive();
+    assert_eq!(
+        days,
+        [
+            ("a".into(), (now - TimeDelta::days(1)).date_naive()),
+            ("f".into(), cutoff_day),
+            ("g".into(), cutoff_day),
+            ("h".into(), now.date_naive()),
+        ]
+    );
+    assert!(store.cache_generation(&old_day).await.unwrap() > generation_before);
+    // Nothing left to delete: a second run deletes nothing.
+    let again = rollcall::operations::retention::apply(store, &config, now)
+        .await
+        .unwrap();
+    assert_eq!((again.events, again.days, again.cooldowns), (0, 0, 0));
+    // 0 days keeps attendance forever.
+    let forever = rollcall::config::RetentionConfig {
+        attendance_days: 0,
+        ..config
+    };
+    let none = rollcall::operations::retention::apply(store, &forever, now + TimeDelta::days(999))
+        .await
+        .unwrap();
+    assert_eq!((none.events, none.days), (0, 0));
+}

@@ -1,0 +1,17 @@
+//! `rollcall retention`: deletes attendance older than `retention.attendance_days`, and cooldown
+//! entries older than a day, in batches, moving the cache generations of every deleted day on.
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::config::RetentionConfig;
+use crate::store::{Deleted, Store};
+
+/// Applies `config` as of `now`. Attendance is kept forever when `attendance_days` is 0.
+pub async fn apply(store: &Store, config: &RetentionConfig, now: DateTime<Utc>) -> anyhow::Result<Deleted> {
+    // The ledger only matters within a cooldown; a day is far more than any sensible cooldown.
+    let cooldown_cutoff = now - TimeDelta::hours(config.cooldown_hours as i64);
+    let cutoff = (config.attendance_days > 0).then(|| now - TimeDelta::days(config.attendance_days as i64));
+    Ok(store
+        .delete_attendance_before(cutoff, cooldown_cutoff, config.batch.max(1))
+        .await?)
+}
