@@ -1,7 +1,7 @@
 //! Downloads the published upstream model files (`[[upstream]]` in `models.toml`), each checked
 //! by its size and sha256 before it is kept; a member of an archive is taken out and checked too.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -159,18 +159,8 @@ pub fn extract_verified(archive: &Path, member: &str, sha256: &str, dest: &Path)
         }
         let partial = partial_path(dest);
         let mut out = std::fs::File::create(&partial)?;
-        let mut hasher = Sha256::new();
-        let mut buf = vec![0u8; 1 << 16];
-        loop {
-            let n = entry.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-            out.write_all(&buf[..n])?;
-        }
+        let actual = super::copy_hashing(&mut entry, &mut out)?;
         out.sync_all()?;
-        let actual = hex::encode(hasher.finalize());
         if actual != sha256 {
             let _ = std::fs::remove_file(&partial);
             bail!("{member} in {}: sha256 {actual}, expected {sha256}", archive.display());

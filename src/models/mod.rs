@@ -88,15 +88,20 @@ pub fn spec(name: &str, role: ModelRole) -> Result<ModelSpec, ModelError> {
 }
 
 pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
+    copy_hashing(&mut std::fs::File::open(path)?, &mut std::io::sink())
+}
+
+/// Copies `from` into `to` and returns the sha256 of what went through.
+pub fn copy_hashing(from: &mut impl Read, to: &mut impl std::io::Write) -> std::io::Result<String> {
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
-        let n = file.read(&mut buf)?;
+        let n = from.read(&mut buf)?;
         if n == 0 {
             break;
         }
         hasher.update(&buf[..n]);
+        to.write_all(&buf[..n])?;
     }
     Ok(hex::encode(hasher.finalize()))
 }
