@@ -272,17 +272,86 @@ impl CameraRole {
 #[serde(deny_unknown_fields)]
 pub struct CameraConfig {
     pub id: CameraId,
-    /// A folder of JPEG/PNG frames, replayed in file-name order.
+    /// Where the frames come from.
+    #[serde(default)]
+    pub source: SourceKind,
+    /// A folder of JPEG/PNG frames, replayed in file-name order (`folder` cameras).
+    #[serde(default)]
     pub path: PathBuf,
+    /// The camera's address: the snapshot or MJPEG URL, or ffmpeg's input (`rtsp://…`, a video file).
+    #[serde(default)]
+    pub url: Option<String>,
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
     pub location: String,
     #[serde(default)]
     pub role: CameraRole,
-    /// Overrides `ingest.fps` for this camera.
+    /// Overrides `ingest.fps` for this camera: the most frames per second it publishes.
     #[serde(default)]
     pub fps: Option<f64>,
+    /// Which frame is given up when the bus cannot take frames as fast as the camera sends them.
+    #[serde(default)]
+    pub drop: DropPolicy,
+    /// JPEG quality (1–100) that live cameras' frames are re-encoded at.
+    #[serde(default = "default_jpeg_quality")]
+    pub jpeg_quality: u8,
+    /// Longest side of a published live frame; larger frames are scaled down.
+    #[serde(default = "default_max_side")]
+    pub max_side: u32,
+}
+
+fn default_jpeg_quality() -> u8 {
+    85
+}
+
+fn default_max_side() -> u32 {
+    1280
+}
+
+impl CameraConfig {
+    /// A folder camera with defaults for everything else.
+    pub fn folder(id: CameraId, path: PathBuf) -> Self {
+        Self {
+            id,
+            source: SourceKind::Folder,
+            path,
+            url: None,
+            name: None,
+            location: String::new(),
+            role: CameraRole::Both,
+            fps: None,
+            drop: DropPolicy::default(),
+            jpeg_quality: default_jpeg_quality(),
+            max_side: default_max_side(),
+        }
+    }
+}
+
+/// Kinds of camera source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// A folder replayed once (frames as they are).
+    #[default]
+    Folder,
+    /// An HTTP URL answering with one JPEG per request, polled at the camera's fps.
+    Snapshot,
+    /// An HTTP URL streaming `multipart/x-mixed-replace` JPEGs.
+    Mjpeg,
+    /// Anything ffmpeg reads (RTSP streams, video files), decoded by an `ffmpeg` child process.
+    Ffmpeg,
+}
+
+/// Backpressure policy of a live camera.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DropPolicy {
+    /// Keep the newest frame waiting and drop the one it replaces: the bus always gets the latest.
+    #[default]
+    Oldest,
+    /// Keep the frame already waiting and drop new ones until it is sent.
+    Newest,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

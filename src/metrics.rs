@@ -40,6 +40,10 @@ pub struct Metrics {
     pub ingest_frames: IntCounterVec,
     /// Unix time of the last frame each camera published: "no frames from a camera" alerts on it.
     pub ingest_last_frame: GaugeVec,
+    /// 1 while a camera is connected and sending, 0 while it is unreachable (and being retried).
+    pub ingest_camera_up: IntGaugeVec,
+    /// Times a camera was connected again after losing it.
+    pub ingest_reconnects: IntCounterVec,
 
     /// Frames taken from the bus, by camera.
     pub recognize_frames: IntCounterVec,
@@ -136,6 +140,16 @@ fn build() -> Metrics {
             &["camera"],
         )
         .expect("valid metric"),
+        ingest_camera_up: gauges(
+            "rollcall_ingest_camera_up",
+            "1 while a camera is connected and sending frames, 0 while it is unreachable",
+            &["camera"],
+        ),
+        ingest_reconnects: counter(
+            "rollcall_ingest_reconnects_total",
+            "Times a camera was connected again after losing it",
+            &["camera"],
+        ),
         recognize_frames: counter(
             "rollcall_recognize_frames_total",
             "Frames taken from the bus by recognizers, by camera",
@@ -257,6 +271,8 @@ fn build() -> Metrics {
         Box::new(m.build_info.clone()),
         Box::new(m.ingest_frames.clone()),
         Box::new(m.ingest_last_frame.clone()),
+        Box::new(m.ingest_camera_up.clone()),
+        Box::new(m.ingest_reconnects.clone()),
         Box::new(m.recognize_frames.clone()),
         Box::new(m.recognize_frame_age.clone()),
         Box::new(m.recognize_step_duration.clone()),
@@ -316,6 +332,15 @@ impl Metrics {
         }
         for outcome in ["emitted", "suppressed"] {
             let _ = self.recognize_events.with_label_values(&[camera, outcome]);
+        }
+    }
+
+    /// Creates a camera source's series: up (or not yet) and no reconnects.
+    pub fn camera_started(&self, camera: &str, up: bool) {
+        self.ingest_camera_up.with_label_values(&[camera]).set(i64::from(up));
+        let _ = self.ingest_reconnects.with_label_values(&[camera]);
+        for outcome in ["published", "unreadable", "dropped", "throttled"] {
+            let _ = self.ingest_frames.with_label_values(&[camera, outcome]);
         }
     }
 
@@ -382,7 +407,7 @@ mod tests {
     fn names_follow_the_convention_and_labels_never_name_a_person() {
         let m = metrics();
         let names = m.names();
-        assert_eq!(names.len(), 27, "{names:?}");
+        assert_eq!(names.len(), 29, "{names:?}");
         let stages = ["build", "ingest", "recognize", "vision", "bus", "project", "api"];
         for name in names {
             let stage = name.strip_prefix("rollcall_").and_then(|n| n.split('_').next());
@@ -393,6 +418,8 @@ mod tests {
         m.camera_seen("door");
         m.ingest_frames.with_label_values(&["door", "published"]).inc();
         m.ingest_last_frame.with_label_values(&["door"]).set(1.0);
+        m.ingest_camera_up.with_label_values(&["door"]).set(1);
+        m.ingest_reconnects.with_label_values(&["door"]).inc();
         m.recognize_frames.with_label_values(&["door"]).inc();
         m.recognize_frame_age.with_label_values(&["door"]).observe(0.1);
         m.vision_model_loaded.with_label_values(&["detector", "yunet"]).set(1);
@@ -402,7 +429,7 @@ mod tests {
         m.api_request_duration.with_label_values(&["/v1/people"]).observe(0.1);
         m.api_rate_limited.with_label_values(&["desk"]).inc();
         let gathered = m.registry.gather();
-        assert_eq!(gathered.len(), 27);
+        assert_eq!(gathered.len(), 29);
         for family in gathered {
             for metric in family.get_metric() {
                 for label in metric.get_label() {

@@ -8,7 +8,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::bus::{Consumer, DeadLetter, MemoryConsumer, memory_topic};
-use crate::config::{CameraConfig, CameraRole, Config};
+use crate::config::{CameraConfig, Config};
 use crate::domain::{AttendanceEvent, CameraId, Frame, UnknownFaceEvent};
 use crate::gallery::SharedGallery;
 use crate::stages::ingest::{IngestStats, replay_cameras};
@@ -45,12 +45,8 @@ pub fn cameras(config: &Config) -> anyhow::Result<Vec<CameraConfig>> {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
         let id = CameraId::from_name(&name).with_context(|| format!("camera folder {}", path.display()))?;
         found.push(CameraConfig {
-            id,
-            path: path.clone(),
             name: Some(name),
-            location: String::new(),
-            role: CameraRole::Both,
-            fps: None,
+            ..CameraConfig::folder(id, path.clone())
         });
     }
     found.sort_by(|a, b| a.id.cmp(&b.id));

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::bus::Producer;
+use crate::config::SourceKind;
 use crate::domain::{CameraId, Frame};
 
 /// A folder of images replayed as a camera, in file-name order.
@@ -60,8 +61,8 @@ pub fn list_frames(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Replays every camera folder at once (each at its own fps, or `default_fps`) into `frames`,
-/// and returns the summed stats when all are done or `stop` is cancelled.
+/// Runs every camera at once (each at its own fps, or `default_fps`) into `frames`: folders are
+/// replayed, live cameras captured until `stop`. Returns the summed stats when all are done.
 pub async fn replay_cameras(
     cameras: &[crate::config::CameraConfig],
     default_fps: f64,
@@ -70,13 +71,18 @@ pub async fn replay_cameras(
 ) -> anyhow::Result<IngestStats> {
     let mut tasks = tokio::task::JoinSet::new();
     for c in cameras {
-        let camera = FolderCamera {
-            id: c.id.clone(),
-            path: c.path.clone(),
-            fps: c.fps.unwrap_or(default_fps),
-        };
         let (frames, stop) = (Arc::clone(&frames), stop.clone());
-        tasks.spawn(async move { camera.run(frames, stop).await });
+        if c.source == SourceKind::Folder {
+            let camera = FolderCamera {
+                id: c.id.clone(),
+                path: c.path.clone(),
+                fps: c.fps.unwrap_or(default_fps),
+            };
+            tasks.spawn(async move { camera.run(frames, stop).await });
+        } else {
+            let camera = c.clone();
+            tasks.spawn(async move { super::sources::run_live(&camera, default_fps, frames, stop).await });
+        }
     }
     // Only the tasks hold the producer now: when they end, the topic can close.
     drop(frames);
@@ -93,10 +99,10 @@ impl FolderCamera {
         let files = list_frames(&self.path)?;
         let mut stats = IngestStats::default();
         let metrics = crate::metrics::metrics();
+        // A readable folder is a camera that is up; its series start at zero.
+        metrics.camera_started(self.id.as_str(), true);
         let count = |outcome: &str| metrics.ingest_frames.with_label_values(&[self.id.as_str(), outcome]);
         let (published, unreadable) = (count("published"), count("unreadable"));
-        // Created at zero so the dashboards show a camera before its first problem.
-        let _ = count("dropped");
         let mut pace = (self.fps > 0.0).then(|| {
             let mut interval = tokio::time::interval(Duration::from_secs_f64(1.0 / self.fps));
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -4,6 +4,7 @@
 pub mod ingest;
 pub mod project;
 pub mod recognize;
+pub mod sources;
 
 use std::time::Duration;
 

@@ -64,7 +64,7 @@ impl Api {
         let (address, _server) = rollcall::api::start(&config, stop.clone()).await.unwrap();
         Api {
             base: format!("http://{address}"),
-            http: reqwest::Client::new(),
+            http: http_client(),
             store,
             redis,
             config,

@@ -479,12 +479,8 @@ fn camera(work: &Path, id: &str, photo: &str) -> rollcall::config::CameraConfig 
     let path = work.join("cameras").join(id);
     link(&face(photo), &path, "1.jpg");
     rollcall::config::CameraConfig {
-        id: rollcall::domain::CameraId::parse(id).unwrap(),
-        path,
-        name: None,
-        location: String::new(),
         role: rollcall::config::CameraRole::Entry,
-        fps: None,
+        ..rollcall::config::CameraConfig::folder(rollcall::domain::CameraId::parse(id).unwrap(), path)
     }
 }
 

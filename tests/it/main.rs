@@ -18,3 +18,4 @@ mod operations;
 mod pipeline;
 mod postgres;
 mod recognition;
+mod sources;

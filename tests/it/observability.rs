@@ -181,7 +181,7 @@ impl Prometheus {
         let prometheus = Prometheus {
             child,
             base: format!("http://127.0.0.1:{port}"),
-            http: reqwest::Client::new(),
+            http: http_client(),
             _dir: dir,
         };
         let start = Instant::now();
@@ -304,7 +304,7 @@ async fn every_dashboard_query_and_alert_rule_has_data_from_a_live_pipeline() {
     wait_for_people(&store, &expected, Duration::from_secs(90)).await;
 
     // Traffic for the API's panels: a cache miss and hit, readiness, and one key over its limit.
-    let http = reqwest::Client::new();
+    let http = http_client();
     let base = format!("http://127.0.0.1:{api_port}");
     let today = chrono::Utc::now().date_naive();
     let mut statuses = Vec::new();

@@ -116,3 +116,9 @@ pub fn faceless_png(path: &Path) {
     let img = image::RgbImage::from_fn(320, 240, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 128]));
     img.save(path).unwrap();
 }
+
+/// An HTTP client for the tests (TLS through the same provider as the binary's clients).
+pub fn http_client() -> reqwest::Client {
+    rollcall::install_tls_provider();
+    reqwest::Client::new()
+}

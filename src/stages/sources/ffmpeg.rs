@@ -1,0 +1,113 @@
+//! Cameras ffmpeg reads: RTSP streams and video files, decoded by an `ffmpeg` child process
+//! that writes JPEGs to its stdout at the camera's fps.
+
+use std::io::Read;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+use super::{Delivery, reconnect_backoff, take_jpegs};
+
+/// Whether `input` is a stream to reconnect to, rather than a file that ends.
+fn is_stream(input: &str) -> bool {
+    input.contains("://") && !input.starts_with("file://")
+}
+
+/// Runs ffmpeg on `input` until `stop`; a stream is reopened with backoff when it ends or fails,
+/// a file ends the camera when ffmpeg has read all of it.
+pub(super) async fn capture(
+    input: &str,
+    fps: f64,
+    delivery: &Arc<Delivery>,
+    stop: &CancellationToken,
+) -> anyhow::Result<()> {
+    let mut backoff = reconnect_backoff();
+    loop {
+        let outcome = decode(input, fps, delivery, stop).await;
+        if stop.is_cancelled() {
+            return Ok(());
+        }
+        match outcome {
+            Ok(_) if !is_stream(input) => return Ok(()),
+            Err(e) if !is_stream(input) => return Err(e),
+            Ok(true) => backoff = reconnect_backoff(),
+            Ok(false) => {}
+            Err(e) => tracing::debug!(error = %e, "ffmpeg failed"),
+        }
+        delivery.set_up(false);
+        tokio::select! {
+            _ = stop.cancelled() => return Ok(()),
+            _ = tokio::time::sleep(backoff.next_delay()) => {}
+        }
+    }
+}
+
+/// One ffmpeg run; true if it delivered any image. The pipe is read on a blocking thread; on
+/// `stop` the child is killed, which ends the read.
+async fn decode(input: &str, fps: f64, delivery: &Arc<Delivery>, stop: &CancellationToken) -> anyhow::Result<bool> {
+    let mut command = Command::new("ffmpeg");
+    command.args(["-nostdin", "-hide_banner", "-loglevel", "error"]);
+    if input.starts_with("rtsp://") {
+        command.args(["-rtsp_transport", "tcp"]);
+    }
+    if !is_stream(input) {
+        // A file plays at its own speed, like the camera that recorded it.
+        command.arg("-re");
+    }
+    command.args(["-i", input]);
+    if fps > 0.0 {
+        command.args(["-vf", &format!("fps={fps}")]);
+    }
+    command
+        .args(["-f", "image2pipe", "-c:v", "mjpeg", "-q:v", "2", "pipe:1"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command
+        .spawn()
+        .context("starting ffmpeg (install Debian's ffmpeg package)")?;
+    let mut stdout = child.stdout.take().expect("piped");
+    let mut stderr = child.stderr.take().expect("piped");
+    let child: Arc<Mutex<Child>> = Arc::new(Mutex::new(child));
+    let reader = {
+        let delivery = Arc::clone(delivery);
+        tokio::task::spawn_blocking(move || -> std::io::Result<bool> {
+            let (mut buffer, mut chunk, mut delivered) = (Vec::new(), vec![0u8; 1 << 16], false);
+            loop {
+                let n = stdout.read(&mut chunk)?;
+                if n == 0 {
+                    return Ok(delivered);
+                }
+                buffer.extend_from_slice(&chunk[..n]);
+                for image in take_jpegs(&mut buffer) {
+                    delivery.set_up(true);
+                    delivered = true;
+                    delivery.offer(image);
+                }
+            }
+        })
+    };
+    let killer = {
+        let (child, stop) = (Arc::clone(&child), stop.clone());
+        tokio::spawn(async move {
+            stop.cancelled().await;
+            let _ = child.lock().unwrap_or_else(|p| p.into_inner()).kill();
+        })
+    };
+    let delivered = reader.await.context("ffmpeg reader panicked")??;
+    killer.abort();
+    let (status, said) = tokio::task::spawn_blocking(move || {
+        let mut said = String::new();
+        let _ = stderr.read_to_string(&mut said);
+        let status = child.lock().unwrap_or_else(|p| p.into_inner()).wait();
+        (status, said)
+    })
+    .await?;
+    let status = status?;
+    if !status.success() && !stop.is_cancelled() {
+        anyhow::bail!("ffmpeg on {input} exited with {status}: {}", said.trim());
+    }
+    Ok(delivered)
+}

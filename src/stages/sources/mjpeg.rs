@@ -1,0 +1,62 @@
+//! MJPEG cameras: one long HTTP response of `multipart/x-mixed-replace` parts, each a JPEG.
+
+use tokio_util::sync::CancellationToken;
+
+use super::{Delivery, reconnect_backoff, take_jpegs};
+
+/// Reads the stream at `url` until `stop`, reconnecting with backoff whenever it ends or fails.
+pub(super) async fn capture(url: &str, delivery: &Delivery, stop: &CancellationToken) -> anyhow::Result<()> {
+    let client = crate::models::fetch::client()?;
+    let mut backoff = reconnect_backoff();
+    loop {
+        let streamed = tokio::select! {
+            _ = stop.cancelled() => return Ok(()),
+            streamed = stream(&client, url, delivery, &mut backoff) => streamed,
+        };
+        delivery.set_up(false);
+        if let Err(e) = streamed {
+            tracing::debug!(error = %e, "MJPEG stream failed");
+        }
+        tokio::select! {
+            _ = stop.cancelled() => return Ok(()),
+            _ = tokio::time::sleep(backoff.next_delay()) => {}
+        }
+    }
+}
+
+/// One connection: returns when the stream ends. The parts are cut out by their JPEG markers,
+/// which holds whatever boundary and part headers the camera uses.
+async fn stream(
+    client: &reqwest::Client,
+    url: &str,
+    delivery: &Delivery,
+    backoff: &mut crate::stages::Backoff,
+) -> anyhow::Result<()> {
+    let mut response = client.get(url).send().await?;
+    if !response.status().is_success() {
+        anyhow::bail!("{url}: HTTP {}", response.status());
+    }
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    if !content_type.starts_with("multipart/") {
+        anyhow::bail!("{url}: content type {content_type:?} is not an MJPEG stream");
+    }
+    let mut buffer = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        buffer.extend_from_slice(&chunk);
+        for image in take_jpegs(&mut buffer) {
+            delivery.set_up(true);
+            *backoff = reconnect_backoff();
+            delivery.offer(image);
+        }
+        // A camera sending no image within 8 MB is not an MJPEG camera.
+        if buffer.len() > 8 << 20 {
+            anyhow::bail!("{url}: no JPEG in the last 8 MB of the stream");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,281 @@
+//! Live camera sources for ingest: HTTP snapshots, MJPEG streams and anything ffmpeg reads
+//! (RTSP, video files). Each camera reconnects with backoff when it disappears, reports its
+//! health, and publishes at most its fps; frames are re-encoded to JPEG at the camera's quality
+//! and size, and when the bus cannot keep up the drop policy decides which frame is given up.
+
+mod ffmpeg;
+mod mjpeg;
+mod snapshot;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use super::Backoff;
+use super::ingest::IngestStats;
+use crate::bus::Producer;
+use crate::config::{CameraConfig, DropPolicy, SourceKind};
+use crate::domain::{CameraId, Frame};
+
+/// The frame waiting for the bus, at most one: a live camera never queues old frames.
+#[derive(Default)]
+struct Slot {
+    waiting: Mutex<Option<(DateTime<Utc>, Vec<u8>)>>,
+    ready: Notify,
+}
+
+/// Where a source hands its captured images: paces them to the fps and applies the drop policy.
+pub(crate) struct Delivery {
+    camera: CameraId,
+    slot: Arc<Slot>,
+    policy: DropPolicy,
+    min_interval: Duration,
+    last_accepted: Mutex<Option<std::time::Instant>>,
+    /// Whether a connection succeeded yet: the first one is not a reconnection.
+    connected_once: AtomicBool,
+}
+
+impl Delivery {
+    /// Offers a captured image; returns false if it was not taken (throttled or dropped).
+    pub(crate) fn offer(&self, image: Vec<u8>) -> bool {
+        let metrics = crate::metrics::metrics();
+        let count = |outcome: &str| {
+            metrics
+                .ingest_frames
+                .with_label_values(&[self.camera.as_str(), outcome])
+        };
+        {
+            let mut last = self.last_accepted.lock().unwrap_or_else(|p| p.into_inner());
+            let now = std::time::Instant::now();
+            if last.is_some_and(|at| now.duration_since(at) < self.min_interval) {
+                count("throttled").inc();
+                return false;
+            }
+            *last = Some(now);
+        }
+        let mut waiting = self.slot.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        if waiting.is_some() {
+            count("dropped").inc();
+            if self.policy == DropPolicy::Newest {
+                return false;
+            }
+        }
+        *waiting = Some((Utc::now(), image));
+        drop(waiting);
+        self.slot.ready.notify_one();
+        true
+    }
+
+    /// Marks the camera connected (after a failure: reconnected) or lost.
+    pub(crate) fn set_up(&self, up: bool) {
+        let metrics = crate::metrics::metrics();
+        let gauge = metrics.ingest_camera_up.with_label_values(&[self.camera.as_str()]);
+        if up && gauge.get() == 0 && self.connected_once.load(Ordering::Relaxed) {
+            metrics
+                .ingest_reconnects
+                .with_label_values(&[self.camera.as_str()])
+                .inc();
+            tracing::info!(camera = %self.camera, "camera reconnected");
+        }
+        if !up && gauge.get() == 1 {
+            tracing::warn!(camera = %self.camera, "camera lost; retrying with backoff");
+        }
+        gauge.set(i64::from(up));
+        if up {
+            self.connected_once.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The backoff between reconnection attempts: from half a second to thirty seconds.
+pub(crate) fn reconnect_backoff() -> Backoff {
+    Backoff::new(Duration::from_millis(500), Duration::from_secs(30))
+}
+
+/// Runs a live camera until `stop` (or, for a video file, its end), publishing into `frames`.
+pub async fn run_live(
+    camera: &CameraConfig,
+    default_fps: f64,
+    frames: Arc<dyn Producer<Frame>>,
+    stop: CancellationToken,
+) -> anyhow::Result<IngestStats> {
+    let url = camera
+        .url
+        .clone()
+        .with_context(|| format!("camera {} ({:?}) needs a url", camera.id, camera.source))?;
+    let fps = camera.fps.unwrap_or(default_fps);
+    let metrics = crate::metrics::metrics();
+    metrics.camera_started(camera.id.as_str(), false);
+    let delivery = Arc::new(Delivery {
+        camera: camera.id.clone(),
+        slot: Arc::new(Slot::default()),
+        policy: camera.drop,
+        // ffmpeg's own fps filter paces its frames by their timestamps.
+        min_interval: if fps > 0.0 && camera.source != SourceKind::Ffmpeg {
+            Duration::from_secs_f64(1.0 / fps)
+        } else {
+            Duration::ZERO
+        },
+        last_accepted: Mutex::new(None),
+        connected_once: AtomicBool::new(false),
+    });
+    let capture_stop = stop.child_token();
+    let capture = {
+        let (delivery, stop, camera) = (Arc::clone(&delivery), capture_stop.clone(), camera.clone());
+        let span = tracing::info_span!("camera", camera = %camera.id);
+        tokio::spawn(
+            async move {
+                match camera.source {
+                    SourceKind::Snapshot => snapshot::capture(&url, fps, &delivery, &stop).await,
+                    SourceKind::Mjpeg => mjpeg::capture(&url, &delivery, &stop).await,
+                    SourceKind::Ffmpeg => ffmpeg::capture(&url, fps, &delivery, &stop).await,
+                    SourceKind::Folder => unreachable!("folder cameras are replayed, not captured"),
+                }
+            }
+            .instrument(span),
+        )
+    };
+    let mut stats = IngestStats::default();
+    let mut last_seq = 0u64;
+    let slot = Arc::clone(&delivery.slot);
+    let mut capture = Some(capture);
+    loop {
+        // The guard is a temporary: it is released before anything below awaits.
+        let next = slot.waiting.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let Some((captured_at, image)) = next else {
+            if let Some(task) = capture.as_ref()
+                && task.is_finished()
+            {
+                // The source ended (a video file): publish what is left, then stop.
+                capture
+                    .take()
+                    .expect("checked")
+                    .await
+                    .context("camera task panicked")??;
+                continue;
+            }
+            if capture.is_none() {
+                break;
+            }
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                _ = slot.ready.notified() => {}
+                _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+            }
+            continue;
+        };
+        let (quality, max_side) = (camera.jpeg_quality, camera.max_side);
+        let encoded = tokio::task::spawn_blocking(move || reencode(&image, quality, max_side)).await?;
+        let data = match encoded {
+            Ok(data) => data,
+            Err(e) => {
+                tracing::warn!(camera = %camera.id, error = %e, "camera sent an unreadable image; skipped");
+                stats.unreadable += 1;
+                metrics
+                    .ingest_frames
+                    .with_label_values(&[camera.id.as_str(), "unreadable"])
+                    .inc();
+                continue;
+            }
+        };
+        let captured_at = captured_at
+            .duration_trunc(TimeDelta::milliseconds(1))
+            .unwrap_or(captured_at);
+        // Capture time in milliseconds as the sequence: unique across restarts of the ingestor,
+        // so a restarted camera never reuses an earlier frame's (and event's) id.
+        let seq = (captured_at.timestamp_millis().max(0) as u64).max(last_seq + 1);
+        last_seq = seq;
+        let frame = Frame {
+            camera: camera.id.clone(),
+            seq,
+            captured_at,
+            content_type: "image/jpeg".into(),
+            data,
+        };
+        let span = tracing::info_span!(parent: None, "ingest.frame", camera = %camera.id, seq);
+        tokio::select! {
+            _ = stop.cancelled() => break,
+            sent = frames.send(camera.id.as_str(), frame).instrument(span) => sent.context("publishing a frame")?,
+        }
+        stats.frames += 1;
+        metrics
+            .ingest_frames
+            .with_label_values(&[camera.id.as_str(), "published"])
+            .inc();
+        metrics
+            .ingest_last_frame
+            .with_label_values(&[camera.id.as_str()])
+            .set(Utc::now().timestamp_millis() as f64 / 1000.0);
+    }
+    capture_stop.cancel();
+    if let Some(task) = capture {
+        task.await.context("camera task panicked")??;
+    }
+    tracing::info!(camera = %camera.id, frames = stats.frames, "camera stopped");
+    Ok(stats)
+}
+
+/// Decodes an image (any format the decoder takes), scales it to `max_side` and encodes it as
+/// JPEG at `quality`.
+pub fn reencode(image: &[u8], quality: u8, max_side: u32) -> anyhow::Result<Vec<u8>> {
+    let decoded = crate::vision::decode_image(image, 100_000_000)?;
+    let (w, h) = decoded.dimensions();
+    let longest = w.max(h);
+    let decoded = if longest > max_side && max_side > 0 {
+        let scale = max_side as f64 / longest as f64;
+        let (nw, nh) = (
+            ((w as f64 * scale).round() as u32).max(1),
+            ((h as f64 * scale).round() as u32).max(1),
+        );
+        image::imageops::resize(&decoded, nw, nh, image::imageops::FilterType::Triangle)
+    } else {
+        decoded
+    };
+    let mut out = Vec::with_capacity(image.len());
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality.clamp(1, 100))
+        .encode_image(&decoded)
+        .context("encoding JPEG")?;
+    Ok(out)
+}
+
+/// Finds complete JPEGs (SOI … EOI) in a byte stream, leaving an incomplete tail in `buffer`.
+pub(crate) fn take_jpegs(buffer: &mut Vec<u8>) -> Vec<Vec<u8>> {
+    let mut found = Vec::new();
+    loop {
+        let Some(start) = buffer.windows(2).position(|w| w == [0xFF, 0xD8]) else {
+            // Keep a trailing 0xFF: it may begin the next SOI.
+            let keep = usize::from(buffer.last() == Some(&0xFF));
+            buffer.drain(..buffer.len() - keep);
+            return found;
+        };
+        let Some(end) = buffer[start + 2..].windows(2).position(|w| w == [0xFF, 0xD9]) else {
+            buffer.drain(..start);
+            return found;
+        };
+        let end = start + 2 + end + 2;
+        found.push(buffer[start..end].to_vec());
+        buffer.drain(..end);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jpegs_are_cut_out_of_a_stream_across_chunk_boundaries() {
+        let mut buffer = b"junk\xff\xd8one\xff\xd9\xff\xd8tw".to_vec();
+        assert_eq!(take_jpegs(&mut buffer), vec![b"\xff\xd8one\xff\xd9".to_vec()]);
+        buffer.extend_from_slice(b"o\xff");
+        assert!(take_jpegs(&mut buffer).is_empty());
+        buffer.extend_from_slice(b"\xd9");
+        assert_eq!(take_jpegs(&mut buffer), vec![b"\xff\xd8two\xff\xd9".to_vec()]);
+        assert!(buffer.is_empty());
+    }
+}

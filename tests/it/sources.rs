@@ -1,0 +1,284 @@
+//! Live camera sources against real local servers on real photos: an HTTP snapshot camera, an
+//! MJPEG camera that goes away and comes back, and a video file read through ffmpeg.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use rollcall::bus::{Consumer, MemoryConsumer, memory_topic};
+use rollcall::config::{CameraConfig, SourceKind};
+use rollcall::domain::{CameraId, Frame};
+use rollcall::gallery::{Gallery, SharedGallery, Template};
+use tokio_util::sync::CancellationToken;
+
+use crate::crash::recognize_once;
+use crate::support::*;
+
+fn camera(kind: SourceKind, url: String, fps: f64) -> CameraConfig {
+    // Metrics are process-wide: each test's camera has an id of its own.
+    let id = format!("{kind:?}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]).to_lowercase();
+    CameraConfig {
+        source: kind,
+        url: Some(url),
+        fps: Some(fps),
+        max_side: 480,
+        jpeg_quality: 80,
+        ..CameraConfig::folder(CameraId::parse(&id).unwrap(), Default::default())
+    }
+}
+
+/// A running camera and the frames it has published so far.
+struct Running {
+    frames: MemoryConsumer<Frame>,
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<anyhow::Result<rollcall::stages::ingest::IngestStats>>,
+}
+
+fn start(camera: &CameraConfig) -> Running {
+    let (tx, rx) = memory_topic::<Frame>(1, 256);
+    let stop = CancellationToken::new();
+    let (camera, token) = (camera.clone(), stop.clone());
+    let task =
+        tokio::spawn(async move { rollcall::stages::sources::run_live(&camera, 0.0, Arc::new(tx), token).await });
+    Running {
+        frames: MemoryConsumer::new(rx),
+        stop,
+        task,
+    }
+}
+
+impl Running {
+    /// The next `n` frames, within `within`.
+    async fn take(&mut self, n: usize, within: Duration) -> Vec<Frame> {
+        let mut frames = Vec::new();
+        let deadline = tokio::time::Instant::now() + within;
+        while frames.len() < n {
+            match tokio::time::timeout_at(deadline, self.frames.next()).await {
+                Ok(Some(Ok(record))) => frames.push(record.value),
+                other => panic!("{} of {n} frames, then {:?}", frames.len(), other.map(|o| o.is_some())),
+            }
+        }
+        frames
+    }
+
+    /// Discards the frames already published.
+    async fn drain(&mut self) {
+        while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(200), self.frames.next()).await {}
+    }
+
+    async fn stop(self) -> rollcall::stages::ingest::IngestStats {
+        self.stop.cancel();
+        self.task.await.unwrap().unwrap()
+    }
+}
+
+/// Frames are JPEGs no larger than the camera's maximum, in capture order.
+fn check_frames(frames: &[Frame], camera: &CameraConfig) {
+    for pair in frames.windows(2) {
+        assert!(pair[0].seq < pair[1].seq && pair[0].captured_at <= pair[1].captured_at);
+    }
+    for frame in frames {
+        assert_eq!(frame.content_type, "image/jpeg");
+        assert_eq!(&frame.data[..2], &[0xFF, 0xD8]);
+        let image = rollcall::vision::decode_image(&frame.data, 40_000_000).unwrap();
+        assert!(
+            image.width().max(image.height()) <= camera.max_side,
+            "{:?}",
+            image.dimensions()
+        );
+        assert_eq!(frame.camera, camera.id);
+    }
+}
+
+/// Obama and Biden enrolled from their photos.
+fn gallery() -> SharedGallery {
+    let mut engine = engine();
+    let templates = [
+        ("obama", "face_recognition/obama/obama.jpg"),
+        ("biden", "face_recognition/biden/biden.jpg"),
+    ]
+    .into_iter()
+    .map(|(person, photo)| Template {
+        person: person_id(person),
+        embedding: template(&mut engine, &face(photo)).embedding,
+    })
+    .collect();
+    SharedGallery::new(Gallery::new(templates))
+}
+
+async fn people_recognized(frames: &[Frame]) -> Vec<String> {
+    let mut people: Vec<String> = recognize_once(&gallery(), None, frames)
+        .await
+        .into_iter()
+        .map(|e| e.person_id.to_string())
+        .collect();
+    people.sort();
+    people.dedup();
+    people
+}
+
+async fn serve(listener: tokio::net::TcpListener, app: axum::Router) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_camera_is_polled_and_its_frames_recognized() {
+    let photos = Arc::new([
+        std::fs::read(face("face_recognition/obama/test_obama1.jpg")).unwrap(),
+        std::fs::read(face("face_recognition/biden/biden2.jpg")).unwrap(),
+    ]);
+    let served = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&served);
+    let app = axum::Router::new().route(
+        "/snapshot.jpg",
+        axum::routing::get(move || {
+            let (photos, counter) = (Arc::clone(&photos), Arc::clone(&counter));
+            async move { photos[counter.fetch_add(1, Ordering::SeqCst) % 2].clone() }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/snapshot.jpg", listener.local_addr().unwrap());
+    let _server = serve(listener, app).await;
+    let camera = camera(SourceKind::Snapshot, url, 10.0);
+    let mut running = start(&camera);
+    let frames = running.take(4, Duration::from_secs(30)).await;
+    let stats = running.stop().await;
+    assert!(stats.frames >= 4);
+    check_frames(&frames, &camera);
+    assert_eq!(people_recognized(&frames).await, ["biden", "obama"]);
+    let up = rollcall::metrics::metrics()
+        .ingest_camera_up
+        .with_label_values(&[camera.id.as_str()])
+        .get();
+    assert_eq!(up, 1);
+}
+
+/// An MJPEG stream of `photo`, a part every 50 ms, while `on` holds.
+fn mjpeg_app(photo: Vec<u8>, on: Arc<std::sync::atomic::AtomicBool>) -> axum::Router {
+    let photo = axum::body::Bytes::from(photo);
+    axum::Router::new().route(
+        "/stream",
+        axum::routing::get(move || {
+            let (photo, on) = (photo.clone(), Arc::clone(&on));
+            async move {
+                let parts = futures::stream::unfold(photo, move |photo| {
+                    let on = Arc::clone(&on);
+                    async move {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        if !on.load(Ordering::SeqCst) {
+                            return None;
+                        }
+                        let head = format!(
+                            "--frame\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n",
+                            photo.len()
+                        );
+                        let part = [head.as_bytes(), &photo, b"\r\n"].concat();
+                        Some((Ok::<_, std::io::Error>(axum::body::Bytes::from(part)), photo))
+                    }
+                });
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "multipart/x-mixed-replace; boundary=frame",
+                    )],
+                    axum::body::Body::from_stream(parts),
+                )
+            }
+        }),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_mjpeg_camera_that_goes_away_is_reconnected_and_its_health_shows_the_gap() {
+    let photo = std::fs::read(face("face_recognition/obama/test_obama1.jpg")).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let on = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let server = serve(listener, mjpeg_app(photo.clone(), Arc::clone(&on))).await;
+    let camera = camera(SourceKind::Mjpeg, format!("http://{address}/stream"), 5.0);
+    let metrics = rollcall::metrics::metrics();
+    let up = || metrics.ingest_camera_up.with_label_values(&[camera.id.as_str()]).get();
+    let reconnects = || metrics.ingest_reconnects.with_label_values(&[camera.id.as_str()]).get();
+    let mut running = start(&camera);
+    let before = running.take(3, Duration::from_secs(30)).await;
+    check_frames(&before, &camera);
+    assert_eq!(up(), 1);
+    assert_eq!(reconnects(), 0);
+    // At 20 parts a second and a cap of 5 frames a second, the rest are throttled.
+    let throttled = metrics
+        .ingest_frames
+        .with_label_values(&[camera.id.as_str(), "throttled"])
+        .get();
+    assert!(throttled > 0);
+
+    // The camera goes away (its stream ends, its port closes): its health drops to 0 while it is gone.
+    on.store(false, Ordering::SeqCst);
+    server.abort();
+    let _ = server.await;
+    let gone = tokio::time::Instant::now();
+    while up() != 0 {
+        assert!(
+            gone.elapsed() < Duration::from_secs(10),
+            "the camera is still reported up"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(up(), 0, "still down while the camera is away");
+    running.drain().await;
+
+    // It comes back on the same address: frames flow again and the reconnection is counted.
+    let listener = tokio::net::TcpListener::bind(address).await.unwrap();
+    on.store(true, Ordering::SeqCst);
+    let _server = serve(listener, mjpeg_app(photo, on)).await;
+    let after = running.take(3, Duration::from_secs(60)).await;
+    check_frames(&after, &camera);
+    assert!(after[0].seq > before[2].seq);
+    assert_eq!(up(), 1);
+    assert_eq!(reconnects(), 1);
+    running.stop().await;
+    assert_eq!(people_recognized(&after).await, ["obama"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_video_file_is_read_through_ffmpeg_to_its_end() {
+    let work = tempfile::tempdir().unwrap();
+    let video = work.path().join("door.avi");
+    // Two seconds of Biden then two of Obama, 10 frames a second, as Motion JPEG.
+    let made = std::process::Command::new("ffmpeg")
+        .args(["-nostdin", "-loglevel", "error", "-y"])
+        .args(["-loop", "1", "-t", "2", "-i"])
+        .arg(face("face_recognition/biden/biden2.jpg"))
+        .args(["-loop", "1", "-t", "2", "-i"])
+        .arg(face("face_recognition/obama/test_obama1.jpg"))
+        .args([
+            "-filter_complex",
+            "[0]scale=640:480,setsar=1[a];[1]scale=640:480,setsar=1[b];[a][b]concat=n=2:v=1[v]",
+            "-map",
+            "[v]",
+            "-r",
+            "10",
+            "-c:v",
+            "mjpeg",
+            "-q:v",
+            "3",
+        ])
+        .arg(&video)
+        .output()
+        .expect("ffmpeg (Debian's package) must be installed");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let camera = camera(SourceKind::Ffmpeg, video.display().to_string(), 2.0);
+    let mut running = start(&camera);
+    // At 2 frames a second, four seconds of video give about 8 frames, and then the camera ends.
+    let frames = running.take(6, Duration::from_secs(60)).await;
+    let stats = tokio::time::timeout(Duration::from_secs(60), running.task)
+        .await
+        .expect("a video file ends its camera")
+        .unwrap()
+        .unwrap();
+    assert!((6..=10).contains(&stats.frames), "{stats:?}");
+    check_frames(&frames, &camera);
+    assert_eq!(people_recognized(&frames).await, ["biden", "obama"]);
+}
