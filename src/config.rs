@@ -299,6 +299,10 @@ pub struct CameraConfig {
     /// Longest side of a published live frame; larger frames are scaled down.
     #[serde(default = "default_max_side")]
     pub max_side: u32,
+    /// Extra ffmpeg options before its input, e.g. `["-rtsp_flags", "listen"]` for a camera that
+    /// pushes its RTSP stream to the ingestor instead of being pulled from.
+    #[serde(default)]
+    pub ffmpeg_input_options: Vec<String>,
 }
 
 fn default_jpeg_quality() -> u8 {
@@ -324,6 +328,7 @@ impl CameraConfig {
             drop: DropPolicy::default(),
             jpeg_quality: default_jpeg_quality(),
             max_side: default_max_side(),
+            ffmpeg_input_options: Vec::new(),
         }
     }
 }

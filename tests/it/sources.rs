@@ -282,3 +282,84 @@ async fn a_video_file_is_read_through_ffmpeg_to_its_end() {
     check_frames(&frames, &camera);
     assert_eq!(people_recognized(&frames).await, ["biden", "obama"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_rtsp_stream_is_read_through_ffmpeg_and_followed_when_it_stops() {
+    let work = tempfile::tempdir().unwrap();
+    let video = work.path().join("gate.avi");
+    let made = std::process::Command::new("ffmpeg")
+        .args(["-nostdin", "-loglevel", "error", "-y", "-loop", "1", "-t", "3", "-i"])
+        .arg(face("face_recognition/obama/test_obama1.jpg"))
+        .args([
+            "-vf",
+            "scale=640:480,setsar=1",
+            "-r",
+            "10",
+            "-c:v",
+            "mjpeg",
+            "-q:v",
+            "3",
+        ])
+        .arg(&video)
+        .output()
+        .expect("ffmpeg (Debian's package) must be installed");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("rtsp://127.0.0.1:{port}/gate");
+    // The ingestor's ffmpeg listens; the "camera" (another ffmpeg) pushes its stream to it.
+    let camera = CameraConfig {
+        ffmpeg_input_options: vec!["-rtsp_flags".into(), "listen".into()],
+        ..camera(SourceKind::Ffmpeg, url.clone(), 2.0)
+    };
+    let mut running = start(&camera);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let publisher = std::process::Command::new("ffmpeg")
+        .args(["-nostdin", "-loglevel", "error", "-re", "-i"])
+        .arg(&video)
+        .args([
+            "-c:v",
+            "mpeg4",
+            "-q:v",
+            "3",
+            "-f",
+            "rtsp",
+            "-rtsp_transport",
+            "tcp",
+            &url,
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let frames = running.take(3, Duration::from_secs(30)).await;
+    check_frames(&frames, &camera);
+    let published = tokio::task::spawn_blocking(move || publisher.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        published.status.success(),
+        "{}",
+        String::from_utf8_lossy(&published.stderr)
+    );
+    // The stream ended: the camera is down and waits for it again, until stopped.
+    let metrics = rollcall::metrics::metrics();
+    let up = || metrics.ingest_camera_up.with_label_values(&[camera.id.as_str()]).get();
+    let ended = tokio::time::Instant::now();
+    while up() != 0 {
+        assert!(
+            ended.elapsed() < Duration::from_secs(10),
+            "still up after the stream ended"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        !running.task.is_finished(),
+        "a stream camera waits for its stream to return"
+    );
+    running.stop().await;
+    assert_eq!(people_recognized(&frames).await, ["obama"]);
+}

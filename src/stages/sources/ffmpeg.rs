@@ -19,13 +19,14 @@ fn is_stream(input: &str) -> bool {
 /// a file ends the camera when ffmpeg has read all of it.
 pub(super) async fn capture(
     input: &str,
+    input_options: &[String],
     fps: f64,
     delivery: &Arc<Delivery>,
     stop: &CancellationToken,
 ) -> anyhow::Result<()> {
     let mut backoff = reconnect_backoff();
     loop {
-        let outcome = decode(input, fps, delivery, stop).await;
+        let outcome = decode(input, input_options, fps, delivery, stop).await;
         if stop.is_cancelled() {
             return Ok(());
         }
@@ -46,7 +47,13 @@ pub(super) async fn capture(
 
 /// One ffmpeg run; true if it delivered any image. The pipe is read on a blocking thread; on
 /// `stop` the child is killed, which ends the read.
-async fn decode(input: &str, fps: f64, delivery: &Arc<Delivery>, stop: &CancellationToken) -> anyhow::Result<bool> {
+async fn decode(
+    input: &str,
+    input_options: &[String],
+    fps: f64,
+    delivery: &Arc<Delivery>,
+    stop: &CancellationToken,
+) -> anyhow::Result<bool> {
     let mut command = Command::new("ffmpeg");
     command.args(["-nostdin", "-hide_banner", "-loglevel", "error"]);
     if input.starts_with("rtsp://") {
@@ -56,7 +63,7 @@ async fn decode(input: &str, fps: f64, delivery: &Arc<Delivery>, stop: &Cancella
         // A file plays at its own speed, like the camera that recorded it.
         command.arg("-re");
     }
-    command.args(["-i", input]);
+    command.args(input_options).args(["-i", input]);
     if fps > 0.0 {
         command.args(["-vf", &format!("fps={fps}")]);
     }

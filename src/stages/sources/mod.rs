@@ -134,7 +134,9 @@ pub async fn run_live(
                 match camera.source {
                     SourceKind::Snapshot => snapshot::capture(&url, fps, &delivery, &stop).await,
                     SourceKind::Mjpeg => mjpeg::capture(&url, &delivery, &stop).await,
-                    SourceKind::Ffmpeg => ffmpeg::capture(&url, fps, &delivery, &stop).await,
+                    SourceKind::Ffmpeg => {
+                        ffmpeg::capture(&url, &camera.ffmpeg_input_options, fps, &delivery, &stop).await
+                    }
                     SourceKind::Folder => unreachable!("folder cameras are replayed, not captured"),
                 }
             }
