@@ -88,6 +88,36 @@ impl TestKafka {
     }
 }
 
+/// The mock Kafka with this run's topics, a fresh PostgreSQL database and a Redis of its own,
+/// and a configuration over them.
+pub struct Stack {
+    pub kafka: TestKafka,
+    pub db: crate::postgres::TestDatabase,
+    pub redis: crate::cache::TestRedis,
+    pub work: tempfile::TempDir,
+    pub config: Config,
+}
+
+impl Stack {
+    pub async fn start(partitions: i32) -> Stack {
+        let kafka = TestKafka::start().await;
+        let db = crate::postgres::TestDatabase::create().await;
+        let redis = crate::cache::TestRedis::start();
+        let work = tempfile::tempdir().unwrap();
+        let mut config = kafka.config(work.path());
+        config.store.url = db.url.clone();
+        config.redis.url = Some(redis.url());
+        kafka.create_topics(&config, partitions).await;
+        Stack {
+            kafka,
+            db,
+            redis,
+            work,
+            config,
+        }
+    }
+}
+
 /// The configuration as environment variables, for stages started as child processes.
 pub fn config_env(config: &Config) -> Vec<(String, String)> {
     let t = &config.kafka.topics;
@@ -301,15 +331,14 @@ pub fn terminate(child: std::process::Child) -> std::process::Output {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stages_as_separate_processes_over_kafka_postgres_redis_and_nats() {
-    let kafka = TestKafka::start().await;
-    let db = crate::postgres::TestDatabase::create().await;
-    let redis = crate::cache::TestRedis::start();
-    let work = tempfile::tempdir().unwrap();
-    let mut config = kafka.config(work.path());
-    config.store.url = db.url.clone();
-    config.redis.url = Some(redis.url());
+    let Stack {
+        kafka: _kafka,
+        db,
+        redis,
+        work,
+        mut config,
+    } = Stack::start(3).await;
     config.nats.url = Some(nats_url());
-    kafka.create_topics(&config, 3).await;
     let store = Store::open(&db.url, 2).await.unwrap();
     enrol(&store, &config, "obama", "face_recognition/obama/obama.jpg").await;
     enrol(&store, &config, "biden", "face_recognition/biden/biden.jpg").await;

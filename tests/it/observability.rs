@@ -11,16 +11,8 @@ use std::time::{Duration, Instant};
 use rollcall::store::Store;
 use serde_json::Value;
 
-use crate::kafka::{TestKafka, config_env, enrol, stage, terminate, wait_for_people};
+use crate::kafka::{Stack, config_env, enrol, stage, terminate, wait_for_people};
 use crate::support::*;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn dashboards() -> PathBuf {
     repo().join("dashboards")
@@ -246,19 +238,18 @@ fn camera_folder(work: &Path, id: &str, photos: &[&str]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_dashboard_query_and_alert_rule_has_data_from_a_live_pipeline() {
-    let kafka = TestKafka::start().await;
-    let db = crate::postgres::TestDatabase::create().await;
-    let redis = crate::cache::TestRedis::start();
-    let work = tempfile::tempdir().unwrap();
-    let mut config = kafka.config(work.path());
-    config.store.url = db.url.clone();
-    config.redis.url = Some(redis.url());
+    let Stack {
+        kafka: _kafka,
+        db,
+        redis: _redis,
+        work,
+        mut config,
+    } = Stack::start(2).await;
     // Lag statistics every second rather than every five.
     config
         .kafka
         .options
         .insert("statistics.interval.ms".into(), "1000".into());
-    kafka.create_topics(&config, 2).await;
     let store = Store::open(&db.url, 2).await.unwrap();
     enrol(&store, &config, "obama", "face_recognition/obama/obama.jpg").await;
     enrol(&store, &config, "biden", "face_recognition/biden/biden.jpg").await;
@@ -497,15 +488,14 @@ struct Span {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_frame_is_one_trace_from_ingest_through_recognition_to_the_store_and_cache() {
-    let kafka = TestKafka::start().await;
-    let db = crate::postgres::TestDatabase::create().await;
-    let redis = crate::cache::TestRedis::start();
+    let Stack {
+        kafka: _kafka,
+        db,
+        redis: _redis,
+        work,
+        config,
+    } = Stack::start(2).await;
     let receiver = OtlpReceiver::start().await;
-    let work = tempfile::tempdir().unwrap();
-    let mut config = kafka.config(work.path());
-    config.store.url = db.url.clone();
-    config.redis.url = Some(redis.url());
-    kafka.create_topics(&config, 2).await;
     let store = Store::open(&db.url, 2).await.unwrap();
     enrol(&store, &config, "obama", "face_recognition/obama/obama.jpg").await;
     camera_folder(work.path(), "door", &["face_recognition/obama/test_obama1.jpg"]);

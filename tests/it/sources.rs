@@ -242,20 +242,25 @@ async fn an_mjpeg_camera_that_goes_away_is_reconnected_and_its_health_shows_the_
     assert_eq!(people_recognized(&after).await, ["obama"]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_video_file_is_read_through_ffmpeg_to_its_end() {
-    let work = tempfile::tempdir().unwrap();
-    let video = work.path().join("door.avi");
-    // Two seconds of Biden then two of Obama, 10 frames a second, as Motion JPEG.
-    let made = std::process::Command::new("ffmpeg")
-        .args(["-nostdin", "-loglevel", "error", "-y"])
-        .args(["-loop", "1", "-t", "2", "-i"])
-        .arg(face("face_recognition/biden/biden2.jpg"))
-        .args(["-loop", "1", "-t", "2", "-i"])
-        .arg(face("face_recognition/obama/test_obama1.jpg"))
+/// A 640x480 Motion JPEG video at 10 frames a second showing each photo for its seconds.
+fn make_video(path: &std::path::Path, stills: &[(&str, u32)]) {
+    let mut ffmpeg = std::process::Command::new("ffmpeg");
+    ffmpeg.args(["-nostdin", "-loglevel", "error", "-y"]);
+    let mut filter = String::new();
+    for (i, (photo, seconds)) in stills.iter().enumerate() {
+        ffmpeg
+            .args(["-loop", "1", "-t", &seconds.to_string(), "-i"])
+            .arg(face(photo));
+        filter.push_str(&format!("[{i}]scale=640:480,setsar=1[s{i}];"));
+    }
+    for i in 0..stills.len() {
+        filter.push_str(&format!("[s{i}]"));
+    }
+    filter.push_str(&format!("concat=n={}:v=1[v]", stills.len()));
+    let made = ffmpeg
         .args([
             "-filter_complex",
-            "[0]scale=640:480,setsar=1[a];[1]scale=640:480,setsar=1[b];[a][b]concat=n=2:v=1[v]",
+            &filter,
             "-map",
             "[v]",
             "-r",
@@ -265,10 +270,24 @@ async fn a_video_file_is_read_through_ffmpeg_to_its_end() {
             "-q:v",
             "3",
         ])
-        .arg(&video)
+        .arg(path)
         .output()
         .expect("ffmpeg (Debian's package) must be installed");
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_video_file_is_read_through_ffmpeg_to_its_end() {
+    let work = tempfile::tempdir().unwrap();
+    let video = work.path().join("door.avi");
+    // Two seconds of Biden then two of Obama, 10 frames a second, as Motion JPEG.
+    make_video(
+        &video,
+        &[
+            ("face_recognition/biden/biden2.jpg", 2),
+            ("face_recognition/obama/test_obama1.jpg", 2),
+        ],
+    );
     let camera = camera(SourceKind::Ffmpeg, video.display().to_string(), 2.0);
     let mut running = start(&camera);
     // At 2 frames a second, four seconds of video give about 8 frames, and then the camera ends.
@@ -287,28 +306,8 @@ async fn a_video_file_is_read_through_ffmpeg_to_its_end() {
 async fn an_rtsp_stream_is_read_through_ffmpeg_and_followed_when_it_stops() {
     let work = tempfile::tempdir().unwrap();
     let video = work.path().join("gate.avi");
-    let made = std::process::Command::new("ffmpeg")
-        .args(["-nostdin", "-loglevel", "error", "-y", "-loop", "1", "-t", "3", "-i"])
-        .arg(face("face_recognition/obama/test_obama1.jpg"))
-        .args([
-            "-vf",
-            "scale=640:480,setsar=1",
-            "-r",
-            "10",
-            "-c:v",
-            "mjpeg",
-            "-q:v",
-            "3",
-        ])
-        .arg(&video)
-        .output()
-        .expect("ffmpeg (Debian's package) must be installed");
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    make_video(&video, &[("face_recognition/obama/test_obama1.jpg", 3)]);
+    let port = free_port();
     let url = format!("rtsp://127.0.0.1:{port}/gate");
     // The ingestor's ffmpeg listens; the "camera" (another ffmpeg) pushes its stream to it.
     let camera = CameraConfig {

@@ -122,3 +122,12 @@ pub fn http_client() -> reqwest::Client {
     rollcall::install_tls_provider();
     reqwest::Client::new()
 }
+
+/// A TCP port free on 127.0.0.1 a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
