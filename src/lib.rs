@@ -15,6 +15,7 @@ pub mod domain;
 pub mod enroll;
 pub mod eval;
 pub mod gallery;
+pub mod http;
 pub mod metrics;
 pub mod models;
 pub mod operations;
@@ -26,12 +27,3 @@ pub mod store;
 pub mod telemetry;
 pub mod topics;
 pub mod vision;
-
-/// Makes ring the process's TLS crypto provider, once: the HTTPS clients (model downloads, trace
-/// export) are built without one of their own, as the database and NATS clients use ring too.
-pub fn install_tls_provider() {
-    static INSTALLED: std::sync::Once = std::sync::Once::new();
-    INSTALLED.call_once(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
-}

@@ -94,7 +94,7 @@ pub async fn models(config: &Config, args: ModelsArgs) -> anyhow::Result<ExitCod
                 anyhow::bail!("no upstream source {unknown:?}; known: {}", known.join(", "));
             }
             let cache = cache.unwrap_or_else(|| dir.join("upstream"));
-            let client = models::fetch::client()?;
+            let client = crate::http::client()?;
             let mut ok = true;
             for source in sources.iter().filter(|s| names.is_empty() || names.contains(&s.name)) {
                 match models::fetch::fetch(&client, source, mirror.as_deref(), &cache, dir).await {

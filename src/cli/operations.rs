@@ -47,14 +47,12 @@ pub async fn retention(config: &Config, args: RetentionArgs) -> anyhow::Result<E
     }
     let store = Store::open(&config.store.url, config.store.max_connections).await?;
     let deleted = crate::operations::retention::apply(&store, &retention, chrono::Utc::now()).await?;
-    if let Some(url) = &config.redis.url {
-        let keys: Vec<String> = deleted.generations.iter().map(|(k, _)| k.clone()).collect();
-        if let Err(e) = crate::cache::Cache::connect(url)?
+    if let Some(url) = &config.redis.url
+        && let Err(e) = crate::cache::Cache::connect(url)?
             .invalidate(&deleted.generations)
             .await
-        {
-            tracing::warn!(error = %e, keys = keys.len(), "cache invalidation failed (readers are safe: keys are versioned)");
-        }
+    {
+        tracing::warn!(error = %e, keys = deleted.generations.len(), "cache invalidation failed (readers are safe: keys are versioned)");
     }
     println!(
         "retention: {} attendance events and {} attendance days deleted (older than {} days), {} cooldown entries",

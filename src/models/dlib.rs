@@ -307,7 +307,6 @@ fn layer_details<'a>(r: &mut Reader<'a>, step: Step, index: usize) -> Result<Par
             }
             let use_bias = if kind == "con_4" { true } else { r.boolean()? };
             let fused_relu = kind == "con_6" && r.boolean()?;
-            let [num_filters, rows, cols, stride_y, stride_x, pad_y, pad_x] = geometry;
             let padding = if stride == 1 { kernel / 2 } else { 0 };
             let expected = [filters, kernel, kernel, stride, stride, padding, padding];
             if geometry != expected || !use_bias || fused_relu || shape[0] != filters || shape[2..] != [kernel, kernel]
@@ -316,7 +315,6 @@ fn layer_details<'a>(r: &mut Reader<'a>, step: Step, index: usize) -> Result<Par
                     "{kind} with filters, kernel, stride and padding {geometry:?}, filter shape {shape:?}"
                 )));
             }
-            let _ = (num_filters, rows, cols, stride_y, stride_x, pad_y, pad_x);
             let weight_count: i64 = shape.iter().product();
             let total = params.shape.iter().product::<i64>();
             if bias_shape[1] != filters || total != weight_count + filters {

@@ -61,16 +61,6 @@ pub enum FetchError {
     Io(#[from] std::io::Error),
 }
 
-/// An HTTPS client that trusts the system's certificates.
-pub fn client() -> anyhow::Result<reqwest::Client> {
-    crate::install_tls_provider();
-    reqwest::Client::builder()
-        .user_agent(concat!("rollcall/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(std::time::Duration::from_secs(30))
-        .build()
-        .context("setting up the HTTPS client")
-}
-
 /// Downloads `url` to `dest`, keeping it only if it has `bytes` bytes and the sha256
 /// `sha256`. A `dest` that is already intact is not downloaded again.
 pub async fn download_verified(
@@ -97,7 +87,7 @@ pub async fn download_verified(
             status: response.status().as_u16(),
         });
     }
-    let partial = partial_path(dest);
+    let partial = super::partial_path(dest);
     let mut file = std::fs::File::create(&partial)?;
     let mut hasher = Sha256::new();
     let mut received = 0u64;
@@ -142,12 +132,6 @@ pub async fn download_verified(
     }
 }
 
-fn partial_path(dest: &Path) -> PathBuf {
-    let mut name = dest.file_name().unwrap_or_default().to_os_string();
-    name.push(".partial");
-    dest.with_file_name(name)
-}
-
 /// Copies `member` out of the `.tar.gz` at `archive` into `dest`, keeping it only with `sha256`.
 pub fn extract_verified(archive: &Path, member: &str, sha256: &str, dest: &Path) -> anyhow::Result<()> {
     let reader = flate2::read::GzDecoder::new(std::fs::File::open(archive)?);
@@ -157,7 +141,7 @@ pub fn extract_verified(archive: &Path, member: &str, sha256: &str, dest: &Path)
         if entry.path()?.to_string_lossy() != member {
             continue;
         }
-        let partial = partial_path(dest);
+        let partial = super::partial_path(dest);
         let mut out = std::fs::File::create(&partial)?;
         let actual = super::copy_hashing(&mut entry, &mut out)?;
         out.sync_all()?;

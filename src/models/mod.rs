@@ -106,6 +106,13 @@ pub fn copy_hashing(from: &mut impl Read, to: &mut impl std::io::Write) -> std::
     Ok(hex::encode(hasher.finalize()))
 }
 
+/// Where a file is written before it is checked and renamed into place.
+pub(crate) fn partial_path(dest: &Path) -> PathBuf {
+    let mut name = dest.file_name().unwrap_or_default().to_os_string();
+    name.push(".partial");
+    dest.with_file_name(name)
+}
+
 /// Converts dlib's network file at `dat` into the recognizer's ONNX model at `out`; returns the
 /// model's sha256.
 pub fn convert_dlib(dat: &Path, out: &Path) -> anyhow::Result<String> {
@@ -116,7 +123,7 @@ pub fn convert_dlib(dat: &Path, out: &Path) -> anyhow::Result<String> {
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
-    let partial = out.with_extension("onnx.partial");
+    let partial = partial_path(out);
     std::fs::write(&partial, &model).with_context(|| format!("writing {}", partial.display()))?;
     std::fs::rename(&partial, out)?;
     Ok(hex::encode(Sha256::digest(&model)))

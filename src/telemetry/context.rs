@@ -36,10 +36,3 @@ pub fn continue_trace(span: &tracing::Span, traceparent: Option<&str>) {
         tracing::debug!(error = %e, "trace context not applied");
     }
 }
-
-/// Links `span` to the span a `traceparent` names (a batch to the events in it).
-pub fn link(span: &tracing::Span, traceparent: Option<&str>) {
-    if let Some(remote) = traceparent.and_then(remote_span) {
-        span.add_link(remote);
-    }
-}

@@ -49,7 +49,7 @@ type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
 pub fn init(config: &TelemetryConfig, default_filter: &str, command: &str) -> anyhow::Result<Telemetry> {
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     // The span exporter's HTTP client needs it, even for plain http:// collectors.
-    crate::install_tls_provider();
+    crate::http::install_tls_provider();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let logs: BoxedLayer = match config.log_format {
         LogFormat::Text => tracing_subscriber::fmt::layer()

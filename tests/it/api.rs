@@ -86,6 +86,12 @@ impl Api {
         (status, body)
     }
 
+    /// The Prometheus text at `/metrics` (served without a key).
+    async fn metrics_text(&self) -> String {
+        let response = self.http.get(self.url("/metrics")).send().await.unwrap();
+        response.text().await.unwrap()
+    }
+
     async fn get(&self, path: &str, key: &str) -> (StatusCode, Value) {
         self.send(self.http.get(self.url(path)).bearer_auth(key)).await
     }
@@ -617,15 +623,7 @@ async fn the_openapi_document_validates_and_lists_every_route() {
         ready,
         json!({ "status": "ready", "database": "up", "cache": "up", "model": "loaded" })
     );
-    let metrics = api
-        .http
-        .get(api.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = api.metrics_text().await;
     assert!(metrics.contains("rollcall_api_requests_total"), "{metrics}");
     api.stop().await;
 }
@@ -649,15 +647,7 @@ async fn with_redis_down_reads_are_served_uncached_and_readiness_says_degraded()
         api.get(&format!("/v1/attendance/days/{day}"), READER_KEY).await.0,
         StatusCode::OK
     );
-    let metrics = api
-        .http
-        .get(api.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = api.metrics_text().await;
     assert!(
         metrics.contains("rollcall_api_cache_lookups_total{outcome=\"error\"}"),
         "{metrics}"

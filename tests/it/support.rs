@@ -119,7 +119,7 @@ pub fn faceless_png(path: &Path) {
 
 /// An HTTP client for the tests (TLS through the same provider as the binary's clients).
 pub fn http_client() -> reqwest::Client {
-    rollcall::install_tls_provider();
+    rollcall::http::install_tls_provider();
     reqwest::Client::new()
 }
 

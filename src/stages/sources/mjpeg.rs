@@ -6,7 +6,7 @@ use super::{Delivery, reconnect_backoff, take_jpegs};
 
 /// Reads the stream at `url` until `stop`, reconnecting with backoff whenever it ends or fails.
 pub(super) async fn capture(url: &str, delivery: &Delivery, stop: &CancellationToken) -> anyhow::Result<()> {
-    let client = crate::models::fetch::client()?;
+    let client = crate::http::client()?;
     let mut backoff = reconnect_backoff();
     loop {
         let streamed = tokio::select! {

@@ -8,7 +8,7 @@ use super::{Delivery, reconnect_backoff};
 
 /// Polls `url` until `stop`; an unreachable camera is retried with backoff.
 pub(super) async fn capture(url: &str, fps: f64, delivery: &Delivery, stop: &CancellationToken) -> anyhow::Result<()> {
-    let client = crate::models::fetch::client()?;
+    let client = crate::http::client()?;
     let period = Duration::from_secs_f64(1.0 / if fps > 0.0 { fps } else { 1.0 });
     let mut backoff = reconnect_backoff();
     loop {
