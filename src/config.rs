@@ -104,8 +104,10 @@ pub struct ModelsConfig {
     pub dir: PathBuf,
     /// Manifest name of the detector model.
     pub detector: String,
-    /// Manifest name of the recognizer model.
+    /// Name of the recognizer model: a built-in one or one of `custom`.
     pub recognizer: String,
+    /// A site's own models, each with its file's sha256 and, for a recognizer, its model card.
+    pub custom: Vec<crate::models::ModelSpec>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -278,6 +280,10 @@ pub struct CameraConfig {
     /// A folder of JPEG/PNG frames, replayed in file-name order (`folder` cameras).
     #[serde(default)]
     pub path: PathBuf,
+    /// For a `folder` camera: keep watching the folder and publish each new file once it is
+    /// completely written, instead of replaying what is there and stopping.
+    #[serde(default)]
+    pub watch: bool,
     /// The camera's address: the snapshot or MJPEG URL, or ffmpeg's input (`rtsp://…`, a video file).
     #[serde(default)]
     pub url: Option<String>,
@@ -320,6 +326,7 @@ impl CameraConfig {
             id,
             source: SourceKind::Folder,
             path,
+            watch: false,
             url: None,
             name: None,
             location: String::new(),
@@ -337,7 +344,7 @@ impl CameraConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceKind {
-    /// A folder replayed once (frames as they are).
+    /// A folder replayed once, or watched for new files (frames as they are).
     #[default]
     Folder,
     /// An HTTP URL answering with one JPEG per request, polled at the camera's fps.
@@ -457,6 +464,7 @@ impl Config {
                 dir: home.join("models"),
                 detector: "yunet_2023mar_dynamic".into(),
                 recognizer: "dlib_resnet_v1".into(),
+                custom: Vec::new(),
             },
             vision: VisionConfig::default(),
             matching: MatchingConfig::default(),
@@ -523,6 +531,9 @@ impl Config {
         if let Some((name, _)) = self.api.keys.iter().find(|(_, k)| k.key.len() < 16) {
             bail!("api key {name} is shorter than 16 characters: use a long random key");
         }
+        let models = &self.models;
+        crate::models::resolve(&models.custom, &models.detector, crate::models::ModelRole::Detector)?;
+        crate::models::resolve(&models.custom, &models.recognizer, crate::models::ModelRole::Recognizer)?;
         if self.vision.embed_batch == 0 {
             bail!("vision.embed_batch must be at least 1");
         }

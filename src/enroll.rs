@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::PersonId;
 use crate::store::NewTemplate;
-use crate::vision::{DecodeError, FaceEngine, VisionError, align_face, decode_image};
+use crate::vision::{DecodeError, FaceEngine, VisionError, decode_image};
 
 /// Why a photo gave no template. Each is reported per photo; the other photos still count.
 #[derive(Debug, thiserror::Error)]
@@ -82,12 +82,7 @@ pub fn template_from_photo(
         },
         several => return Err(PhotoError::SeveralFaces(several.len())),
     };
-    let chip = align_face(&image, &face.landmarks);
-    let embedding = engine
-        .embedder()
-        .embed(std::slice::from_ref(&chip))?
-        .pop()
-        .ok_or(PhotoError::NoFace)?;
+    let embedding = engine.embed_face(&image, face)?;
     Ok(NewTemplate {
         embedding,
         quality: face.score,

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::domain::Embedding;
 use crate::enroll::{is_image, photos_in};
-use crate::vision::{FaceEngine, align_face, decode_image};
+use crate::vision::{FaceEngine, decode_image};
 
 /// Folders with this name hold group photos, not a person.
 const MULTI_FACE_FOLDER: &str = "multi";
@@ -37,6 +37,8 @@ impl DistanceRange {
 #[derive(Debug, Clone, Serialize)]
 pub struct EvalReport {
     pub model_id: String,
+    /// The recognizer's metric, which every distance below is measured by.
+    pub metric: crate::domain::Metric,
     pub people: usize,
     pub photos: usize,
     pub photos_with_face: usize,
@@ -89,13 +91,7 @@ fn subject_embedding(engine: &mut FaceEngine, path: &Path) -> Result<Embedding, 
         .iter()
         .max_by(|a, b| (a.w * a.h).total_cmp(&(b.w * b.h)))
         .ok_or("no face found")?;
-    let chip = align_face(&image, &face.landmarks);
-    engine
-        .embedder()
-        .embed(std::slice::from_ref(&chip))
-        .map_err(|e| e.to_string())?
-        .pop()
-        .ok_or_else(|| "no embedding".into())
+    engine.embed_face(&image, face).map_err(|e| e.to_string())
 }
 
 pub fn evaluate(engine: &mut FaceEngine, dir: &Path, threshold: f32) -> anyhow::Result<EvalReport> {
@@ -107,6 +103,7 @@ pub fn evaluate(engine: &mut FaceEngine, dir: &Path, threshold: f32) -> anyhow::
     );
     let mut people: Vec<&str> = photos.iter().map(|(l, _)| l.as_str()).collect();
     people.dedup();
+    let metric = engine.metric();
     let mut found: Vec<(&str, Embedding)> = Vec::new();
     let mut failures = Vec::new();
     for (label, path) in &photos {
@@ -123,7 +120,7 @@ pub fn evaluate(engine: &mut FaceEngine, dir: &Path, threshold: f32) -> anyhow::
             if i == j {
                 continue;
             }
-            let d = emb.distance(other);
+            let d = metric.distance(emb, other);
             if j > i {
                 if label == other_label {
                     genuine.push(d)
@@ -145,6 +142,7 @@ pub fn evaluate(engine: &mut FaceEngine, dir: &Path, threshold: f32) -> anyhow::
     };
     Ok(EvalReport {
         model_id: engine.model_id().to_owned(),
+        metric,
         people: people.len(),
         photos: photos.len(),
         photos_with_face: found.len(),
@@ -170,7 +168,7 @@ impl EvalReport {
             _ => "no pairs".into(),
         };
         let mut out = format!(
-            "model            {}\npeople           {}\nphotos           {}\ndetection rate   {:.1} % ({} of {})\nrank-1 (LOO)     {:.1} % ({} of {} probes)\ngenuine L2       {}\nimpostor L2      {}\nat threshold {:.2}: accept {:.1} % of genuine pairs, false-accept {:.2} % of impostor pairs\n",
+            "model            {}\npeople           {}\nphotos           {}\ndetection rate   {:.1} % ({} of {})\nrank-1 (LOO)     {:.1} % ({} of {} probes)\nmetric           {:?}\ngenuine          {}\nimpostor         {}\nat threshold {:.2}: accept {:.1} % of genuine pairs, false-accept {:.2} % of impostor pairs\n",
             self.model_id,
             self.people,
             self.photos,
@@ -180,6 +178,7 @@ impl EvalReport {
             self.rank1_accuracy * 100.0,
             self.rank1_correct,
             self.rank1_probes,
+            self.metric,
             range(&self.genuine),
             range(&self.impostor),
             self.threshold,

@@ -1,6 +1,6 @@
 //! The enrolled gallery in memory and top-1 matching of embeddings against it.
 
-use crate::domain::{Embedding, PersonId};
+use crate::domain::{Embedding, Metric, PersonId};
 
 /// One enrolled template.
 #[derive(Debug, Clone)]
@@ -20,6 +20,19 @@ pub enum Identity {
     Unknown {
         nearest: Option<f32>,
     },
+}
+
+/// When a face is someone: the recognizer's metric and the largest distance still accepted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MatchRule {
+    pub metric: Metric,
+    pub threshold: f32,
+}
+
+impl MatchRule {
+    pub fn new(metric: Metric, threshold: f32) -> Self {
+        Self { metric, threshold }
+    }
 }
 
 /// All templates of one recognizer model. Matching is a linear scan: 128 floats per template,
@@ -49,18 +62,18 @@ impl Gallery {
         ids.len()
     }
 
-    /// The nearest template and its distance.
-    pub fn nearest(&self, embedding: &Embedding) -> Option<(&PersonId, f32)> {
+    /// The nearest template and its distance by `metric`.
+    pub fn nearest(&self, embedding: &Embedding, metric: Metric) -> Option<(&PersonId, f32)> {
         self.templates
             .iter()
-            .map(|t| (&t.person, t.embedding.distance(embedding)))
+            .map(|t| (&t.person, metric.distance(&t.embedding, embedding)))
             .min_by(|a, b| a.1.total_cmp(&b.1))
     }
 
-    /// Top-1 by distance; a match must be strictly closer than `threshold`.
-    pub fn identify(&self, embedding: &Embedding, threshold: f32) -> Identity {
-        match self.nearest(embedding) {
-            Some((person, distance)) if distance < threshold => Identity::Known {
+    /// Top-1 by distance; a match must be strictly closer than the rule's threshold.
+    pub fn identify(&self, embedding: &Embedding, rule: MatchRule) -> Identity {
+        match self.nearest(embedding, rule.metric) {
+            Some((person, distance)) if distance < rule.threshold => Identity::Known {
                 person: person.clone(),
                 distance,
             },
@@ -108,6 +121,11 @@ mod tests {
     use super::*;
     use crate::domain::EMBEDDING_DIM;
 
+    const L2_055: MatchRule = MatchRule {
+        metric: Metric::L2,
+        threshold: 0.55,
+    };
+
     fn emb(first: f32) -> Embedding {
         let mut v = vec![0.0; EMBEDDING_DIM];
         v[0] = first;
@@ -126,14 +144,14 @@ mod tests {
         let g = Gallery::new(vec![template("a", 0.0), template("b", 1.0), template("b", 0.45)]);
         assert_eq!(g.people(), 2);
         assert_eq!(
-            g.identify(&emb(0.5), 0.55),
+            g.identify(&emb(0.5), L2_055),
             Identity::Known {
                 person: PersonId::parse("b").unwrap(),
                 distance: 0.050000012
             }
         );
         assert_eq!(
-            g.identify(&emb(0.1), 0.55),
+            g.identify(&emb(0.1), L2_055),
             Identity::Known {
                 person: PersonId::parse("a").unwrap(),
                 distance: 0.1
@@ -144,10 +162,32 @@ mod tests {
     #[test]
     fn unknown_beyond_threshold_or_empty() {
         let g = Gallery::new(vec![template("a", 0.0)]);
-        assert_eq!(g.identify(&emb(0.55), 0.55), Identity::Unknown { nearest: Some(0.55) });
         assert_eq!(
-            Gallery::default().identify(&emb(0.0), 0.55),
+            g.identify(&emb(0.55), L2_055),
+            Identity::Unknown { nearest: Some(0.55) }
+        );
+        assert_eq!(
+            Gallery::default().identify(&emb(0.0), L2_055),
             Identity::Unknown { nearest: None }
         );
+    }
+
+    #[test]
+    fn the_rule_s_metric_decides_the_distance() {
+        let long = |x: f32, y: f32| {
+            let mut v = vec![0.0; EMBEDDING_DIM];
+            v[0] = x;
+            v[1] = y;
+            Embedding::new(v).unwrap()
+        };
+        // Same direction, twice as long: far by L2, identical by angle.
+        let g = Gallery::new(vec![Template {
+            person: PersonId::parse("a").unwrap(),
+            embedding: long(1.0, 1.0),
+        }]);
+        let probe = long(2.0, 2.0);
+        assert!(matches!(g.identify(&probe, L2_055), Identity::Unknown { .. }));
+        let cosine = MatchRule::new(Metric::Cosine, 0.07);
+        assert!(matches!(g.identify(&probe, cosine), Identity::Known { distance, .. } if distance.abs() < 1e-6));
     }
 }

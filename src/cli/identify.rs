@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Args;
 
 use crate::config::Config;
-use crate::gallery::Identity;
+use crate::gallery::{Identity, MatchRule};
 use crate::store::Store;
 use crate::vision::FaceEngine;
 
@@ -29,10 +29,11 @@ pub struct EvalArgs {
 pub async fn identify(config: &Config, args: IdentifyArgs) -> anyhow::Result<ExitCode> {
     let store = Store::open(&config.store.url, config.store.max_connections).await?;
     let gallery = store.load_gallery(&config.models.recognizer).await?;
-    let threshold = config.matching.threshold;
     let engine_config = config.clone();
+    let threshold = config.matching.threshold;
     let lines = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<(bool, String)>> {
         let mut engine = FaceEngine::load(&engine_config)?;
+        let rule = MatchRule::new(engine.metric(), threshold);
         let mut lines = Vec::new();
         for path in &args.images {
             let name = path.display();
@@ -45,7 +46,7 @@ pub async fn identify(config: &Config, args: IdentifyArgs) -> anyhow::Result<Exi
                 Ok(faces) => {
                     for (i, face) in faces.iter().enumerate() {
                         let b = face.face_box();
-                        let who = match gallery.identify(&face.embedding, threshold) {
+                        let who = match gallery.identify(&face.embedding, rule) {
                             Identity::Known { person, distance } => {
                                 format!("{person}  distance {distance:.3}")
                             }

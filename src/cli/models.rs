@@ -53,11 +53,26 @@ pub async fn models(config: &Config, args: ModelsArgs) -> anyhow::Result<ExitCod
     let dir = &config.models.dir;
     match args.action {
         ModelsAction::List => {
-            for m in models::manifest() {
+            for m in models::catalogue(&config.models.custom)? {
+                let bytes = m.bytes.map(|b| format!("  {b} bytes")).unwrap_or_default();
                 println!(
-                    "{}  {:?}  {}  {} bytes\n  sha256 {}\n  licence: {}\n  source: {}",
-                    m.name, m.role, m.file, m.bytes, m.sha256, m.licence, m.source
+                    "{}  {:?}  {}{bytes}\n  sha256 {}\n  licence: {}\n  source: {}",
+                    m.name, m.role, m.file, m.sha256, m.licence, m.source
                 );
+                if let Some(card) = &m.card {
+                    println!(
+                        "  card: input {:?} {}x{} {:?} mean {:?} std {:?}, output {:?} {} values, metric {:?}",
+                        card.input,
+                        card.input_size,
+                        card.input_size,
+                        card.colour,
+                        card.mean,
+                        card.std,
+                        card.output,
+                        card.dimension,
+                        card.metric
+                    );
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -76,7 +91,7 @@ pub async fn models(config: &Config, args: ModelsArgs) -> anyhow::Result<ExitCod
         }
         ModelsAction::Verify => {
             let mut ok = true;
-            for m in models::manifest() {
+            for m in models::catalogue(&config.models.custom)? {
                 match m.verified_path(dir) {
                     Ok(path) => println!("ok       {}", path.display()),
                     Err(e) => {

@@ -5,7 +5,7 @@ mod event;
 mod frame;
 mod ids;
 
-pub use embedding::{EMBEDDING_DIM, Embedding, EmbeddingError, similarity_from_distance};
+pub use embedding::{EMBEDDING_DIM, Embedding, EmbeddingError, MAX_EMBEDDING_DIM, Metric, similarity_from_distance};
 pub use event::{ATTENDANCE_SCHEMA_VERSION, AttendanceEvent, FaceBox, InvalidEvent, UnknownFaceEvent};
 pub use frame::Frame;
 pub use ids::{CameraId, IdError, PersonId};

@@ -1,6 +1,8 @@
 //! The model manifest, the installing and verifying of model files by sha256, their download
-//! from upstream (`fetch`), and the rebuilding of the recognizer from dlib's own file (`dlib`, `onnx`).
+//! from upstream (`fetch`), the rebuilding of the recognizer from dlib's own file (`dlib`, `onnx`),
+//! and the model cards that let a site bring a recognizer of its own (`card`).
 
+pub mod card;
 pub mod dlib;
 pub mod fetch;
 mod onnx;
@@ -9,28 +11,38 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+pub use card::{AlignmentTemplate, CardError, ColourOrder, NamedTemplate, RecognizerCard};
 
 const MANIFEST: &str = include_str!("models.toml");
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelRole {
     Detector,
     Recognizer,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// A model rollcall can run: the built-in ones (`models.toml`) and a site's own
+/// (`[[models.custom]]` in the configuration, whose `file` may be an absolute path).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSpec {
     pub name: String,
     pub role: ModelRole,
     pub file: String,
-    pub bytes: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
     pub sha256: String,
+    #[serde(default)]
     pub licence: String,
+    #[serde(default)]
     pub source: String,
+    /// What a recognizer expects and how its embeddings compare; required for recognizers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<RecognizerCard>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -60,6 +72,16 @@ pub enum ModelError {
     },
     #[error("reading model file {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
+    #[error("recognizer {0:?} has no model card: describe its input and metric under [models.custom.card]")]
+    NoCard(String),
+    #[error("the model card of {name:?} is invalid: {source}")]
+    Card { name: String, source: CardError },
+    #[error("custom model {0:?} has the name of a built-in model: choose another name")]
+    NameTaken(String),
+    #[error("custom model {0:?} is listed twice")]
+    Duplicate(String),
+    #[error("custom model {name:?}: sha256 {sha256:?} is not 64 hexadecimal digits")]
+    BadSha256 { name: String, sha256: String },
 }
 
 /// Every model rollcall knows, from the manifest compiled into the binary.
@@ -69,8 +91,45 @@ pub fn manifest() -> Vec<ModelSpec> {
         .model
 }
 
+/// The built-in models followed by the site's own (`custom`), after checking the latter.
+pub fn catalogue(custom: &[ModelSpec]) -> Result<Vec<ModelSpec>, ModelError> {
+    let mut all = manifest();
+    for model in custom {
+        if all.iter().any(|m| m.name == model.name) {
+            return Err(if manifest().iter().any(|m| m.name == model.name) {
+                ModelError::NameTaken(model.name.clone())
+            } else {
+                ModelError::Duplicate(model.name.clone())
+            });
+        }
+        let hex_digits = model.sha256.len() == 64 && model.sha256.bytes().all(|b| b.is_ascii_hexdigit());
+        if !hex_digits {
+            return Err(ModelError::BadSha256 {
+                name: model.name.clone(),
+                sha256: model.sha256.clone(),
+            });
+        }
+        if model.role == ModelRole::Recognizer {
+            model.recognizer_card()?;
+        }
+        let mut model = model.clone();
+        model.sha256 = model.sha256.to_ascii_lowercase();
+        all.push(model);
+    }
+    Ok(all)
+}
+
+/// A built-in model by name.
 pub fn spec(name: &str, role: ModelRole) -> Result<ModelSpec, ModelError> {
-    let all = manifest();
+    find(manifest(), name, role)
+}
+
+/// A model by name among the built-in ones and the site's own.
+pub fn resolve(custom: &[ModelSpec], name: &str, role: ModelRole) -> Result<ModelSpec, ModelError> {
+    find(catalogue(custom)?, name, role)
+}
+
+fn find(all: Vec<ModelSpec>, name: &str, role: ModelRole) -> Result<ModelSpec, ModelError> {
     let known = all.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ");
     let spec = all
         .iter()
@@ -130,6 +189,19 @@ pub fn convert_dlib(dat: &Path, out: &Path) -> anyhow::Result<String> {
 }
 
 impl ModelSpec {
+    /// The recognizer's card, checked.
+    pub fn recognizer_card(&self) -> Result<&RecognizerCard, ModelError> {
+        let card = self
+            .card
+            .as_ref()
+            .ok_or_else(|| ModelError::NoCard(self.name.clone()))?;
+        card.validate().map_err(|source| ModelError::Card {
+            name: self.name.clone(),
+            source,
+        })?;
+        Ok(card)
+    }
+
     /// The file of this model in `dir`, after checking that it is there and intact.
     pub fn verified_path(&self, dir: &Path) -> Result<PathBuf, ModelError> {
         let path = dir.join(&self.file);
@@ -201,6 +273,44 @@ mod tests {
             spec("nope", ModelRole::Detector),
             Err(ModelError::Unknown(..))
         ));
+        let dlib = spec("dlib_resnet_v1", ModelRole::Recognizer).unwrap();
+        assert_eq!(dlib.recognizer_card().unwrap(), &RecognizerCard::dlib());
+    }
+
+    fn site_model(name: &str) -> ModelSpec {
+        ModelSpec {
+            name: name.into(),
+            role: ModelRole::Recognizer,
+            file: "/srv/models/site.onnx".into(),
+            bytes: None,
+            sha256: "AB".repeat(32),
+            licence: String::new(),
+            source: String::new(),
+            card: Some(RecognizerCard::dlib()),
+        }
+    }
+
+    #[test]
+    fn custom_models_join_the_catalogue_once_each_with_a_valid_card() {
+        let found = resolve(&[site_model("site")], "site", ModelRole::Recognizer).unwrap();
+        assert_eq!(found.sha256, "ab".repeat(32), "hashes compare in lower case");
+        assert!(matches!(
+            resolve(&[site_model("dlib_resnet_v1")], "x", ModelRole::Recognizer),
+            Err(ModelError::NameTaken(name)) if name == "dlib_resnet_v1"
+        ));
+        assert!(matches!(
+            catalogue(&[site_model("a"), site_model("a")]),
+            Err(ModelError::Duplicate(name)) if name == "a"
+        ));
+        let mut cardless = site_model("b");
+        cardless.card = None;
+        assert!(matches!(catalogue(&[cardless]), Err(ModelError::NoCard(name)) if name == "b"));
+        let mut bad = site_model("c");
+        bad.card.as_mut().unwrap().dimension = 0;
+        assert!(matches!(catalogue(&[bad]), Err(ModelError::Card { .. })));
+        let mut short = site_model("d");
+        short.sha256 = "abc".into();
+        assert!(matches!(catalogue(&[short]), Err(ModelError::BadSha256 { .. })));
     }
 
     #[test]

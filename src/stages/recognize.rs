@@ -10,7 +10,7 @@ use tracing::Instrument;
 
 use crate::bus::{BusError, Consumer, DeadLetter, Position, Producer, Record};
 use crate::domain::{ATTENDANCE_SCHEMA_VERSION, AttendanceEvent, CameraId, Frame, PersonId, UnknownFaceEvent};
-use crate::gallery::{Identity, SharedGallery};
+use crate::gallery::{Identity, MatchRule, SharedGallery};
 use crate::stages::Backoff;
 use crate::store::Store;
 use crate::vision::{Face, FaceEngine, VisionError};
@@ -172,7 +172,7 @@ pub struct RecognizeOutputs {
 pub struct RecognizeWorker {
     engine: Option<FaceEngine>,
     gallery: SharedGallery,
-    threshold: f32,
+    rule: MatchRule,
     cooldown: Cooldown,
     ledger: Option<CooldownLedger>,
     outputs: RecognizeOutputs,
@@ -188,7 +188,8 @@ pub struct FrameOutcome {
 }
 
 impl RecognizeWorker {
-    /// A worker with the matching threshold and cooldown of `config`.
+    /// A worker with the matching threshold and cooldown of `config`; distances are measured by
+    /// the engine's recognizer metric.
     pub fn from_config(
         engine: FaceEngine,
         gallery: SharedGallery,
@@ -207,9 +208,9 @@ impl RecognizeWorker {
         outputs: RecognizeOutputs,
     ) -> Self {
         Self {
+            rule: MatchRule::new(engine.metric(), threshold),
             engine: Some(engine),
             gallery,
-            threshold,
             cooldown: Cooldown::new(cooldown),
             ledger: None,
             outputs,
@@ -376,7 +377,7 @@ impl RecognizeWorker {
                 .with_label_values(&[frame.camera.as_str(), outcome])
         };
         for face in faces {
-            let identity = gallery.identify(&face.embedding, self.threshold);
+            let identity = gallery.identify(&face.embedding, self.rule);
             match &identity {
                 Identity::Known { distance, .. } => {
                     faces_seen("recognized").inc();
@@ -415,7 +416,7 @@ impl RecognizeWorker {
                 outcome.suppressed += 1;
                 continue;
             }
-            outcome.events.push(AttendanceEvent::new(
+            let mut event = AttendanceEvent::new(
                 person,
                 frame.camera.clone(),
                 frame.seq,
@@ -423,7 +424,10 @@ impl RecognizeWorker {
                 distance,
                 face.face_box(),
                 model_id,
-            ));
+            );
+            // A distance reads as a similarity by the recognizer's own metric.
+            event.similarity = self.rule.metric.similarity(distance);
+            outcome.events.push(event);
         }
         outcome
     }

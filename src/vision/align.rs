@@ -1,18 +1,31 @@
-//! Five-point similarity alignment of a detected face into the 150×150 chip the recognizer expects.
+//! Five-point similarity alignment of a detected face into the chip the recognizer expects.
 
 use image::{Rgb, RgbImage};
 
-/// Chip side in pixels.
-pub const CHIP_SIZE: u32 = 150;
+use crate::models::RecognizerCard;
+use crate::models::card::DLIB_TEMPLATE;
 
-/// Where the five landmarks belong in the chip (MODELS.md): eyes, nose tip, mouth corners.
-pub const CHIP_TEMPLATE: [[f32; 2]; 5] = [
-    [47.55, 46.60],
-    [100.48, 46.60],
-    [74.01, 76.56],
-    [50.41, 103.02],
-    [97.61, 103.02],
-];
+/// The aligned chip a recognizer wants: its side in pixels and where the five landmarks go.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Chip {
+    pub side: u32,
+    pub template: [[f32; 2]; 5],
+}
+
+impl Chip {
+    /// dlib's 150×150 chip (MODELS.md).
+    pub const DLIB: Chip = Chip {
+        side: 150,
+        template: DLIB_TEMPLATE,
+    };
+
+    pub fn of(card: &RecognizerCard) -> Chip {
+        Chip {
+            side: card.input_size,
+            template: card.chip_template(),
+        }
+    }
+}
 
 /// `dst = [a -b; b a] · src + t`: rotation, uniform scale and translation.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -79,24 +92,19 @@ impl Similarity {
     }
 }
 
-/// Aligns the face with `landmarks` (source pixels) into a `CHIP_SIZE` chip.
+/// Aligns the face with `landmarks` (source pixels) into `chip`.
 ///
 /// Bilinear sampling only looks at 4 pixels, so when the face is more than twice the chip's
 /// size the region is first averaged down by a whole factor (an area filter) to avoid aliasing.
-pub fn align_face(image: &RgbImage, landmarks: &[[f32; 2]; 5]) -> RgbImage {
-    let transform = Similarity::fit(landmarks, &CHIP_TEMPLATE);
+pub fn align_face(image: &RgbImage, landmarks: &[[f32; 2]; 5], chip: &Chip) -> RgbImage {
+    let transform = Similarity::fit(landmarks, &chip.template);
     let factor = (1.0 / transform.scale()).floor() as u32;
     if factor < 2 {
-        return warp(image, &transform);
+        return warp(image, &transform, chip.side);
     }
+    let side = chip.side as f32;
     // Only the part of the image that lands in the chip is averaged down.
-    let corners = [
-        [0.0, 0.0],
-        [CHIP_SIZE as f32, 0.0],
-        [0.0, CHIP_SIZE as f32],
-        [CHIP_SIZE as f32, CHIP_SIZE as f32],
-    ]
-    .map(|c| transform.invert(c));
+    let corners = [[0.0, 0.0], [side, 0.0], [0.0, side], [side, side]].map(|c| transform.invert(c));
     let margin = factor as f32 * 2.0;
     let (w, h) = (image.width() as f32, image.height() as f32);
     let x0 = (corners.iter().map(|c| c[0]).fold(f32::MAX, f32::min) - margin).clamp(0.0, w) as u32;
@@ -112,7 +120,7 @@ pub fn align_face(image: &RgbImage, landmarks: &[[f32; 2]; 5]) -> RgbImage {
             (p[1] - y0 as f32 - (k - 1.0) / 2.0) / k,
         ]
     });
-    warp(&reduced, &Similarity::fit(&moved, &CHIP_TEMPLATE))
+    warp(&reduced, &Similarity::fit(&moved, &chip.template), chip.side)
 }
 
 /// Averages `factor`×`factor` blocks of the region (x, y, w, h); a partial block at the edge is dropped.
@@ -137,8 +145,8 @@ pub fn box_downscale(image: &RgbImage, x: u32, y: u32, w: u32, h: u32, factor: u
 }
 
 /// Samples the chip from `image` through the inverse of `transform`; outside the image is black.
-fn warp(image: &RgbImage, transform: &Similarity) -> RgbImage {
-    RgbImage::from_fn(CHIP_SIZE, CHIP_SIZE, |u, v| {
+fn warp(image: &RgbImage, transform: &Similarity, side: u32) -> RgbImage {
+    RgbImage::from_fn(side, side, |u, v| {
         let [x, y] = transform.invert([u as f32, v as f32]);
         Rgb(bilinear(image, x, y))
     })
@@ -195,8 +203,21 @@ mod tests {
     fn template_landmarks_map_to_themselves() {
         let mut img = RgbImage::new(150, 150);
         img.put_pixel(74, 76, Rgb([200, 100, 50]));
-        let chip = align_face(&img, &CHIP_TEMPLATE);
+        let chip = align_face(&img, &DLIB_TEMPLATE, &Chip::DLIB);
         assert_eq!(chip.get_pixel(74, 76).0, [200, 100, 50]);
+    }
+
+    #[test]
+    fn a_card_s_chip_has_its_side_and_template() {
+        let mut card = RecognizerCard::dlib();
+        card.input_size = 112;
+        card.template = crate::models::AlignmentTemplate::Named(crate::models::NamedTemplate::Arcface);
+        let chip = Chip::of(&card);
+        let img = RgbImage::from_pixel(300, 300, Rgb([9, 9, 9]));
+        let landmarks = chip.template.map(|[x, y]| [x * 2.0, y * 2.0]);
+        let aligned = align_face(&img, &landmarks, &chip);
+        assert_eq!(aligned.dimensions(), (112, 112));
+        assert_eq!(aligned.get_pixel(56, 56).0, [9, 9, 9]);
     }
 
     #[test]
@@ -210,8 +231,8 @@ mod tests {
                 if (x + y) % 2 == 0 { Rgb([255; 3]) } else { Rgb([0; 3]) }
             },
         );
-        let landmarks = CHIP_TEMPLATE.map(|p| [p[0] * 4.0 + 50.0, p[1] * 4.0 + 50.0]);
-        let chip = align_face(&img, &landmarks);
+        let landmarks = DLIB_TEMPLATE.map(|p| [p[0] * 4.0 + 50.0, p[1] * 4.0 + 50.0]);
+        let chip = align_face(&img, &landmarks, &Chip::DLIB);
         let p = chip.get_pixel(75, 75).0[0];
         assert!((100..=155).contains(&p), "centre pixel {p}");
     }

@@ -12,13 +12,13 @@ use image::RgbImage;
 use ort::session::Session;
 use ort::session::builder::GraphOptimizationLevel;
 
-pub use align::{CHIP_SIZE, CHIP_TEMPLATE, Similarity, align_face, box_downscale};
+pub use align::{Chip, Similarity, align_face, box_downscale};
 pub use decode::{DecodeError, decode_image};
 pub use detect::{Detection, Detector, non_maximum_suppression, prepare_input};
 pub use embed::{Embedder, chips_to_tensor};
 
 use crate::config::Config;
-use crate::domain::{Embedding, FaceBox};
+use crate::domain::{Embedding, FaceBox, Metric};
 use crate::models::{self, ModelRole};
 
 /// Failures inside face analysis.
@@ -78,6 +78,7 @@ pub struct AnalysisSettings {
 pub struct FaceEngine {
     detector: Detector,
     embedder: Embedder,
+    chip: Chip,
     model_id: String,
     settings: AnalysisSettings,
 }
@@ -98,21 +99,26 @@ fn session(env_lib: &Path, model: &Path, threads: usize) -> anyhow::Result<Sessi
 impl FaceEngine {
     /// Verifies the configured models and opens a session for each.
     pub fn load(config: &Config) -> anyhow::Result<Self> {
-        let detector_spec = models::spec(&config.models.detector, ModelRole::Detector)?;
-        let recognizer_spec = models::spec(&config.models.recognizer, ModelRole::Recognizer)?;
+        let custom = &config.models.custom;
+        let detector_spec = models::resolve(custom, &config.models.detector, ModelRole::Detector)?;
+        let recognizer_spec = models::resolve(custom, &config.models.recognizer, ModelRole::Recognizer)?;
+        let card = recognizer_spec.recognizer_card()?.clone();
         let detector_path = detector_spec.verified_path(&config.models.dir)?;
         let recognizer_path = recognizer_spec.verified_path(&config.models.dir)?;
         let lib = &config.runtime.onnxruntime_lib;
         let threads = config.runtime.intra_threads;
         let v = &config.vision;
         let detector = Detector::new(session(lib, &detector_path, threads)?);
-        let embedder = Embedder::new(session(lib, &recognizer_path, threads)?, v.embed_batch);
+        let chip = Chip::of(&card);
+        let embedder = Embedder::open(session(lib, &recognizer_path, threads)?, card, v.embed_batch)
+            .map_err(|e| anyhow::anyhow!("recognizer {}: {e}", recognizer_spec.name))?;
         let loaded = &crate::metrics::metrics().vision_model_loaded;
         loaded.with_label_values(&["detector", &detector_spec.name]).set(1);
         loaded.with_label_values(&["recognizer", &recognizer_spec.name]).set(1);
         Ok(Self {
             detector,
             embedder,
+            chip,
             model_id: recognizer_spec.name,
             settings: AnalysisSettings {
                 max_pixels: v.max_pixels,
@@ -128,6 +134,25 @@ impl FaceEngine {
     /// The recognizer's id, stored with every template and event: embeddings of different models never mix.
     pub fn model_id(&self) -> &str {
         &self.model_id
+    }
+
+    /// How this recognizer's embeddings are compared.
+    pub fn metric(&self) -> Metric {
+        self.embedder.card().metric
+    }
+
+    /// The chip the recognizer wants faces aligned into.
+    pub fn chip(&self) -> &Chip {
+        &self.chip
+    }
+
+    /// Aligns one detected face and computes its embedding.
+    pub fn embed_face(&mut self, image: &RgbImage, detection: &Detection) -> Result<Embedding, VisionError> {
+        let chip = align_face(image, &detection.landmarks, &self.chip);
+        self.embedder
+            .embed(std::slice::from_ref(&chip))?
+            .pop()
+            .ok_or_else(|| VisionError::Inference("the recognizer returned no embedding".into()))
     }
 
     pub fn settings(&self) -> &AnalysisSettings {
@@ -166,7 +191,13 @@ impl FaceEngine {
             .filter(|d| d.h >= min && d.w >= min)
             .collect();
         let chips: Vec<RgbImage> = timed("align", || {
-            Ok::<_, VisionError>(detections.iter().map(|d| align_face(image, &d.landmarks)).collect())
+            let chip = &self.chip;
+            Ok::<_, VisionError>(
+                detections
+                    .iter()
+                    .map(|d| align_face(image, &d.landmarks, chip))
+                    .collect(),
+            )
         })?;
         let embeddings = timed("embed", || self.embedder.embed(&chips))?;
         Ok(detections

@@ -12,6 +12,7 @@ mod deployment;
 mod embedding;
 mod enrolment;
 mod kafka;
+mod model_card;
 mod models;
 mod observability;
 mod operations;

@@ -15,7 +15,7 @@ use crate::support::*;
 /// photos. Returns the people expected in the attendance.
 pub async fn enrol_and_film(config: &rollcall::config::Config, work: &Path) -> BTreeSet<String> {
     let store = Store::open(&config.store.url, 1).await.unwrap();
-    let mut engine = engine();
+    let mut engine = rollcall::vision::FaceEngine::load(config).unwrap();
     let camera = work.join("cameras/front-door");
     let photos = person_photos();
     let mut expected = BTreeSet::new();

@@ -1,7 +1,8 @@
 //! Detection, distances and identification on the real photos.
 
 use rollcall::config::Config;
-use rollcall::gallery::Identity;
+use rollcall::domain::Metric;
+use rollcall::gallery::{Identity, MatchRule};
 use rollcall::vision::decode_image;
 
 use crate::support::*;
@@ -86,7 +87,7 @@ fn same_person_is_below_the_threshold_and_different_people_above() {
 #[test]
 fn identify_names_the_right_person_and_strangers_are_unknown() {
     let mut engine = engine();
-    let threshold = Config::default().matching.threshold;
+    let threshold = MatchRule::new(Metric::L2, Config::default().matching.threshold);
     let (gallery, held_out) = gallery_with_held_out(&mut engine);
     assert!(held_out.len() >= 6);
     for (person, photo) in &held_out {
