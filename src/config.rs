@@ -413,6 +413,8 @@ pub struct ApiConfig {
     /// Page size when a request gives none, and the largest it may ask for.
     pub default_page_size: u32,
     pub max_page_size: u32,
+    /// How often `rollcall_sessions_people` is recomputed for the running sessions.
+    pub session_metrics_interval_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -442,6 +444,7 @@ impl Default for ApiConfig {
             cache_ttl_secs: 3600,
             default_page_size: 50,
             max_page_size: 500,
+            session_metrics_interval_secs: 15,
         }
     }
 }

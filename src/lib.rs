@@ -21,6 +21,7 @@ pub mod models;
 pub mod operations;
 pub mod pipeline;
 pub mod runtime;
+pub mod sessions;
 pub mod shutdown;
 pub mod stages;
 pub mod store;

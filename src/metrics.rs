@@ -96,6 +96,12 @@ pub struct Metrics {
     pub api_rate_limited: IntCounterVec,
     /// 1 while Redis answers, 0 while it does not (or is not configured).
     pub api_cache_up: IntGauge,
+
+    /// People in the running sessions of each group, by status (present, late, left_early,
+    /// absent); 0 for groups with no session running. Groups are few and named by admins.
+    pub sessions_people: IntGaugeVec,
+    /// Sessions running now, per group.
+    pub sessions_running: IntGaugeVec,
 }
 
 fn counter(name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -266,6 +272,16 @@ fn build() -> Metrics {
             &["key"],
         ),
         api_cache_up: gauge("rollcall_api_cache_up", "1 while the Redis cache answers"),
+        sessions_people: gauges(
+            "rollcall_sessions_people",
+            "People in each group's running sessions, by status",
+            &["group", "status"],
+        ),
+        sessions_running: gauges(
+            "rollcall_sessions_running",
+            "Sessions running now, per group",
+            &["group"],
+        ),
     };
     let collectors: Vec<Box<dyn Collector>> = vec![
         Box::new(m.build_info.clone()),
@@ -297,6 +313,8 @@ fn build() -> Metrics {
         Box::new(m.api_cache_lookups.clone()),
         Box::new(m.api_rate_limited.clone()),
         Box::new(m.api_cache_up.clone()),
+        Box::new(m.sessions_people.clone()),
+        Box::new(m.sessions_running.clone()),
     ];
     for collector in collectors {
         m.names.extend(collector.desc().iter().map(|d| d.fq_name.clone()));
@@ -407,8 +425,17 @@ mod tests {
     fn names_follow_the_convention_and_labels_never_name_a_person() {
         let m = metrics();
         let names = m.names();
-        assert_eq!(names.len(), 29, "{names:?}");
-        let stages = ["build", "ingest", "recognize", "vision", "bus", "project", "api"];
+        assert_eq!(names.len(), 31, "{names:?}");
+        let stages = [
+            "build",
+            "ingest",
+            "recognize",
+            "vision",
+            "bus",
+            "project",
+            "api",
+            "sessions",
+        ];
         for name in names {
             let stage = name.strip_prefix("rollcall_").and_then(|n| n.split('_').next());
             assert!(stage.is_some_and(|s| stages.contains(&s)), "{name}");
@@ -428,8 +455,10 @@ mod tests {
         m.api_requests.with_label_values(&["/v1/people", "GET", "200"]).inc();
         m.api_request_duration.with_label_values(&["/v1/people"]).observe(0.1);
         m.api_rate_limited.with_label_values(&["desk"]).inc();
+        m.sessions_people.with_label_values(&["class-4b", "late"]).set(2);
+        m.sessions_running.with_label_values(&["class-4b"]).set(1);
         let gathered = m.registry.gather();
-        assert_eq!(gathered.len(), 29);
+        assert_eq!(gathered.len(), 31);
         for family in gathered {
             for metric in family.get_metric() {
                 for label in metric.get_label() {

@@ -7,6 +7,7 @@ mod m20261122_000001_create_core_tables;
 mod m20261122_000002_cache_generations;
 mod m20261122_000003_recognize_cooldowns;
 mod m20261122_000004_audit_log;
+mod m20261123_000005_groups_and_sessions;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_cache_generations::Migration),
             Box::new(m20261122_000003_recognize_cooldowns::Migration),
             Box::new(m20261122_000004_audit_log::Migration),
+            Box::new(m20261123_000005_groups_and_sessions::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@ mod cameras;
 mod dto;
 pub mod error;
 mod extract;
+pub mod groups;
 mod health;
 mod openapi;
 mod people;
@@ -112,6 +113,52 @@ impl ApiState {
         };
         let generation = self.store.cache_generation(key).await?;
         let versioned = keys::versioned(key, generation);
+        match cache.get(&versioned, field).await {
+            Ok(Some(json)) => match serde_json::from_str(&json) {
+                Ok(value) => {
+                    lookups.with_label_values(&["hit"]).inc();
+                    return Ok(value);
+                }
+                Err(e) => tracing::warn!(key = %versioned, field, error = %e, "unreadable cache entry replaced"),
+            },
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "cache degraded: serving uncached");
+                lookups.with_label_values(&["error"]).inc();
+                return load().await;
+            }
+        }
+        lookups.with_label_values(&["miss"]).inc();
+        let value = load().await?;
+        let ttl = Duration::from_secs(self.config.cache_ttl_secs);
+        match serde_json::to_string(&value) {
+            Ok(json) => {
+                if let Err(e) = cache.put(&versioned, field, &json, ttl).await {
+                    tracing::warn!(error = %e, "cache degraded: entry not stored");
+                    lookups.with_label_values(&["error"]).inc();
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "response not cacheable"),
+        }
+        Ok(value)
+    }
+
+    /// Like `cached`, for a read that depends on several keys' generations: the entry lives under
+    /// `key` versioned by all of them, so a change to any one is a miss. Entries of older
+    /// versions are never read again and expire with the TTL.
+    pub async fn cached_over<T, F, Fut>(&self, key: &str, deps: &[String], field: &str, load: F) -> Result<T, ApiError>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
+        let lookups = &metrics().api_cache_lookups;
+        let Some(cache) = &self.cache else {
+            lookups.with_label_values(&["bypass"]).inc();
+            return load().await;
+        };
+        let generations = self.store.cache_generations(deps).await?;
+        let versioned = keys::versioned_by(key, &generations);
         match cache.get(&versioned, field).await {
             Ok(Some(json)) => match serde_json::from_str(&json) {
                 Ok(value) => {
@@ -287,6 +334,32 @@ pub fn router(state: ApiState) -> Router {
         )
         .route("/v1/cameras/{id}/role", admin(put(cameras::set_role)))
         .route("/v1/audit", admin(get(people::audit)))
+        .route(
+            "/v1/groups",
+            reader(get(groups::list)).merge(admin(post(groups::create))),
+        )
+        .route(
+            "/v1/groups/{id}",
+            reader(get(groups::show)).merge(admin(delete(groups::delete))),
+        )
+        .route(
+            "/v1/groups/{id}/members/{person_id}",
+            admin(put(groups::add_member)).merge(admin(delete(groups::remove_member))),
+        )
+        .route("/v1/groups/{id}/absentees", reader(get(groups::absentees)))
+        .route("/v1/groups/{id}/schedules", admin(post(groups::create_schedule)))
+        .route(
+            "/v1/schedules/{id}",
+            reader(get(groups::show_schedule))
+                .merge(admin(put(groups::replace_schedule)))
+                .merge(admin(delete(groups::delete_schedule))),
+        )
+        .route("/v1/schedules/{id}/sessions", reader(get(groups::sessions)))
+        .route(
+            "/v1/schedules/{id}/sessions/{date}",
+            reader(get(groups::session_report)),
+        )
+        .route("/v1/people/{id}/sessions", reader(get(groups::person_sessions)))
         .fallback(error::no_route)
         .method_not_allowed_fallback(error::wrong_method)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
@@ -308,6 +381,12 @@ pub async fn start(
         .with_context(|| format!("listening on {}", config.api.listen))?;
     let address = listener.local_addr()?;
     tracing::info!(%address, "API listening");
+    let interval = Duration::from_secs(config.api.session_metrics_interval_secs.max(1));
+    tokio::spawn(crate::sessions::monitor::run(
+        state.store.clone(),
+        interval,
+        shutdown.clone(),
+    ));
     let server = tokio::spawn(async move {
         axum::serve(listener, router(state))
             .with_graceful_shutdown(async move { shutdown.cancelled().await })

@@ -3,16 +3,19 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{attendance, cameras, dto, error, health, people};
+use super::{attendance, cameras, dto, error, groups, health, people};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "rollcall", description = "Face-recognition attendance: people, enrolment, attendance, cameras."),
+    info(title = "rollcall", description = "Face-recognition attendance: people, enrolment, attendance, cameras, groups and their sessions."),
     paths(
         health::healthz, health::readyz, health::prometheus,
         people::list, people::create, people::show, people::update, people::erase, people::enrol, people::audit,
         attendance::day, attendance::person, attendance::daily_stats,
         cameras::list, cameras::register, cameras::set_role,
+        groups::list, groups::create, groups::show, groups::delete, groups::add_member, groups::remove_member,
+        groups::absentees, groups::create_schedule, groups::show_schedule, groups::replace_schedule,
+        groups::delete_schedule, groups::sessions, groups::session_report, groups::person_sessions,
         document,
     ),
     components(schemas(
@@ -20,6 +23,11 @@ use super::{attendance, cameras, dto, error, health, people};
         dto::PhotoResult, dto::Enrolment, dto::EnrolmentRejected, dto::Erased, dto::AttendanceDay,
         dto::AttendancePage, dto::PersonAttendance, dto::CameraCount, dto::DailyStats, dto::Camera,
         dto::NewCamera, dto::CameraRoleChange, dto::AuditRecord, dto::Health, dto::Readiness,
+        groups::NewGroup, groups::GroupSummary, groups::Group, groups::Membership, groups::MembershipPeriod,
+        groups::Absentees, groups::RunningSession, groups::PersonSessions, groups::SessionDate,
+        crate::sessions::spec::ScheduleSpec, crate::sessions::report::SessionReport,
+        crate::sessions::report::Counts, crate::sessions::report::PersonSession, crate::sessions::PersonOutcome,
+        crate::sessions::Status, crate::sessions::Phase,
     )),
     modifiers(&ApiKeyAuth),
 )]

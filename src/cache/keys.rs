@@ -16,6 +16,33 @@ pub fn person(id: &str) -> String {
     format!("{PREFIX}:person:{id}")
 }
 
+/// A group: its members and schedules. Bumped by every change to them, so the group's session
+/// reports (versioned by it) move on.
+pub fn group(id: &str) -> String {
+    format!("{PREFIX}:group:{id}")
+}
+
+/// Camera roles (entry, exit, both), which session reports depend on.
+pub fn cameras() -> String {
+    format!("{PREFIX}:cameras")
+}
+
+/// One session's report: a schedule on a local date.
+pub fn session(schedule_id: &str, date: NaiveDate) -> String {
+    format!("{PREFIX}:session:{schedule_id}:{date}")
+}
+
+/// One person's session history.
+pub fn person_sessions(id: &str) -> String {
+    format!("{PREFIX}:person-sessions:{id}")
+}
+
+/// The key under which a reader caches `key` when it depends on several generations.
+pub fn versioned_by(key: &str, generations: &[i64]) -> String {
+    let joined: Vec<String> = generations.iter().map(i64::to_string).collect();
+    format!("{key}@{}", joined.join("."))
+}
+
 pub fn stats(kind: &str, day: NaiveDate) -> String {
     format!("{PREFIX}:stats:{kind}:{day}")
 }
@@ -48,6 +75,10 @@ mod tests {
         assert_eq!(person("obama"), "rollcall:v1:person:obama");
         assert_eq!(stats("daily", day), "rollcall:v1:stats:daily:2026-11-22");
         assert_eq!(versioned(&person("obama"), 3), "rollcall:v1:person:obama@3");
+        assert_eq!(
+            versioned_by(&session("maths", day), &[4, 0, 7]),
+            "rollcall:v1:session:maths:2026-11-22@4.0.7"
+        );
         let rows = vec![("a".to_string(), day), ("b".to_string(), day)];
         assert_eq!(affected_by(&rows).len(), 4, "one day key, one stats key, two people");
     }

@@ -6,6 +6,7 @@ mod migrate;
 mod models;
 mod operations;
 mod run;
+mod sessions;
 mod topics;
 
 use std::path::PathBuf;
@@ -55,6 +56,10 @@ pub enum Command {
     Replay(operations::ReplayArgs),
     /// Delete attendance older than `retention.attendance_days` and stale cooldown entries.
     Retention(operations::RetentionArgs),
+    /// Manage groups, their members and their session schedules.
+    Groups(sessions::GroupsArgs),
+    /// Session reports (present, late, left early, absent) and a person's session history.
+    Sessions(sessions::SessionsArgs),
     /// Create or update the Kafka topics declared in `topics/`.
     Topics(topics::TopicsArgs),
     /// Install and verify model files.
@@ -100,6 +105,8 @@ impl Cli {
             Command::MigrateStore(_) => "migrate-store",
             Command::Replay(_) => "replay",
             Command::Retention(_) => "retention",
+            Command::Groups(_) => "groups",
+            Command::Sessions(_) => "sessions",
             Command::Topics(_) => "topics",
             Command::Models(_) => "models",
             Command::Bench(_) => "bench",
@@ -124,6 +131,8 @@ impl Cli {
             Command::MigrateStore(args) => migrate::migrate_store(&config, args).await,
             Command::Replay(args) => operations::replay(&config, args).await,
             Command::Retention(args) => operations::retention(&config, args).await,
+            Command::Groups(args) => sessions::groups(&config, args).await,
+            Command::Sessions(args) => sessions::sessions(&config, args).await,
             Command::Models(args) => models::models(&config, args).await,
             Command::Topics(args) => topics::topics(&config, args).await,
             Command::Bench(args) => run::bench(&config, args).await,

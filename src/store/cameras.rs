@@ -1,7 +1,7 @@
 //! Registering cameras as ingest starts them.
 
-use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{OnConflict, Query};
+use sea_orm::{ConnectionTrait, EntityTrait, TransactionTrait};
 
 use super::Store;
 use super::entities::camera;
@@ -39,7 +39,14 @@ impl Store {
                     .update_columns([camera::Column::Name, camera::Column::Location, camera::Column::Role])
                     .to_owned(),
             );
-        self.db.execute(&upsert).await?;
+        let txn = self.db.begin().await?;
+        let before = camera::Entity::find_by_id(id.as_str()).one(&txn).await?;
+        txn.execute(&upsert).await?;
+        // Session reports depend on which cameras are entries and exits.
+        if before.is_none_or(|c| c.role != role.as_str()) {
+            super::directory::bump(&txn, &[crate::cache::keys::cameras()]).await?;
+        }
+        txn.commit().await?;
         Ok(())
     }
 }

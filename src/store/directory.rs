@@ -12,7 +12,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::Store;
-use super::entities::{attendance_day, attendance_event, face_template, person};
+use super::entities::{attendance_day, attendance_event, face_template, group_member, person};
 use crate::cache::keys;
 use crate::domain::PersonId;
 
@@ -161,6 +161,10 @@ impl Store {
                 .await?
                 .rows_affected;
         }
+        group_member::Entity::delete_many()
+            .filter(group_member::Column::PersonId.eq(id.as_str()))
+            .exec(&txn)
+            .await?;
         person::Entity::delete_by_id(id.as_str()).exec(&txn).await?;
         let generations = bump(&txn, &changed).await?;
         let details = serde_json::json!({
@@ -250,6 +254,15 @@ async fn keys_about(txn: &DatabaseTransaction, id: &PersonId) -> Result<Vec<Stri
     let rows: Vec<(String, NaiveDate)> = days.into_iter().map(|d| (id.to_string(), d)).collect();
     let mut changed = keys::affected_by(&rows);
     changed.push(keys::person(id.as_str()));
+    // Their groups' session reports list them.
+    let groups: Vec<String> = group_member::Entity::find()
+        .select_only()
+        .column(group_member::Column::GroupId)
+        .filter(group_member::Column::PersonId.eq(id.as_str()))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    changed.extend(groups.iter().map(|g| keys::group(g)));
     changed.sort();
     changed.dedup();
     Ok(changed)
@@ -265,7 +278,7 @@ pub(super) async fn bump(txn: &DatabaseTransaction, changed: &[String]) -> Resul
     Ok(generations)
 }
 
-async fn audit(
+pub(super) async fn audit(
     txn: &DatabaseTransaction,
     actor: &str,
     action: &str,

@@ -5,6 +5,8 @@ mod cameras;
 mod cooldowns;
 mod directory;
 pub mod entities;
+mod groups;
+pub use groups::{GroupDeletion, MembershipChange, Period, ScheduleWrite};
 mod people;
 mod queries;
 mod report;

@@ -24,23 +24,23 @@ use crate::crash::{frame, recognize_once, start_time};
 use crate::postgres::TestDatabase;
 use crate::support::*;
 
-const READER_KEY: &str = "reader-key-for-the-tests-0001";
-const ADMIN_KEY: &str = "admin-key-for-the-tests-00001";
+pub const READER_KEY: &str = "reader-key-for-the-tests-0001";
+pub const ADMIN_KEY: &str = "admin-key-for-the-tests-00001";
 
 /// `rollcall serve` in this process on a free port, with a database and a Redis of its own.
-struct Api {
-    base: String,
-    http: reqwest::Client,
-    store: Store,
-    redis: TestRedis,
-    config: Config,
-    stop: CancellationToken,
+pub struct Api {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub store: Store,
+    pub redis: TestRedis,
+    pub config: Config,
+    pub stop: CancellationToken,
     db: Option<TestDatabase>,
     _work: tempfile::TempDir,
 }
 
 impl Api {
-    async fn start(rate_limit_per_minute: u32) -> Api {
+    pub async fn start(rate_limit_per_minute: u32) -> Api {
         let work = tempfile::tempdir().unwrap();
         let db = TestDatabase::create().await;
         let redis = TestRedis::start();
@@ -52,6 +52,7 @@ impl Api {
         config.api.max_body_bytes = 4 * 1024 * 1024;
         config.api.max_photo_bytes = 3 * 1024 * 1024;
         config.api.rate_limit_per_minute = rate_limit_per_minute;
+        config.api.session_metrics_interval_secs = 1;
         for (name, key, role) in [
             ("desk", READER_KEY, ApiRole::Reader),
             ("ops", ADMIN_KEY, ApiRole::Admin),
@@ -74,11 +75,11 @@ impl Api {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
-    async fn send(&self, request: reqwest::RequestBuilder) -> (StatusCode, Value) {
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> (StatusCode, Value) {
         let response = request.send().await.unwrap();
         let status = response.status();
         let text = response.text().await.unwrap();
@@ -87,21 +88,21 @@ impl Api {
     }
 
     /// The Prometheus text at `/metrics` (served without a key).
-    async fn metrics_text(&self) -> String {
+    pub async fn metrics_text(&self) -> String {
         let response = self.http.get(self.url("/metrics")).send().await.unwrap();
         response.text().await.unwrap()
     }
 
-    async fn get(&self, path: &str, key: &str) -> (StatusCode, Value) {
+    pub async fn get(&self, path: &str, key: &str) -> (StatusCode, Value) {
         self.send(self.http.get(self.url(path)).bearer_auth(key)).await
     }
 
-    async fn post_json(&self, path: &str, key: &str, body: Value) -> (StatusCode, Value) {
+    pub async fn post_json(&self, path: &str, key: &str, body: Value) -> (StatusCode, Value) {
         self.send(self.http.post(self.url(path)).bearer_auth(key).json(&body))
             .await
     }
 
-    async fn upload(&self, person: &str, files: &[(&str, Vec<u8>)]) -> (StatusCode, Value) {
+    pub async fn upload(&self, person: &str, files: &[(&str, Vec<u8>)]) -> (StatusCode, Value) {
         let mut form = Form::new();
         for (name, bytes) in files {
             form = form.part("photo", Part::bytes(bytes.clone()).file_name(name.to_string()));
@@ -117,7 +118,7 @@ impl Api {
     /// A multipart upload announcing `length` bytes. Sent by hand: the API answers 413 from the
     /// headers alone and closes, which an HTTP client still busy sending the body reports as a
     /// broken connection instead of the answer.
-    async fn oversized_upload(&self, person: &str, length: usize) -> (StatusCode, Value) {
+    pub async fn oversized_upload(&self, person: &str, length: usize) -> (StatusCode, Value) {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let mut stream = tokio::net::TcpStream::connect(self.base.trim_start_matches("http://"))
             .await
@@ -145,7 +146,7 @@ impl Api {
         (StatusCode::from_u16(status).unwrap_or(StatusCode::IM_A_TEAPOT), body)
     }
 
-    async fn create_person(&self, id: &str, name: &str) {
+    pub async fn create_person(&self, id: &str, name: &str) {
         let (status, body) = self
             .post_json("/v1/people", ADMIN_KEY, json!({ "id": id, "display_name": name }))
             .await;
@@ -154,7 +155,7 @@ impl Api {
 
     /// Recognizes `frames` against the store's gallery and projects the events through the
     /// projector, which invalidates the cache: the pipeline's own stages.
-    async fn feed(&self, frames: &[rollcall::domain::Frame]) -> Vec<AttendanceEvent> {
+    pub async fn feed(&self, frames: &[rollcall::domain::Frame]) -> Vec<AttendanceEvent> {
         let gallery = SharedGallery::new(self.store.load_gallery("dlib_resnet_v1").await.unwrap());
         let events = recognize_once(&gallery, Some(&self.store), frames).await;
         self.project(&events).await;
@@ -162,7 +163,7 @@ impl Api {
     }
 
     /// Writes `events` through the projector, which invalidates the cache as in production.
-    async fn project(&self, events: &[AttendanceEvent]) {
+    pub async fn project(&self, events: &[AttendanceEvent]) {
         let (tx, rx) = memory_topic::<AttendanceEvent>(1, events.len().max(1));
         let (dlq, _dlq_rx) = memory_topic(1, 4);
         for e in events {
@@ -183,7 +184,7 @@ impl Api {
         assert_eq!(stats.cache_failures, 0);
     }
 
-    async fn stop(mut self) {
+    pub async fn stop(mut self) {
         self.stop.cancel();
         let db = self.db.take().unwrap();
         drop(self);
@@ -573,6 +574,20 @@ async fn the_openapi_document_validates_and_lists_every_route() {
         "POST /v1/cameras",
         "PUT /v1/cameras/{id}/role",
         "GET /v1/audit",
+        "GET /v1/groups",
+        "POST /v1/groups",
+        "GET /v1/groups/{id}",
+        "DELETE /v1/groups/{id}",
+        "PUT /v1/groups/{id}/members/{person_id}",
+        "DELETE /v1/groups/{id}/members/{person_id}",
+        "GET /v1/groups/{id}/absentees",
+        "POST /v1/groups/{id}/schedules",
+        "GET /v1/schedules/{id}",
+        "PUT /v1/schedules/{id}",
+        "DELETE /v1/schedules/{id}",
+        "GET /v1/schedules/{id}/sessions",
+        "GET /v1/schedules/{id}/sessions/{date}",
+        "GET /v1/people/{id}/sessions",
     ]
     .map(String::from)
     .into();
@@ -580,7 +595,11 @@ async fn the_openapi_document_validates_and_lists_every_route() {
     // Every listed route is served (no 404 from the router, no 405).
     for route in &routes {
         let (method, path) = route.split_once(' ').unwrap();
-        let path = path.replace("{id}", "ana").replace("{day}", "2026-11-22");
+        let path = path
+            .replace("{id}", "ana")
+            .replace("{person_id}", "bo")
+            .replace("{day}", "2026-11-22")
+            .replace("{date}", "2026-11-22");
         let request = api
             .http
             .request(method.parse().unwrap(), api.url(&path))

@@ -93,13 +93,13 @@ fn migrate_command_reports_applies_and_reverts() {
     };
     let before = run(&["status"]);
     assert!(before.lines().all(|l| l.starts_with("pending")), "{before}");
-    assert_eq!(before.lines().count(), 4, "{before}");
+    assert_eq!(before.lines().count(), 5, "{before}");
     assert!(run(&["up"]).contains("is up to date"));
     assert!(run(&["status"]).lines().all(|l| l.starts_with("applied")));
     assert!(run(&["down"]).contains("reverted 1 migration(s)"));
     let after = run(&["status"]);
     assert!(
-        after.contains("applied  m20261122_000003") && after.contains("pending  m20261122_000004"),
+        after.contains("applied  m20261122_000004") && after.contains("pending  m20261123_000005"),
         "{after}"
     );
 }

@@ -19,4 +19,5 @@ mod operations;
 mod pipeline;
 mod postgres;
 mod recognition;
+mod sessions;
 mod sources;

@@ -253,6 +253,23 @@ async fn every_dashboard_query_and_alert_rule_has_data_from_a_live_pipeline() {
     let store = Store::open(&db.url, 2).await.unwrap();
     enrol(&store, &config, "obama", "face_recognition/obama/obama.jpg").await;
     enrol(&store, &config, "biden", "face_recognition/biden/biden.jpg").await;
+    // A group in a session running all day, for the session panels.
+    assert!(store.create_group("staff", "Staff", "test").await.unwrap());
+    let always = rollcall::store::Period {
+        from: None,
+        until: None,
+    };
+    for person in ["obama", "biden"] {
+        store.add_member("staff", person, always, "test").await.unwrap();
+    }
+    let started = chrono::Utc::now() - chrono::TimeDelta::hours(1);
+    let spec: rollcall::sessions::spec::ScheduleSpec = serde_json::from_value(serde_json::json!({
+        "kind": "once", "date": started.date_naive(), "start": started.format("%H:%M").to_string(),
+        "end": started.format("%H:%M").to_string(), "ends_next_day": true, "time_zone": "UTC"
+    }))
+    .unwrap();
+    let schedule = spec.into_schedule("all-day", "staff").unwrap();
+    store.write_schedule(&schedule, false, "test").await.unwrap();
     // Obama twice (the second is suppressed), Biden, strangers (unknown faces), and a corrupt
     // file (a dead letter).
     camera_folder(
@@ -282,6 +299,7 @@ async fn every_dashboard_query_and_alert_rule_has_data_from_a_live_pipeline() {
     api.envs(config_env(&config))
         .env("ROLLCALL__API__LISTEN", format!("127.0.0.1:{api_port}"))
         .env("ROLLCALL__API__RATE_LIMIT_PER_MINUTE", "60")
+        .env("ROLLCALL__API__SESSION_METRICS_INTERVAL_SECS", "1")
         .env("ROLLCALL__API__KEYS__DESK__KEY", "desk-key-for-the-metrics-test")
         .env("ROLLCALL__API__KEYS__DESK__ROLE", "reader")
         .env("ROLLCALL__API__KEYS__FLOOD__KEY", "flood-key-for-the-metrics-test")

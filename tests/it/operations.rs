@@ -3,7 +3,8 @@
 
 use rollcall::store::Store;
 use rollcall::store::entities::{
-    attendance_day, attendance_event, audit_entry, cache_generation, camera, face_template, person, recognize_cooldown,
+    attendance_day, attendance_event, audit_entry, cache_generation, camera, face_template, group, group_member,
+    person, recognize_cooldown, session_schedule,
 };
 use sea_orm::{EntityTrait, PaginatorTrait};
 use tokio_util::sync::CancellationToken;
@@ -35,6 +36,12 @@ async fn counts(store: &Store) -> Vec<(&'static str, u64)> {
             recognize_cooldown::Entity::find().count(db).await.unwrap(),
         ),
         ("audit_log", audit_entry::Entity::find().count(db).await.unwrap()),
+        ("groups", group::Entity::find().count(db).await.unwrap()),
+        ("group_members", group_member::Entity::find().count(db).await.unwrap()),
+        (
+            "session_schedules",
+            session_schedule::Entity::find().count(db).await.unwrap(),
+        ),
     ]
 }
 
@@ -63,6 +70,20 @@ async fn migrate_store_moves_a_populated_sqlite_store_into_postgresql() {
         .record_emissions(&[(seen, obama, chrono::Utc::now())])
         .await
         .unwrap();
+    // A group with a member and a schedule.
+    assert!(sqlite.create_group("staff", "Staff", "ops").await.unwrap());
+    let always = rollcall::store::Period {
+        from: None,
+        until: None,
+    };
+    sqlite.add_member("staff", "obama", always, "ops").await.unwrap();
+    let spec: rollcall::sessions::spec::ScheduleSpec = serde_json::from_value(serde_json::json!({
+        "kind": "weekly", "days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "end": "17:00",
+        "time_zone": "Europe/London"
+    }))
+    .unwrap();
+    let schedule = spec.into_schedule("office-hours", "staff").unwrap();
+    sqlite.write_schedule(&schedule, false, "ops").await.unwrap();
     let before = counts(&sqlite).await;
     assert!(
         before.iter().all(|(_, n)| *n > 0),

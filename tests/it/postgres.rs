@@ -139,21 +139,29 @@ async fn migrations_go_up_down_and_up_again() {
             "cache_generations",
             "cameras",
             "face_templates",
+            "group_members",
+            "groups",
             "people",
-            "recognize_cooldowns"
+            "recognize_cooldowns",
+            "session_schedules"
         ]
     );
     // One step down reverts only the newest migration…
     store.migrate_down(1).await.unwrap();
-    assert!(!tables(&store).await.contains(&"audit_log".to_string()));
-    assert_eq!(tables(&store).await.len(), 7);
+    let after_one = tables(&store).await;
+    assert!(
+        !after_one
+            .iter()
+            .any(|t| t.contains("group") || t == "session_schedules")
+    );
+    assert_eq!(after_one.len(), 8);
     // …and all the way down leaves nothing.
     let all = store.migration_status().await.unwrap().len() as u32;
     store.migrate_down(all).await.unwrap();
     assert!(tables(&store).await.is_empty());
     assert!(none_applied(&store).await);
     store.migrate_up().await.unwrap();
-    assert_eq!(tables(&store).await.len(), 8);
+    assert_eq!(tables(&store).await.len(), 11);
     drop(store);
     db.drop_now().await;
 }

@@ -6,5 +6,8 @@ pub mod audit_entry;
 pub mod cache_generation;
 pub mod camera;
 pub mod face_template;
+pub mod group;
+pub mod group_member;
 pub mod person;
 pub mod recognize_cooldown;
+pub mod session_schedule;

@@ -1,0 +1,610 @@
+//! Groups, memberships, session schedules and session reports (present, late, left early,
+//! absent), all reads through the cache and every change audited.
+
+use axum::Extension;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::error::ApiError;
+use super::extract::{Body, Params, PathParams};
+use super::{Caller, Shared};
+use crate::cache::keys;
+use crate::sessions::report::{self, PersonSession, SessionReport};
+use crate::sessions::spec::{ScheduleSpec, check_slug};
+use crate::sessions::{Schedule, Status};
+use crate::store::{GroupDeletion, MembershipChange, Period, ScheduleWrite};
+
+/// The longest range of dates one request may cover.
+const MAX_RANGE_DAYS: i64 = 366;
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct NewGroup {
+    /// Lowercase slug: letters, digits, `.`, `_`, `-`; at most 64 characters.
+    pub id: String,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GroupSummary {
+    pub id: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Membership {
+    pub person_id: String,
+    /// First day of membership (absent: always).
+    pub from: Option<NaiveDate>,
+    /// Last day of membership (absent: until further notice).
+    pub until: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MembershipPeriod {
+    pub from: Option<NaiveDate>,
+    pub until: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Group {
+    pub id: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub members: Vec<Membership>,
+    pub schedules: Vec<ScheduleSpec>,
+}
+
+/// Who is missing from the sessions a group has running now.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Absentees {
+    pub group_id: String,
+    pub at: DateTime<Utc>,
+    pub sessions: Vec<RunningSession>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RunningSession {
+    pub schedule_id: String,
+    pub date: NaiveDate,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    /// Members not seen yet, by person id.
+    pub absent: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PersonSessions {
+    pub person_id: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub sessions: Vec<PersonSession>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SessionDate {
+    pub date: NaiveDate,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DatesQuery {
+    /// First local date, `YYYY-MM-DD` (default: 30 days before `to`).
+    pub from: Option<NaiveDate>,
+    /// Last local date, included (default: today, UTC).
+    pub to: Option<NaiveDate>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// `json` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+fn slug(what: &str, raw: &str) -> Result<String, ApiError> {
+    check_slug(what, raw).map_err(|m| ApiError::bad_request("invalid_id", m))
+}
+
+fn date_range(q: &DatesQuery) -> Result<(NaiveDate, NaiveDate), ApiError> {
+    let to = q.to.unwrap_or_else(|| Utc::now().date_naive());
+    let from = q.from.unwrap_or(to - TimeDelta::days(30));
+    if from > to {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("from {from} is after to {to}"),
+        ));
+    }
+    if (to - from).num_days() >= MAX_RANGE_DAYS {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("a range may cover at most {MAX_RANGE_DAYS} days"),
+        ));
+    }
+    Ok((from, to))
+}
+
+fn internal(e: anyhow::Error) -> ApiError {
+    ApiError::internal("reading schedules", format!("{e:#}"))
+}
+
+/// Cache entries of sessions that have not ended change with the clock: they are keyed by the minute.
+fn clock_field(prefix: &str, settled: bool, now: DateTime<Utc>) -> String {
+    if settled {
+        prefix.to_owned()
+    } else {
+        format!("{prefix}@{}", now.timestamp() / 60)
+    }
+}
+
+/// Every group.
+#[utoipa::path(get, path = "/v1/groups", operation_id = "list_groups", tag = "groups",
+    responses((status = 200, description = "Success", body = Vec<GroupSummary>)), security(("api_key" = [])))]
+pub async fn list(state: Shared) -> Result<axum::Json<Vec<GroupSummary>>, ApiError> {
+    let groups = state.store.groups().await?;
+    Ok(axum::Json(
+        groups
+            .into_iter()
+            .map(|g| GroupSummary {
+                id: g.id,
+                name: g.name,
+                created_at: g.created_at,
+            })
+            .collect(),
+    ))
+}
+
+/// Creates a group.
+#[utoipa::path(post, path = "/v1/groups", operation_id = "create_group", tag = "groups", request_body = NewGroup,
+    responses((status = 201, description = "Created", body = Group), (status = 400, description = "Malformed request: the error says what", body = super::error::ErrorBody),
+        (status = 409, description = "The id is taken", body = super::error::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn create(
+    state: Shared,
+    Extension(caller): Extension<Caller>,
+    Body(new): Body<NewGroup>,
+) -> Result<(StatusCode, axum::Json<Group>), ApiError> {
+    let id = slug("group", &new.id)?;
+    let name = new.name.unwrap_or_else(|| id.clone());
+    if name.trim().is_empty() || name.chars().count() > 200 {
+        return Err(ApiError::bad_request(
+            "invalid_body",
+            "name must have 1 to 200 characters",
+        ));
+    }
+    if !state.store.create_group(&id, &name, &caller.name).await? {
+        return Err(ApiError::conflict(format!("group {id} exists")));
+    }
+    Ok((StatusCode::CREATED, axum::Json(group_of(&state, &id).await?)))
+}
+
+async fn group_of(state: &Shared, id: &str) -> Result<Group, ApiError> {
+    let g = state
+        .store
+        .group(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no group {id}")))?;
+    let members = state
+        .store
+        .members(id)
+        .await?
+        .into_iter()
+        .map(|(person_id, p)| Membership {
+            person_id,
+            from: p.from,
+            until: p.until,
+        })
+        .collect();
+    let schedules = state.store.schedules(Some(id)).await.map_err(internal)?;
+    Ok(Group {
+        id: g.id,
+        name: g.name,
+        created_at: g.created_at,
+        updated_at: g.updated_at,
+        members,
+        schedules: schedules.iter().map(ScheduleSpec::of).collect(),
+    })
+}
+
+/// A group with its members and schedules.
+#[utoipa::path(get, path = "/v1/groups/{id}", operation_id = "show_group", tag = "groups", params(("id" = String, Path)),
+    responses((status = 200, description = "Success", body = Group), (status = 404, description = "No such resource", body = super::error::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn show(state: Shared, PathParams(id): PathParams<String>) -> Result<axum::Json<Group>, ApiError> {
+    let id = slug("group", &id)?;
+    Ok(axum::Json(group_of(&state, &id).await?))
+}
+
+/// Deletes a group and its memberships; refused while it has schedules.
+#[utoipa::path(delete, path = "/v1/groups/{id}", operation_id = "delete_group", tag = "groups", params(("id" = String, Path)),
+    responses((status = 204, description = "Deleted"), (status = 404, description = "No such resource", body = super::error::ErrorBody),
+        (status = 409, description = "The group has schedules", body = super::error::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn delete(
+    state: Shared,
+    Extension(caller): Extension<Caller>,
+    PathParams(id): PathParams<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = slug("group", &id)?;
+    match state.store.delete_group(&id, &caller.name).await? {
+        GroupDeletion::Deleted { generations } => {
+            state.invalidate(&generations).await;
+            Ok(StatusCode::NO_CONTENT)
+        }
+        GroupDeletion::NotFound => Err(ApiError::not_found(format!("no group {id}"))),
+        GroupDeletion::HasSchedules(n) => Err(ApiError::conflict(format!(
+            "group {id} has {n} schedule(s): delete them first (their reports need the group's roster)"
+        ))),
+    }
+}
+
+/// Adds a membership period (open ends: always, until further notice).
+#[utoipa::path(put, path = "/v1/groups/{id}/members/{person_id}", operation_id = "add_member", tag = "groups",
+    params(("id" = String, Path), ("person_id" = String, Path)), request_body = MembershipPeriod,
+    responses((status = 201, description = "Added", body = Membership), (status = 400, description = "Malformed request: the error says what", body = super::error::ErrorBody),
+        (status = 404, description = "No such group or person", body = super::error::ErrorBody),
+        (status = 409, description = "It overlaps a membership the person has in the group", body = super::error::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn add_member(
+    state: Shared,
+    Extension(caller): Extension<Caller>,
+    PathParams((id, person_id)): PathParams<(String, String)>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, axum::Json<Membership>), ApiError> {
+    let id = slug("group", &id)?;
+    let person_id = slug("person", &person_id)?;
+    // No body: a member always.
+    let period: MembershipPeriod = if body.iter().all(u8::is_ascii_whitespace) {
+        MembershipPeriod::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("invalid_body", e.to_string()))?
+    };
+    if let (Some(from), Some(until)) = (period.from, period.until)
+        && from > until
+    {
+        return Err(ApiError::bad_request(
+            "invalid_body",
+            format!("from {from} is after until {until}"),
+        ));
+    }
+    let period = Period {
+        from: period.from,
+        until: period.until,
+    };
+    match state.store.add_member(&id, &person_id, period, &caller.name).await? {
+        MembershipChange::Added { generations, .. } => {
+            state.invalidate(&generations).await;
+            Ok((
+                StatusCode::CREATED,
+                axum::Json(Membership {
+                    person_id,
+                    from: period.from,
+                    until: period.until,
+                }),
+            ))
+        }
+        MembershipChange::NoGroup => Err(ApiError::not_found(format!("no group {id}"))),
+        MembershipChange::NoPerson => Err(ApiError::not_found(format!("no person {person_id}"))),
+        MembershipChange::Overlaps(clash) => {
+            let end = |d: Option<NaiveDate>, open: &str| d.map_or(open.to_owned(), |d| d.to_string());
+            Err(ApiError::conflict(format!(
+                "{person_id} is already a member of {id} from {} until {}: the periods overlap",
+                end(clash.from, "always"),
+                end(clash.until, "further notice")
+            )))
+        }
+    }
+}
+
+/// Removes every membership period of a person in a group.
+#[utoipa::path(delete, path = "/v1/groups/{id}/members/{person_id}", operation_id = "remove_member", tag = "groups",
+    params(("id" = String, Path), ("person_id" = String, Path)),
+    responses((status = 204, description = "Removed"), (status = 404, description = "Not a member", body = super::error::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn remove_member(
+    state: Shared,
+    Extension(caller): Extension<Caller>,
+    PathParams((id, person_id)): PathParams<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let id = slug("group", &id)?;
+    let person_id = slug("person", &person_id)?;
+    match state.store.remove_member(&id, &person_id, &caller.name).await? {
+        Some(generations) => {
+            state.invalidate(&generations).await;
+            Ok(StatusCode::NO_CONTENT)
+        }
+        None => Err(ApiError::not_found(format!("no membership of {person_id} in {id}"))),
+    }
+}
+
+/// Who is missing from the group's running sessions.
+#[utoipa::path(get, path = "/v1/groups/{id}/absentees", operation_id = "absentees_now", tag = "groups", params(("id" = String, Path)),
+    responses((status = 200, description = "Success", body = Absentees), (status = 404, description = "No such resource", body = super::error::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn absentees(state: Shared, PathParams(id): PathParams<String>) -> Result<axum::Json<Absentees>, ApiError> {
+    let id = slug("group", &id)?;
+    if state.store.group(&id).await?.is_none() {
+        return Err(ApiError::not_found(format!("no group {id}")));
+    }
+    let now = Utc::now();
+    let mut sessions = Vec::new();
+    for (schedule, occurrence) in report::running(&state.store, Some(&id), now).await.map_err(internal)? {
+        let report = cached_report(&state, &schedule, occurrence.date, now).await?;
+        sessions.push(RunningSession {
+            schedule_id: schedule.id.clone(),
+            date: occurrence.date,
+            starts_at: occurrence.starts_at,
+            ends_at: occurrence.ends_at,
+            absent: report
+                .people
+                .iter()
+                .filter(|p| p.status == Status::Absent)
+                .map(|p| p.person_id.clone())
+                .collect(),
+        });
+    }
+    Ok(axum::Json(Absentees {
+        group_id: id,
+        at: now,
+        sessions,
+    }))
+}
+
+fn write_error(result: ScheduleWrite, id: &str, group_id: &str) -> ApiError {
+    match result {
+        ScheduleWrite::NoGroup => ApiError::not_found(format!("no group {group_id}")),
+        ScheduleWrite::Exists => ApiError::conflict(format!("schedule {id} exists")),
+        ScheduleWrite::NotFound => ApiError::not_found(format!("no schedule {id}")),
+        ScheduleWrite::Written { .. } => ApiError::internal("writing a schedule", "not an error"),
+    }
+}
+
+fn checked(spec: ScheduleSpec, id: &str, group_id: &str) -> Result<Schedule, ApiError> {
+    spec.into_schedule(id, group_id)
+        .map_err(|m| ApiError::bad_request("invalid_schedule", m))
+}
+
+/// Creates a schedule for the group.
+#[utoipa::path(post, path = "/v1/groups/{id}/schedules", operation_id = "create_schedule", tag = "groups", params(("id" = String, Path)),
+    request_body = ScheduleSpec,
+    responses((status = 201, description = "Created", body = ScheduleSpec), (status = 400, description = "Malformed request: the error says what", body = super::error::ErrorBody),
+        (status = 404, description = "No such group", body = super::error::ErrorBody), (status = 409, description = "The id is taken", body = super::error::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn create_schedule(
+    state: Shared,
+    Extension(caller): Extension<Caller>,
+    PathParams(group_id): PathParams<String>,
+    Body(spec): Body<ScheduleSpec>,
+) -> Result<(StatusCode, axum::Json<ScheduleSpec>), ApiError> {
+    let group_id = slug("group", &group_id)?;
+    let id = spec
+        .id
+        .clone()
+        .ok_or_else(|| ApiError::bad_request("invalid_schedule", "a new schedule needs an id"))?;
+    if spec.group_id.as_ref().is_some_and(|g| *g != group_id) {
+        return Err(ApiError::bad_request(
+            "invalid_schedule",
+            "group_id differs from the group in the path",
+        ));
+    }
+    let schedule = checked(spec, &id, &group_id)?;
+    match state.store.write_schedule(&schedule, false, &caller.name).await? {
+        ScheduleWrite::Written { schedule, generations } => {
+            state.invalidate(&generations).await;
+            Ok((StatusCode::CREATED, axum::Json(ScheduleSpec::of(&schedule))))
+        }
+        other => Err(write_error(other, &schedule.id, &group_id)),
+    }
+}
+
+async fn find_schedule(state: &Shared, id: &str) -> Result<Schedule, ApiError> {
+    state
+        .store
+        .schedule(id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| ApiError::not_found(format!("no schedule {id}")))
+}
+
+/// A schedule.
+#[utoipa::path(get, path = "/v1/schedules/{id}", operation_id = "show_schedule", tag = "groups", params(("id" = String, Path)),
+    responses((status = 200, description = "Success", body = ScheduleSpec), (status = 404, description = "No such resource", body = super::error::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn show_schedule(
+    state: Shared,
+    PathParams(id): PathParams<String>,
+) -> Result<axum::Json<ScheduleSpec>, ApiError> {
+    let id = slug("schedule", &id)?;
+    Ok(axum::Json(ScheduleSpec::of(&find_schedule(&state, &id).await?)))
+}
+
+/// Replaces a schedule; its reports, past ones included, are recomputed with it.
+#[utoipa::path(put, path = "/v1/schedules/{id}", operation_id = "replace_schedule", tag = "groups", params(("id" = String, Path)),
+    request_body = ScheduleSpec,
+    responses((status = 200, description = "Replaced", body = ScheduleSpec), (status = 400, description = "Malformed request: the error says what", body = super::error::ErrorBody),
+        (status = 404, description = "No such schedule or group", body = super::error::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn replace_schedule(
+    state: Shared,
+    Extension(caller): Extension<Caller>,
+    PathParams(id): PathParams<String>,
+    Body(spec): Body<ScheduleSpec>,
+) -> Result<axum::Json<ScheduleSpec>, ApiError> {
+    let id = slug("schedule", &id)?;
+    if spec.id.as_ref().is_some_and(|s| *s != id) {
+        return Err(ApiError::bad_request(
+            "invalid_schedule",
+            "id differs from the id in the path",
+        ));
+    }
+    let current = find_schedule(&state, &id).await?;
+    let group_id = spec.group_id.clone().unwrap_or(current.group_id);
+    let schedule = checked(spec, &id, &group_id)?;
+    match state.store.write_schedule(&schedule, true, &caller.name).await? {
+        ScheduleWrite::Written { schedule, generations } => {
+            state.invalidate(&generations).await;
+            Ok(axum::Json(ScheduleSpec::of(&schedule)))
+        }
+        other => Err(write_error(other, &id, &group_id)),
+    }
+}
+
+/// Deletes a schedule.
+#[utoipa::path(delete, path = "/v1/schedules/{id}", operation_id = "delete_schedule", tag = "groups", params(("id" = String, Path)),
+    responses((status = 204, description = "Deleted"), (status = 404, description = "No such resource", body = super::error::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn delete_schedule(
+    state: Shared,
+    Extension(caller): Extension<Caller>,
+    PathParams(id): PathParams<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = slug("schedule", &id)?;
+    match state.store.delete_schedule(&id, &caller.name).await? {
+        Some(generations) => {
+            state.invalidate(&generations).await;
+            Ok(StatusCode::NO_CONTENT)
+        }
+        None => Err(ApiError::not_found(format!("no schedule {id}"))),
+    }
+}
+
+/// The sessions of a schedule starting on local dates in a range.
+#[utoipa::path(get, path = "/v1/schedules/{id}/sessions", operation_id = "list_sessions", tag = "groups",
+    params(("id" = String, Path), DatesQuery),
+    responses((status = 200, description = "Success", body = Vec<SessionDate>), (status = 404, description = "No such resource", body = super::error::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn sessions(
+    state: Shared,
+    PathParams(id): PathParams<String>,
+    Params(q): Params<DatesQuery>,
+) -> Result<axum::Json<Vec<SessionDate>>, ApiError> {
+    let id = slug("schedule", &id)?;
+    let (from, to) = date_range(&q)?;
+    let schedule = find_schedule(&state, &id).await?;
+    Ok(axum::Json(
+        schedule
+            .timing
+            .occurrences(from, to)
+            .into_iter()
+            .map(|o| SessionDate {
+                date: o.date,
+                starts_at: o.starts_at,
+                ends_at: o.ends_at,
+            })
+            .collect(),
+    ))
+}
+
+/// A session's report through the cache: versioned by the group, the camera roles and the days
+/// its events can fall on, so any change to them is seen at once.
+async fn cached_report(
+    state: &Shared,
+    schedule: &Schedule,
+    date: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<SessionReport, ApiError> {
+    let occurrence = schedule
+        .timing
+        .occurrence_on(date)
+        .ok_or_else(|| ApiError::not_found(format!("schedule {} has no session on {date}", schedule.id)))?;
+    let deps = report::session_dependencies(schedule, &occurrence);
+    let field = clock_field("report", now >= occurrence.ends_at, now);
+    state
+        .cached_over(&keys::session(&schedule.id, date), &deps, &field, || async {
+            report::session_report(&state.store, schedule, date, now)
+                .await
+                .map_err(internal)?
+                .ok_or_else(|| ApiError::not_found(format!("schedule {} has no session on {date}", schedule.id)))
+        })
+        .await
+}
+
+/// Who was present, late, left early or absent in the session starting on a local date.
+/// `?format=csv` answers with CSV.
+#[utoipa::path(get, path = "/v1/schedules/{id}/sessions/{date}", operation_id = "session_report", tag = "groups",
+    params(("id" = String, Path), ("date" = String, Path, description = "local date the session starts on, YYYY-MM-DD"), ReportQuery),
+    responses((status = 200, description = "Success", body = SessionReport), (status = 400, description = "Malformed request: the error says what", body = super::error::ErrorBody),
+        (status = 404, description = "No such schedule, or no session that day", body = super::error::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn session_report(
+    state: Shared,
+    PathParams((id, date)): PathParams<(String, NaiveDate)>,
+    Params(q): Params<ReportQuery>,
+) -> Result<Response, ApiError> {
+    let id = slug("schedule", &id)?;
+    let csv = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                format!("format {other:?} is neither json nor csv"),
+            ));
+        }
+    };
+    let schedule = find_schedule(&state, &id).await?;
+    let report = cached_report(&state, &schedule, date, Utc::now()).await?;
+    if csv {
+        let name = format!("attachment; filename=\"{}-{}.csv\"", report.schedule_id, report.date);
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (header::CONTENT_DISPOSITION, name),
+            ],
+            report::to_csv(&report),
+        )
+            .into_response());
+    }
+    Ok(axum::Json(report).into_response())
+}
+
+/// A person's sessions over a range of local dates, in every group they were a member of.
+#[utoipa::path(get, path = "/v1/people/{id}/sessions", operation_id = "person_sessions", tag = "groups",
+    params(("id" = String, Path), DatesQuery),
+    responses((status = 200, description = "Success", body = PersonSessions), (status = 400, description = "Malformed request: the error says what", body = super::error::ErrorBody),
+        (status = 404, description = "No such resource", body = super::error::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn person_sessions(
+    state: Shared,
+    PathParams(id): PathParams<String>,
+    Params(q): Params<DatesQuery>,
+) -> Result<axum::Json<PersonSessions>, ApiError> {
+    let id = slug("person", &id)?;
+    let (from, to) = date_range(&q)?;
+    let person = crate::domain::PersonId::parse(&id).map_err(|e| ApiError::bad_request("invalid_id", e.to_string()))?;
+    if state.store.person(&person).await?.is_none() {
+        return Err(ApiError::not_found(format!("no person {id}")));
+    }
+    let now = Utc::now();
+    let mut deps = vec![keys::person(&id), keys::cameras()];
+    deps.extend(
+        report::person_groups(&state.store, &id)
+            .await
+            .map_err(internal)?
+            .iter()
+            .map(|g| keys::group(g)),
+    );
+    // Sessions up to two days after `to` (local dates ahead of UTC) may still be running.
+    let settled = now.date_naive() > to + TimeDelta::days(2);
+    let field = clock_field(&format!("sessions:{from}:{to}"), settled, now);
+    let sessions = state
+        .cached_over(&keys::person_sessions(&id), &deps, &field, || async {
+            report::person_history(&state.store, &id, from, to, now)
+                .await
+                .map_err(internal)
+        })
+        .await?;
+    Ok(axum::Json(PersonSessions {
+        person_id: id,
+        from,
+        to,
+        sessions,
+    }))
+}

@@ -1,0 +1,468 @@
+//! Groups, memberships and session schedules. Every change bumps the group's cache generation in
+//! the same transaction, so cached session reports of the group move on with it.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::Store;
+use super::entities::{attendance_event, camera, group, group_member, person, session_schedule};
+use crate::cache::keys;
+use crate::config::CameraRole;
+use crate::sessions::{Schedule, Sighting};
+
+/// One membership period; open ends are unbounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    pub from: Option<NaiveDate>,
+    pub until: Option<NaiveDate>,
+}
+
+impl Period {
+    pub fn overlaps(&self, other: &Period) -> bool {
+        let starts_before_other_ends = match (self.from, other.until) {
+            (Some(from), Some(until)) => from <= until,
+            _ => true,
+        };
+        let other_starts_before_this_ends = match (other.from, self.until) {
+            (Some(from), Some(until)) => from <= until,
+            _ => true,
+        };
+        starts_before_other_ends && other_starts_before_this_ends
+    }
+
+    pub fn contains(&self, day: NaiveDate) -> bool {
+        self.from.is_none_or(|f| f <= day) && self.until.is_none_or(|u| day <= u)
+    }
+}
+
+/// What a membership change did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MembershipChange {
+    Added {
+        id: Uuid,
+        generations: Vec<(String, i64)>,
+    },
+    NoGroup,
+    NoPerson,
+    /// The person is already a member over part of that period.
+    Overlaps(Period),
+}
+
+/// What deleting a group did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupDeletion {
+    Deleted {
+        generations: Vec<(String, i64)>,
+    },
+    NotFound,
+    /// Schedules must be deleted first: their reports would lose their roster.
+    HasSchedules(u64),
+}
+
+/// What writing a schedule did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScheduleWrite {
+    Written {
+        schedule: Schedule,
+        generations: Vec<(String, i64)>,
+    },
+    NoGroup,
+    /// Creating an id that exists.
+    Exists,
+    /// Replacing an id that does not exist.
+    NotFound,
+}
+
+fn period_of(m: &group_member::Model) -> Period {
+    Period {
+        from: m.valid_from,
+        until: m.valid_until,
+    }
+}
+
+impl Store {
+    /// Creates a group; false if the id is taken.
+    pub async fn create_group(&self, id: &str, name: &str, actor: &str) -> Result<bool, sea_orm::DbErr> {
+        let txn = self.db.begin().await?;
+        if group::Entity::find_by_id(id).one(&txn).await?.is_some() {
+            return Ok(false);
+        }
+        let now = super::now();
+        group::Model {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            created_at: now,
+            updated_at: now,
+        }
+        .into_active_model()
+        .insert(&txn)
+        .await?;
+        super::directory::bump(&txn, &[keys::group(id)]).await?;
+        super::directory::audit(&txn, actor, "group.created", id, serde_json::json!({ "name": name })).await?;
+        txn.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn group(&self, id: &str) -> Result<Option<group::Model>, sea_orm::DbErr> {
+        group::Entity::find_by_id(id).one(&self.db).await
+    }
+
+    pub async fn groups(&self) -> Result<Vec<group::Model>, sea_orm::DbErr> {
+        group::Entity::find()
+            .order_by_asc(group::Column::Id)
+            .all(&self.db)
+            .await
+    }
+
+    /// Deletes a group and its memberships, unless it has schedules.
+    pub async fn delete_group(&self, id: &str, actor: &str) -> Result<GroupDeletion, sea_orm::DbErr> {
+        let txn = self.db.begin().await?;
+        if group::Entity::find_by_id(id).one(&txn).await?.is_none() {
+            return Ok(GroupDeletion::NotFound);
+        }
+        let schedules = session_schedule::Entity::find()
+            .filter(session_schedule::Column::GroupId.eq(id))
+            .all(&txn)
+            .await?
+            .len() as u64;
+        if schedules > 0 {
+            return Ok(GroupDeletion::HasSchedules(schedules));
+        }
+        let members = group_member::Entity::delete_many()
+            .filter(group_member::Column::GroupId.eq(id))
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        group::Entity::delete_by_id(id).exec(&txn).await?;
+        let generations = super::directory::bump(&txn, &[keys::group(id)]).await?;
+        super::directory::audit(
+            &txn,
+            actor,
+            "group.deleted",
+            id,
+            serde_json::json!({ "memberships_removed": members }),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(GroupDeletion::Deleted { generations })
+    }
+
+    /// Adds a membership period, refused when it overlaps one the person already has in the group.
+    pub async fn add_member(
+        &self,
+        group_id: &str,
+        person_id: &str,
+        period: Period,
+        actor: &str,
+    ) -> Result<MembershipChange, sea_orm::DbErr> {
+        let txn = self.db.begin().await?;
+        // Locking the group row serialises membership edits of one group (PostgreSQL; SQLite
+        // serialises every write anyway), so two overlapping periods cannot both pass the check.
+        let locked = group::Entity::find_by_id(group_id).lock_exclusive().one(&txn).await?;
+        if locked.is_none() {
+            return Ok(MembershipChange::NoGroup);
+        }
+        if person::Entity::find_by_id(person_id).one(&txn).await?.is_none() {
+            return Ok(MembershipChange::NoPerson);
+        }
+        let existing = group_member::Entity::find()
+            .filter(group_member::Column::GroupId.eq(group_id))
+            .filter(group_member::Column::PersonId.eq(person_id))
+            .all(&txn)
+            .await?;
+        if let Some(clash) = existing.iter().map(period_of).find(|p| p.overlaps(&period)) {
+            return Ok(MembershipChange::Overlaps(clash));
+        }
+        let id = Uuid::new_v4();
+        group_member::Model {
+            id,
+            group_id: group_id.to_owned(),
+            person_id: person_id.to_owned(),
+            valid_from: period.from,
+            valid_until: period.until,
+        }
+        .into_active_model()
+        .insert(&txn)
+        .await?;
+        let generations = super::directory::bump(&txn, &[keys::group(group_id), keys::person(person_id)]).await?;
+        super::directory::audit(
+            &txn,
+            actor,
+            "group.member_added",
+            group_id,
+            serde_json::json!({ "person_id": person_id, "from": period.from, "until": period.until }),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(MembershipChange::Added { id, generations })
+    }
+
+    /// Removes every membership period of a person in a group; None if there was none.
+    pub async fn remove_member(
+        &self,
+        group_id: &str,
+        person_id: &str,
+        actor: &str,
+    ) -> Result<Option<Vec<(String, i64)>>, sea_orm::DbErr> {
+        let txn = self.db.begin().await?;
+        let removed = group_member::Entity::delete_many()
+            .filter(group_member::Column::GroupId.eq(group_id))
+            .filter(group_member::Column::PersonId.eq(person_id))
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        if removed == 0 {
+            return Ok(None);
+        }
+        let generations = super::directory::bump(&txn, &[keys::group(group_id), keys::person(person_id)]).await?;
+        super::directory::audit(
+            &txn,
+            actor,
+            "group.member_removed",
+            group_id,
+            serde_json::json!({ "person_id": person_id, "periods_removed": removed }),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(Some(generations))
+    }
+
+    /// Every membership period of a group, by person id.
+    pub async fn members(&self, group_id: &str) -> Result<Vec<(String, Period)>, sea_orm::DbErr> {
+        Ok(group_member::Entity::find()
+            .filter(group_member::Column::GroupId.eq(group_id))
+            .order_by_asc(group_member::Column::PersonId)
+            .order_by_asc(group_member::Column::ValidFrom)
+            .all(&self.db)
+            .await?
+            .iter()
+            .map(|m| (m.person_id.clone(), period_of(m)))
+            .collect())
+    }
+
+    /// The group's members on a local date, sorted, each once.
+    pub async fn roster(&self, group_id: &str, day: NaiveDate) -> Result<Vec<String>, sea_orm::DbErr> {
+        let mut people: Vec<String> = self
+            .members(group_id)
+            .await?
+            .into_iter()
+            .filter(|(_, p)| p.contains(day))
+            .map(|(person, _)| person)
+            .collect();
+        people.dedup();
+        Ok(people)
+    }
+
+    /// The groups a person belongs to, with each period.
+    pub async fn memberships_of(&self, person_id: &str) -> Result<Vec<(String, Period)>, sea_orm::DbErr> {
+        Ok(group_member::Entity::find()
+            .filter(group_member::Column::PersonId.eq(person_id))
+            .order_by_asc(group_member::Column::GroupId)
+            .all(&self.db)
+            .await?
+            .iter()
+            .map(|m| (m.group_id.clone(), period_of(m)))
+            .collect())
+    }
+
+    /// Creates (`replace` false) or replaces (`replace` true, version + 1) a schedule.
+    pub async fn write_schedule(
+        &self,
+        schedule: &Schedule,
+        replace: bool,
+        actor: &str,
+    ) -> Result<ScheduleWrite, sea_orm::DbErr> {
+        let txn = self.db.begin().await?;
+        if group::Entity::find_by_id(&schedule.group_id).one(&txn).await?.is_none() {
+            return Ok(ScheduleWrite::NoGroup);
+        }
+        let current = session_schedule::Entity::find_by_id(&schedule.id).one(&txn).await?;
+        let now = super::now();
+        let mut written = schedule.clone();
+        let mut affected = vec![keys::group(&schedule.group_id)];
+        match (&current, replace) {
+            (Some(_), false) => return Ok(ScheduleWrite::Exists),
+            (None, true) => return Ok(ScheduleWrite::NotFound),
+            (None, false) => {
+                written.version = 1;
+                written.to_row(now, now).into_active_model().insert(&txn).await?;
+            }
+            (Some(old), true) => {
+                written.version = old.version + 1;
+                // Moving a schedule to another group changes the old group's reports too.
+                affected.push(keys::group(&old.group_id));
+                // The row is the new schedule whole: replaced, keeping its creation time.
+                session_schedule::Entity::delete_by_id(&schedule.id).exec(&txn).await?;
+                written
+                    .to_row(old.created_at, now)
+                    .into_active_model()
+                    .insert(&txn)
+                    .await?;
+            }
+        }
+        // One statement cannot bump a key twice (PostgreSQL refuses it).
+        affected.sort();
+        affected.dedup();
+        let generations = super::directory::bump(&txn, &affected).await?;
+        let action = if replace {
+            "schedule.replaced"
+        } else {
+            "schedule.created"
+        };
+        super::directory::audit(
+            &txn,
+            actor,
+            action,
+            &schedule.id,
+            serde_json::json!({ "group_id": schedule.group_id, "version": written.version }),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(ScheduleWrite::Written {
+            schedule: written,
+            generations,
+        })
+    }
+
+    pub async fn schedule(&self, id: &str) -> anyhow::Result<Option<Schedule>> {
+        session_schedule::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .map(|row| Schedule::from_row(&row))
+            .transpose()
+    }
+
+    /// Schedules of one group, or of every group.
+    pub async fn schedules(&self, group_id: Option<&str>) -> anyhow::Result<Vec<Schedule>> {
+        let mut find = session_schedule::Entity::find().order_by_asc(session_schedule::Column::Id);
+        if let Some(group_id) = group_id {
+            find = find.filter(session_schedule::Column::GroupId.eq(group_id));
+        }
+        find.all(&self.db).await?.iter().map(Schedule::from_row).collect()
+    }
+
+    /// Deletes a schedule; None if there is none.
+    pub async fn delete_schedule(&self, id: &str, actor: &str) -> Result<Option<Vec<(String, i64)>>, sea_orm::DbErr> {
+        let txn = self.db.begin().await?;
+        let Some(row) = session_schedule::Entity::find_by_id(id).one(&txn).await? else {
+            return Ok(None);
+        };
+        session_schedule::Entity::delete_by_id(id).exec(&txn).await?;
+        let generations = super::directory::bump(&txn, &[keys::group(&row.group_id)]).await?;
+        super::directory::audit(
+            &txn,
+            actor,
+            "schedule.deleted",
+            id,
+            serde_json::json!({ "group_id": row.group_id }),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(Some(generations))
+    }
+
+    /// Attendance events of `people` seen in `[from, to)`, as sightings.
+    pub async fn sightings(
+        &self,
+        people: &[String],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Sighting>, sea_orm::DbErr> {
+        let mut out = Vec::new();
+        // Bounded IN lists: a roster can be a whole school.
+        for chunk in people.chunks(500) {
+            let rows: Vec<(String, String, DateTime<Utc>)> = attendance_event::Entity::find()
+                .select_only()
+                .column(attendance_event::Column::PersonId)
+                .column(attendance_event::Column::CameraId)
+                .column(attendance_event::Column::SeenAt)
+                .filter(attendance_event::Column::PersonId.is_in(chunk.iter().map(String::as_str)))
+                .filter(attendance_event::Column::SeenAt.gte(from))
+                .filter(attendance_event::Column::SeenAt.lt(to))
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            out.extend(rows.into_iter().map(|(person_id, camera_id, at)| Sighting {
+                person_id,
+                camera_id,
+                at,
+            }));
+        }
+        Ok(out)
+    }
+
+    /// Every registered camera's role.
+    pub async fn camera_roles(&self) -> Result<HashMap<String, CameraRole>, sea_orm::DbErr> {
+        Ok(camera::Entity::find()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|c| {
+                let role = match c.role.as_str() {
+                    "entry" => CameraRole::Entry,
+                    "exit" => CameraRole::Exit,
+                    _ => CameraRole::Both,
+                };
+                (c.id, role)
+            })
+            .collect())
+    }
+
+    /// The current generations of several cache keys, in the order given (0 for never changed).
+    pub async fn cache_generations(&self, keys: &[String]) -> Result<Vec<i64>, sea_orm::DbErr> {
+        let mut select = sea_orm::sea_query::Query::select();
+        select
+            .columns([
+                sea_orm::sea_query::Alias::new("key"),
+                sea_orm::sea_query::Alias::new("generation"),
+            ])
+            .from(sea_orm::sea_query::Alias::new("cache_generations"))
+            .and_where(Expr::col(sea_orm::sea_query::Alias::new("key")).is_in(keys.iter().map(String::as_str)));
+        let mut found = HashMap::new();
+        for row in self.db.query_all(&select).await? {
+            found.insert(row.try_get_by_index::<String>(0)?, row.try_get_by_index::<i64>(1)?);
+        }
+        Ok(keys.iter().map(|k| found.get(k).copied().unwrap_or(0)).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> Option<NaiveDate> {
+        Some(s.parse().unwrap())
+    }
+
+    #[test]
+    fn periods_overlap_when_they_share_a_day() {
+        let autumn = Period {
+            from: day("2026-09-01"),
+            until: day("2026-12-31"),
+        };
+        let spring = Period {
+            from: day("2027-01-01"),
+            until: None,
+        };
+        let december = Period {
+            from: day("2026-12-31"),
+            until: day("2027-01-15"),
+        };
+        let always = Period {
+            from: None,
+            until: None,
+        };
+        assert!(!autumn.overlaps(&spring) && !spring.overlaps(&autumn));
+        assert!(autumn.overlaps(&december) && december.overlaps(&spring));
+        assert!(always.overlaps(&autumn));
+        assert!(autumn.contains("2026-12-31".parse().unwrap()));
+        assert!(!autumn.contains("2027-01-01".parse().unwrap()));
+    }
+}
