@@ -12,6 +12,26 @@ use crate::domain::PersonId;
 
 /// The longest range one request may cover.
 const MAX_RANGE_DAYS: i64 = 366;
+
+/// A range of dates from a query: `to` defaults to today (UTC), `from` to 30 days before it; at
+/// most `MAX_RANGE_DAYS` long.
+pub(super) fn date_range(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<(NaiveDate, NaiveDate), ApiError> {
+    let to = to.unwrap_or_else(|| Utc::now().date_naive());
+    let from = from.unwrap_or(to - TimeDelta::days(30));
+    if from > to {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("from {from} is after to {to}"),
+        ));
+    }
+    if (to - from).num_days() >= MAX_RANGE_DAYS {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("a range may cover at most {MAX_RANGE_DAYS} days"),
+        ));
+    }
+    Ok((from, to))
+}
 /// How many first arrivals the daily stats list.
 const FIRST_ARRIVALS: u64 = 10;
 
@@ -57,20 +77,7 @@ pub async fn person(
 ) -> Result<axum::Json<PersonAttendance>, ApiError> {
     let id = PersonId::parse(&id)
         .map_err(|e| ApiError::bad_request("invalid_person_id", format!("person id {id:?}: {e}")))?;
-    let to = q.to.unwrap_or_else(|| Utc::now().date_naive());
-    let from = q.from.unwrap_or(to - TimeDelta::days(30));
-    if from > to {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            format!("from {from} is after to {to}"),
-        ));
-    }
-    if (to - from).num_days() >= MAX_RANGE_DAYS {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            format!("a range may cover at most {MAX_RANGE_DAYS} days"),
-        ));
-    }
+    let (from, to) = date_range(q.from, q.to)?;
     let found: Option<PersonAttendance> = state
         .cached(
             &keys::person(id.as_str()),

@@ -17,9 +17,6 @@ use crate::sessions::spec::{ScheduleSpec, check_slug};
 use crate::sessions::{Schedule, Status};
 use crate::store::{GroupDeletion, MembershipChange, Period, ScheduleWrite};
 
-/// The longest range of dates one request may cover.
-const MAX_RANGE_DAYS: i64 = 366;
-
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct NewGroup {
     /// Lowercase slug: letters, digits, `.`, `_`, `-`; at most 64 characters.
@@ -111,24 +108,6 @@ pub struct ReportQuery {
 
 fn slug(what: &str, raw: &str) -> Result<String, ApiError> {
     check_slug(what, raw).map_err(|m| ApiError::bad_request("invalid_id", m))
-}
-
-fn date_range(q: &DatesQuery) -> Result<(NaiveDate, NaiveDate), ApiError> {
-    let to = q.to.unwrap_or_else(|| Utc::now().date_naive());
-    let from = q.from.unwrap_or(to - TimeDelta::days(30));
-    if from > to {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            format!("from {from} is after to {to}"),
-        ));
-    }
-    if (to - from).num_days() >= MAX_RANGE_DAYS {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            format!("a range may cover at most {MAX_RANGE_DAYS} days"),
-        ));
-    }
-    Ok((from, to))
 }
 
 fn internal(e: anyhow::Error) -> ApiError {
@@ -486,7 +465,7 @@ pub async fn sessions(
     Params(q): Params<DatesQuery>,
 ) -> Result<axum::Json<Vec<SessionDate>>, ApiError> {
     let id = slug("schedule", &id)?;
-    let (from, to) = date_range(&q)?;
+    let (from, to) = super::attendance::date_range(q.from, q.to)?;
     let schedule = find_schedule(&state, &id).await?;
     Ok(axum::Json(
         schedule
@@ -577,7 +556,7 @@ pub async fn person_sessions(
     Params(q): Params<DatesQuery>,
 ) -> Result<axum::Json<PersonSessions>, ApiError> {
     let id = slug("person", &id)?;
-    let (from, to) = date_range(&q)?;
+    let (from, to) = super::attendance::date_range(q.from, q.to)?;
     let person = crate::domain::PersonId::parse(&id).map_err(|e| ApiError::bad_request("invalid_id", e.to_string()))?;
     if state.store.person(&person).await?.is_none() {
         return Err(ApiError::not_found(format!("no person {id}")));

@@ -106,46 +106,15 @@ impl ApiState {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, ApiError>>,
     {
-        let lookups = &metrics().api_cache_lookups;
-        let Some(cache) = &self.cache else {
-            lookups.with_label_values(&["bypass"]).inc();
-            return load().await;
-        };
-        let generation = self.store.cache_generation(key).await?;
-        let versioned = keys::versioned(key, generation);
-        match cache.get(&versioned, field).await {
-            Ok(Some(json)) => match serde_json::from_str(&json) {
-                Ok(value) => {
-                    lookups.with_label_values(&["hit"]).inc();
-                    return Ok(value);
-                }
-                Err(e) => tracing::warn!(key = %versioned, field, error = %e, "unreadable cache entry replaced"),
-            },
-            Ok(None) => {}
-            Err(e) => {
-                tracing::warn!(error = %e, "cache degraded: serving uncached");
-                lookups.with_label_values(&["error"]).inc();
-                return load().await;
-            }
-        }
-        lookups.with_label_values(&["miss"]).inc();
-        let value = load().await?;
-        let ttl = Duration::from_secs(self.config.cache_ttl_secs);
-        match serde_json::to_string(&value) {
-            Ok(json) => {
-                if let Err(e) = cache.put(&versioned, field, &json, ttl).await {
-                    tracing::warn!(error = %e, "cache degraded: entry not stored");
-                    lookups.with_label_values(&["error"]).inc();
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "response not cacheable"),
-        }
-        Ok(value)
+        // Versioned by its own generation alone: `{key}@{generation}`.
+        self.cached_over(key, &[key.to_owned()], field, load).await
     }
 
-    /// Like `cached`, for a read that depends on several keys' generations: the entry lives under
-    /// `key` versioned by all of them, so a change to any one is a miss. Entries of older
-    /// versions are never read again and expire with the TTL.
+    /// Reads `field` of cache `key` through Redis, for a read that depends on the generations of
+    /// `deps`: the entry lives under `key` versioned by all of them, so a change to any one is a
+    /// miss; else it is `load`ed and stored. Entries of older versions are never read again and
+    /// are deleted by invalidation (single key) or expire with the TTL. With Redis down, `load`
+    /// answers (and it is counted).
     pub async fn cached_over<T, F, Fut>(&self, key: &str, deps: &[String], field: &str, load: F) -> Result<T, ApiError>
     where
         T: Serialize + DeserializeOwned,
