@@ -495,6 +495,11 @@ async fn bad_schedules_memberships_and_deletions_get_a_clear_4xx_and_change_noth
         before,
         "nothing changed"
     );
+    // Erasing a person removes their memberships with them.
+    api.ok("DELETE", "/v1/people/ana", Value::Null).await;
+    let members = api.ok("GET", "/v1/groups/team", Value::Null).await["members"].clone();
+    assert_eq!(members.as_array().unwrap().len(), 1, "{members}");
+    assert_eq!(members[0]["person_id"], "bo");
     // A later, separate period is fine; so is deleting the group once its schedule is gone.
     api.ok(
         "PUT",
