@@ -19,18 +19,18 @@ use crate::store::Store;
 const BENCH_KEY: &str = "rollcall-bench-key-0000000000";
 
 /// Latencies of one load run.
-struct Run {
+pub(super) struct Run {
     requests: usize,
     seconds: f64,
     latencies: Vec<Duration>,
 }
 
 impl Run {
-    fn per_second(&self) -> f64 {
+    pub(super) fn per_second(&self) -> f64 {
         self.requests as f64 / self.seconds
     }
 
-    fn percentile(&self, p: f64) -> Duration {
+    pub(super) fn percentile(&self, p: f64) -> Duration {
         let mut sorted = self.latencies.clone();
         sorted.sort();
         let at = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
@@ -76,7 +76,12 @@ async fn client(address: std::net::SocketAddr, path: String, until: Instant) -> 
     Ok(latencies)
 }
 
-async fn load(address: std::net::SocketAddr, path: &str, connections: usize, seconds: f64) -> anyhow::Result<Run> {
+pub(super) async fn load(
+    address: std::net::SocketAddr,
+    path: &str,
+    connections: usize,
+    seconds: f64,
+) -> anyhow::Result<Run> {
     let started = Instant::now();
     let until = started + Duration::from_secs_f64(seconds);
     let mut clients = tokio::task::JoinSet::new();
@@ -94,7 +99,7 @@ async fn load(address: std::net::SocketAddr, path: &str, connections: usize, sec
     })
 }
 
-async fn serve(state: ApiState, stop: CancellationToken) -> anyhow::Result<std::net::SocketAddr> {
+pub(super) async fn serve(state: ApiState, stop: CancellationToken) -> anyhow::Result<std::net::SocketAddr> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
     tokio::spawn(async move {
@@ -105,7 +110,7 @@ async fn serve(state: ApiState, stop: CancellationToken) -> anyhow::Result<std::
     Ok(address)
 }
 
-fn state(config: &Config, store: Store, cache: Option<Cache>) -> ApiState {
+pub(super) fn state(config: &Config, store: Store, cache: Option<Cache>) -> ApiState {
     let mut keys = std::collections::BTreeMap::new();
     keys.insert(
         "bench".to_owned(),

@@ -3,7 +3,9 @@
 mod api;
 mod pipeline;
 mod project;
+mod sessions;
 
 pub use api::api_benchmark;
 pub use pipeline::{make_frames, pipeline_benchmark};
 pub use project::project_benchmark;
+pub use sessions::sessions_benchmark;

@@ -37,6 +37,18 @@ enum Bench {
         #[arg(long, default_value_t = 20_000)]
         events: usize,
     },
+    /// Session report requests/s, computed and through Redis, against the plain day read (PostgreSQL, redis.url).
+    Sessions {
+        /// Members of the class whose lesson is read.
+        #[arg(long, default_value_t = 500)]
+        people: usize,
+        /// Concurrent keep-alive connections.
+        #[arg(long, default_value_t = 16)]
+        connections: usize,
+        /// Seconds per measurement.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+    },
     /// API requests/s and p99 of the attendance-by-day read through Redis (redis.url) against no cache.
     Api {
         /// People present on the day read.
@@ -141,6 +153,11 @@ pub async fn bench(config: &Config, args: BenchArgs) -> anyhow::Result<ExitCode>
             connections,
             seconds,
         } => crate::bench::api_benchmark(config, people, connections, seconds).await?,
+        Bench::Sessions {
+            people,
+            connections,
+            seconds,
+        } => crate::bench::sessions_benchmark(config, people, connections, seconds).await?,
     };
     println!("{report}");
     Ok(ExitCode::SUCCESS)

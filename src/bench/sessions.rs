@@ -1,0 +1,118 @@
+//! `rollcall bench sessions`: requests/s of a session report (computed from the events on every
+//! read, or through Redis) against the plain attendance-by-day read of the same people, with no
+//! cache, in one run.
+
+use anyhow::bail;
+use chrono::{TimeDelta, Utc};
+use tokio_util::sync::CancellationToken;
+
+use super::api::{load, serve, state};
+use crate::cache::Cache;
+use crate::config::{CameraRole, Config};
+use crate::domain::{AttendanceEvent, CameraId, FaceBox, PersonId};
+use crate::sessions::spec::ScheduleSpec;
+use crate::store::{Period, Store};
+
+const GROUP: &str = "bench-class";
+const SCHEDULE: &str = "bench-lesson";
+
+/// Yesterday's 08:00–16:00 (UTC) lesson of a class of `people`, everyone entering and leaving
+/// once, a few of them late or early; then its report read three ways.
+pub async fn sessions_benchmark(
+    config: &Config,
+    people: usize,
+    connections: usize,
+    seconds: f64,
+) -> anyhow::Result<String> {
+    let Some(redis) = &config.redis.url else {
+        bail!("the sessions benchmark compares the Redis cache with no cache: set [redis] url");
+    };
+    let store = Store::open(&config.store.url, config.store.max_connections.max(8)).await?;
+    let day = (Utc::now() - TimeDelta::days(1)).date_naive();
+    let (entry, exit) = (CameraId::parse("bench-in")?, CameraId::parse("bench-out")?);
+    store.upsert_camera(&entry, "bench in", "", CameraRole::Entry).await?;
+    store.upsert_camera(&exit, "bench out", "", CameraRole::Exit).await?;
+    store.create_group(GROUP, "Bench class", "bench").await?;
+    let ids: Vec<PersonId> = (0..people)
+        .map(|i| PersonId::parse(format!("pupil-{i:04}")))
+        .collect::<Result<_, _>>()?;
+    let mut events = Vec::with_capacity(people * 2);
+    let at = |h: u32, m: i64| day.and_hms_opt(h, 0, 0).expect("a valid time").and_utc() + TimeDelta::minutes(m);
+    for (i, id) in ids.iter().enumerate() {
+        store.create_person(id, id.as_str()).await?;
+        store
+            .add_member(
+                GROUP,
+                id.as_str(),
+                Period {
+                    from: None,
+                    until: None,
+                },
+                "bench",
+            )
+            .await?;
+        // One in ten late, one in ten early; the rest on time and to the end.
+        let arrival = at(7, 50 + (i % 10) as i64 + if i % 10 == 3 { 30 } else { 0 });
+        let departure = at(16, 2) - TimeDelta::minutes(if i % 10 == 7 { 90 } else { 0 });
+        for (camera, seen_at) in [(&entry, arrival), (&exit, departure)] {
+            let seq = seen_at.timestamp_millis() as u64;
+            events.push(AttendanceEvent::new(
+                id.clone(),
+                camera.clone(),
+                seq,
+                seen_at,
+                0.4,
+                FaceBox {
+                    x: 10,
+                    y: 20,
+                    w: 100,
+                    h: 120,
+                },
+                "dlib_resnet_v1",
+            ));
+        }
+    }
+    store.write_attendance(&events).await?;
+    let spec: ScheduleSpec = serde_json::from_value(serde_json::json!({
+        "kind": "once", "date": day, "start": "08:00", "end": "16:00", "time_zone": "UTC",
+        "cameras": [entry.as_str(), exit.as_str()]
+    }))?;
+    let schedule = spec.into_schedule(SCHEDULE, GROUP).map_err(anyhow::Error::msg)?;
+    store.write_schedule(&schedule, false, "bench").await?;
+
+    let cache = Cache::connect(redis)?;
+    let stop = CancellationToken::new();
+    let cached = serve(state(config, store.clone(), Some(cache)), stop.clone()).await?;
+    let uncached = serve(state(config, store.clone(), None), stop.clone()).await?;
+    let day_path = format!("/v1/attendance/days/{day}?limit={}", people.min(500));
+    let report_path = format!("/v1/schedules/{SCHEDULE}/sessions/{day}");
+    for (address, path) in [(uncached, &day_path), (uncached, &report_path), (cached, &report_path)] {
+        load(address, path, 1, 0.5).await?;
+    }
+    let mut lines = vec![format!(
+        "{people} people, {} events; {connections} keep-alive connections for {seconds} s each",
+        events.len()
+    )];
+    let mut baseline = None;
+    for (name, address, path) in [
+        ("day list, PostgreSQL only", uncached, &day_path),
+        ("session report, computed", uncached, &report_path),
+        ("session report, Redis", cached, &report_path),
+    ] {
+        let run = load(address, path, connections, seconds).await?;
+        let rps = run.per_second();
+        let ratio = rps / *baseline.get_or_insert(rps);
+        lines.push(format!(
+            "  {name:<28} {rps:>9.0} req/s ({ratio:.2} x)  p50 {:>6.2} ms  p99 {:>6.2} ms",
+            run.percentile(0.50).as_secs_f64() * 1e3,
+            run.percentile(0.99).as_secs_f64() * 1e3,
+        ));
+    }
+    stop.cancel();
+    store.delete_schedule(SCHEDULE, "bench").await?;
+    store.delete_group(GROUP, "bench").await?;
+    for id in &ids {
+        store.erase_person(id, true, "bench").await?;
+    }
+    Ok(lines.join("\n"))
+}
