@@ -42,6 +42,7 @@ enum SessionSchedules {
     EndsNextDay,
     TimeZone,
     Cameras,
+    Locations,
     GraceMinutes,
     EarlyLeaveMinutes,
     WindowMinutes,
@@ -128,8 +129,10 @@ impl MigrationTrait for Migration {
                     .col(string_len(SessionSchedules::EndTime, 8))
                     .col(boolean(SessionSchedules::EndsNextDay))
                     .col(string_len(SessionSchedules::TimeZone, 64))
-                    // JSON array of camera ids; empty means every camera.
+                    // JSON array of camera ids; with no locations either, every camera counts.
                     .col(text(SessionSchedules::Cameras))
+                    // JSON array of camera locations whose cameras count as well.
+                    .col(text(SessionSchedules::Locations))
                     .col(integer(SessionSchedules::GraceMinutes))
                     .col(integer(SessionSchedules::EarlyLeaveMinutes))
                     .col(integer(SessionSchedules::WindowMinutes))

@@ -75,6 +75,8 @@ enum SessionsAction {
         #[arg(long)]
         csv: bool,
     },
+    /// The group's running sessions and who has not arrived yet.
+    Absentees { group: String },
     /// A person's sessions over a range of local dates.
     History {
         person: String,
@@ -246,6 +248,29 @@ pub async fn sessions(config: &Config, args: SessionsArgs) -> anyhow::Result<Exi
                     p.person_id,
                     p.status.as_str(),
                     p.present_minutes
+                );
+            }
+        }
+        SessionsAction::Absentees { group } => {
+            let group = slug("group", &group)?;
+            if store.group(&group).await?.is_none() {
+                bail!("no group {group}");
+            }
+            for (schedule, occurrence) in report::running(&store, Some(&group), now).await? {
+                let Some(report) = report::session_report(&store, &schedule, occurrence.date, now).await? else {
+                    continue;
+                };
+                let absent: Vec<&str> = report
+                    .people
+                    .iter()
+                    .filter(|p| p.status == crate::sessions::Status::Absent)
+                    .map(|p| p.person_id.as_str())
+                    .collect();
+                println!(
+                    "{} until {}: {}",
+                    schedule.id,
+                    occurrence.ends_at.to_rfc3339(),
+                    absent.join(" ")
                 );
             }
         }

@@ -76,25 +76,24 @@ fn minutes_up(d: TimeDelta) -> i64 {
 
 /// The outcome of every person on `roster` for `occurrence`, ordered by person id.
 ///
-/// Only sightings inside the schedule's window and from `cameras` (all when empty) count. When
+/// Only sightings inside the schedule's window and from `cameras` (every camera when None) count. When
 /// any counted camera is an entry or exit camera, presence runs from an entry (or two-way
 /// sighting) to the next exit; otherwise it runs from the first sighting to the last.
 pub fn assess(
     timing: &Timing,
     occurrence: &Occurrence,
-    cameras: &[String],
+    cameras: Option<&[String]>,
     roles: &HashMap<String, CameraRole>,
     roster: &[String],
     sightings: &[Sighting],
     now: DateTime<Utc>,
 ) -> Vec<PersonOutcome> {
     let (open, close) = timing.window(occurrence);
-    let counted = |camera: &str| cameras.is_empty() || cameras.iter().any(|c| c == camera);
+    let counted = |camera: &str| cameras.is_none_or(|list| list.iter().any(|c| c == camera));
     let role = |camera: &str| roles.get(camera).copied().unwrap_or_default();
-    let directional = if cameras.is_empty() {
-        roles.values().any(|r| *r != CameraRole::Both)
-    } else {
-        cameras.iter().any(|c| role(c) != CameraRole::Both)
+    let directional = match cameras {
+        None => roles.values().any(|r| *r != CameraRole::Both),
+        Some(list) => list.iter().any(|c| role(c) != CameraRole::Both),
     };
     let mut by_person: BTreeMap<&str, Vec<Seen>> = roster.iter().map(|p| (p.as_str(), Vec::new())).collect();
     for s in sightings {
@@ -293,7 +292,7 @@ mod tests {
         let o = t.occurrence_on(NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()).unwrap();
         let cameras: Vec<String> = cameras.iter().map(|c| c.to_string()).collect();
         let roster: Vec<String> = ["ann", "bob", "cat", "dan"].map(String::from).to_vec();
-        assess(&t, &o, &cameras, &roles(), &roster, sightings, at(now))
+        assess(&t, &o, Some(&cameras), &roles(), &roster, sightings, at(now))
             .into_iter()
             .map(|p| (p.person_id.clone(), p))
             .collect()

@@ -21,8 +21,10 @@ pub struct Schedule {
     pub id: String,
     pub group_id: String,
     pub name: String,
-    /// Camera ids whose sightings count; empty means every camera.
+    /// Camera ids whose sightings count; with `locations` empty too, every camera counts.
     pub cameras: Vec<String>,
+    /// Camera locations (as registered) whose cameras' sightings count as well.
+    pub locations: Vec<String>,
     pub timing: Timing,
     /// Bumped by every edit.
     pub version: i64,
@@ -44,17 +46,36 @@ pub fn format_time(t: NaiveTime) -> String {
 }
 
 impl Schedule {
+    /// The cameras whose sightings count, from the register (id → location); None for all.
+    pub fn counted_cameras<'a>(&self, register: impl IntoIterator<Item = (&'a str, &'a str)>) -> Option<Vec<String>> {
+        if self.cameras.is_empty() && self.locations.is_empty() {
+            return None;
+        }
+        let mut counted = self.cameras.clone();
+        counted.extend(
+            register
+                .into_iter()
+                .filter(|(_, location)| self.locations.iter().any(|l| l == location))
+                .map(|(id, _)| id.to_owned()),
+        );
+        counted.sort();
+        counted.dedup();
+        Some(counted)
+    }
+
     /// The schedule of a stored row. Rows are validated before they are written, so a row that
     /// does not parse is corruption, reported as such.
     pub fn from_row(row: &session_schedule::Model) -> anyhow::Result<Schedule> {
         let bad = |what: &str| anyhow::anyhow!("schedule {}: stored {what} is unreadable", row.id);
         let recurrence: Recurrence = serde_json::from_str(&row.recurrence).map_err(|_| bad("recurrence"))?;
         let cameras: Vec<String> = serde_json::from_str(&row.cameras).map_err(|_| bad("cameras"))?;
+        let locations: Vec<String> = serde_json::from_str(&row.locations).map_err(|_| bad("locations"))?;
         Ok(Schedule {
             id: row.id.clone(),
             group_id: row.group_id.clone(),
             name: row.name.clone(),
             cameras,
+            locations,
             timing: Timing {
                 recurrence,
                 start: parse_time(&row.start_time).ok_or_else(|| bad("start"))?,
@@ -86,6 +107,7 @@ impl Schedule {
             ends_next_day: t.ends_next_day,
             time_zone: t.time_zone.name().to_owned(),
             cameras: serde_json::to_string(&self.cameras).expect("camera ids serialise"),
+            locations: serde_json::to_string(&self.locations).expect("locations serialise"),
             grace_minutes: t.grace_minutes as i32,
             early_leave_minutes: t.early_leave_minutes as i32,
             window_minutes: t.window_minutes as i32,
@@ -102,3 +124,30 @@ pub const DEFAULT_GRACE_MINUTES: u32 = 5;
 pub const DEFAULT_EARLY_LEAVE_MINUTES: u32 = 5;
 /// How long before the start (and after the end) sightings count, unless a schedule says otherwise.
 pub const DEFAULT_WINDOW_MINUTES: u32 = 60;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_schedule_counts_its_cameras_and_the_cameras_at_its_locations() {
+        let spec: spec::ScheduleSpec = serde_json::from_value(serde_json::json!({
+            "kind": "once", "date": "2026-11-23", "start": "09:00", "end": "10:00", "time_zone": "UTC"
+        }))
+        .unwrap();
+        let mut s = spec.into_schedule("s", "g").unwrap();
+        let register = [("door", "hall"), ("gate", "yard"), ("lab", "hall")];
+        assert_eq!(s.counted_cameras(register), None, "neither given: every camera");
+        s.locations = vec!["hall".into()];
+        assert_eq!(s.counted_cameras(register), Some(vec!["door".into(), "lab".into()]));
+        s.cameras = vec!["gate".into()];
+        assert_eq!(s.counted_cameras(register).unwrap().len(), 3);
+        s.cameras.clear();
+        s.locations = vec!["nowhere".into()];
+        assert_eq!(
+            s.counted_cameras(register),
+            Some(vec![]),
+            "a location without cameras counts none"
+        );
+    }
+}

@@ -1,7 +1,7 @@
 //! Session reports from the store: one session's outcomes, a person's history over a range, and
 //! the sessions running now. Each is assessed from the stored events when asked.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -10,6 +10,7 @@ use super::assess::{PersonOutcome, Phase, Status, assess};
 use super::schedule::Occurrence;
 use super::{Schedule, format_time};
 use crate::cache::keys;
+use crate::config::CameraRole;
 use crate::store::Store;
 
 /// How many people had each outcome.
@@ -80,6 +81,26 @@ pub struct PersonSession {
     pub outcome: PersonOutcome,
 }
 
+/// The camera register as sessions need it: roles, and what each schedule counts.
+struct Cameras {
+    roles: HashMap<String, CameraRole>,
+    locations: Vec<(String, String)>,
+}
+
+impl Cameras {
+    async fn of(store: &Store) -> anyhow::Result<Cameras> {
+        let register = store.camera_register().await?;
+        Ok(Cameras {
+            roles: register.iter().map(|(id, (role, _))| (id.clone(), *role)).collect(),
+            locations: register.into_iter().map(|(id, (_, location))| (id, location)).collect(),
+        })
+    }
+
+    fn counted_by(&self, schedule: &Schedule) -> Option<Vec<String>> {
+        schedule.counted_cameras(self.locations.iter().map(|(id, l)| (id.as_str(), l.as_str())))
+    }
+}
+
 pub fn phase(occurrence: &Occurrence, now: DateTime<Utc>) -> Phase {
     if now < occurrence.starts_at {
         Phase::Upcoming
@@ -114,14 +135,14 @@ pub async fn session_report(
         return Ok(None);
     };
     let roster = store.roster(&schedule.group_id, date).await?;
-    let roles = store.camera_roles().await?;
+    let cameras = Cameras::of(store).await?;
     let (open, close) = schedule.timing.window(&occurrence);
     let sightings = store.sightings(&roster, open, close).await?;
     let people = assess(
         &schedule.timing,
         &occurrence,
-        &schedule.cameras,
-        &roles,
+        cameras.counted_by(schedule).as_deref(),
+        &cameras.roles,
         &roster,
         &sightings,
         now,
@@ -164,7 +185,7 @@ pub async fn person_history(
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<PersonSession>> {
     let memberships = store.memberships_of(person_id).await?;
-    let roles = store.camera_roles().await?;
+    let cameras = Cameras::of(store).await?;
     let person = vec![person_id.to_owned()];
     let mut sessions: Vec<(Schedule, Occurrence)> = Vec::new();
     for group in person_groups(store, person_id).await? {
@@ -190,8 +211,8 @@ pub async fn person_history(
             let outcome = assess(
                 &schedule.timing,
                 &occurrence,
-                &schedule.cameras,
-                &roles,
+                cameras.counted_by(&schedule).as_deref(),
+                &cameras.roles,
                 &person,
                 &sightings,
                 now,

@@ -43,9 +43,12 @@ pub struct ScheduleSpec {
     pub ends_next_day: bool,
     /// IANA time zone, e.g. `Europe/Berlin`.
     pub time_zone: String,
-    /// Cameras whose sightings count; empty or absent means every camera.
+    /// Cameras whose sightings count. With `locations` also empty or absent, every camera counts.
     #[serde(default)]
     pub cameras: Vec<String>,
+    /// Locations (as cameras are registered with) whose cameras' sightings count too.
+    #[serde(default)]
+    pub locations: Vec<String>,
     #[serde(default)]
     pub grace_minutes: Option<u32>,
     #[serde(default)]
@@ -119,6 +122,12 @@ impl ScheduleSpec {
         }
         cameras.sort();
         cameras.dedup();
+        let mut locations: Vec<String> = self.locations.iter().map(|l| l.trim().to_owned()).collect();
+        if locations.iter().any(|l| l.is_empty() || l.chars().count() > 200) {
+            return Err("a location has 1 to 200 characters".into());
+        }
+        locations.sort();
+        locations.dedup();
         let name = self.name.unwrap_or_else(|| id.clone());
         if name.chars().count() > 200 {
             return Err("name may have at most 200 characters".into());
@@ -128,6 +137,7 @@ impl ScheduleSpec {
             group_id,
             name,
             cameras,
+            locations,
             timing,
             version: 0,
         })
@@ -160,6 +170,7 @@ impl ScheduleSpec {
             ends_next_day: t.ends_next_day,
             time_zone: t.time_zone.name().to_owned(),
             cameras: schedule.cameras.clone(),
+            locations: schedule.locations.clone(),
             grace_minutes: Some(t.grace_minutes),
             early_leave_minutes: Some(t.early_leave_minutes),
             window_minutes: Some(t.window_minutes),

@@ -42,8 +42,8 @@ impl Store {
         let txn = self.db.begin().await?;
         let before = camera::Entity::find_by_id(id.as_str()).one(&txn).await?;
         txn.execute(&upsert).await?;
-        // Session reports depend on which cameras are entries and exits.
-        if before.is_none_or(|c| c.role != role.as_str()) {
+        // Session reports depend on which cameras are entries and exits, and where they are.
+        if before.is_none_or(|c| c.role != role.as_str() || c.location != location) {
             super::directory::bump(&txn, &[crate::cache::keys::cameras()]).await?;
         }
         txn.commit().await?;

@@ -70,7 +70,7 @@ pub enum GroupDeletion {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ScheduleWrite {
     Written {
-        schedule: Schedule,
+        schedule: Box<Schedule>,
         generations: Vec<(String, i64)>,
     },
     NoGroup,
@@ -326,7 +326,7 @@ impl Store {
         .await?;
         txn.commit().await?;
         Ok(ScheduleWrite::Written {
-            schedule: written,
+            schedule: Box::new(written),
             generations,
         })
     }
@@ -398,8 +398,8 @@ impl Store {
         Ok(out)
     }
 
-    /// Every registered camera's role.
-    pub async fn camera_roles(&self) -> Result<HashMap<String, CameraRole>, sea_orm::DbErr> {
+    /// Every registered camera: id → (role, location).
+    pub async fn camera_register(&self) -> Result<HashMap<String, (CameraRole, String)>, sea_orm::DbErr> {
         Ok(camera::Entity::find()
             .all(&self.db)
             .await?
@@ -410,7 +410,7 @@ impl Store {
                     "exit" => CameraRole::Exit,
                     _ => CameraRole::Both,
                 };
-                (c.id, role)
+                (c.id, (role, c.location))
             })
             .collect())
     }

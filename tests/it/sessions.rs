@@ -289,12 +289,20 @@ async fn across_midnight_through_a_daylight_saving_change_and_in_two_groups_at_o
     for id in ["nina", "omar", "pia"] {
         api.create_person(id, id).await;
     }
-    api.setup(
-        &[("gate-in", "entry"), ("gate-out", "exit")],
-        "ward-3",
-        &["nina", "omar", "pia"],
-    )
-    .await;
+    // The ward's gates, and a canteen camera elsewhere; the night shift counts the ward's location.
+    for (id, role, location) in [
+        ("gate-in", "entry", "ward 3"),
+        ("gate-out", "exit", "ward 3"),
+        ("canteen", "both", "canteen"),
+    ] {
+        api.ok(
+            "POST",
+            "/v1/cameras",
+            json!({ "id": id, "role": role, "location": location }),
+        )
+        .await;
+    }
+    api.setup(&[], "ward-3", &["nina", "omar", "pia"]).await;
     // Saturday night shifts in Berlin; the clocks go back from 03:00 to 02:00 on Sunday 2026-10-25,
     // so that night's shift (22:00 CEST to 06:00 CET) lasts 9 hours.
     api.ok(
@@ -302,7 +310,8 @@ async fn across_midnight_through_a_daylight_saving_change_and_in_two_groups_at_o
         "/v1/groups/ward-3/schedules",
         json!({
             "id": "night", "kind": "weekly", "days": ["sat"], "start": "22:00", "end": "06:00",
-            "ends_next_day": true, "time_zone": "Europe/Berlin", "grace_minutes": 10, "early_leave_minutes": 10
+            "ends_next_day": true, "time_zone": "Europe/Berlin", "grace_minutes": 10, "early_leave_minutes": 10,
+            "locations": ["ward 3"]
         }),
     )
     .await;
@@ -324,6 +333,8 @@ async fn across_midnight_through_a_daylight_saving_change_and_in_two_groups_at_o
         // Omar: 30 minutes late, and gone at 04:00 CET, two hours early.
         event("omar", "gate-in", "2026-10-24T20:30:00Z"),
         event("omar", "gate-out", "2026-10-25T03:00:00Z"),
+        // …and seen in the canteen afterwards, which is not the ward.
+        event("omar", "canteen", "2026-10-25T04:30:00Z"),
         // Pia: arrives for the training at 00:25 CEST and leaves at 01:40 CEST.
         event("pia", "gate-in", "2026-10-24T22:25:00Z"),
         event("pia", "gate-out", "2026-10-24T23:40:00Z"),
@@ -631,6 +642,27 @@ async fn the_cli_manages_groups_and_schedules_and_prints_reports() {
     assert!(
         ok && history.contains("2026-11-16  rehearsal") && history.contains("present"),
         "{history}"
+    );
+    // A session running now: nobody has come yet.
+    let started = Utc::now() - TimeDelta::hours(1);
+    std::fs::write(
+        &file,
+        json!({
+            "id": "all-day", "group_id": "choir", "kind": "once", "date": started.date_naive(),
+            "start": started.format("%H:%M").to_string(), "end": started.format("%H:%M").to_string(),
+            "ends_next_day": true, "time_zone": "UTC"
+        })
+        .to_string(),
+    )
+    .unwrap();
+    assert!(run(&["groups", "add-schedule", file.to_str().unwrap()]).0);
+    let (ok, absentees, err) = run(&["sessions", "absentees", "choir"]);
+    assert!(ok, "{err}");
+    assert!(
+        absentees
+            .lines()
+            .any(|l| l.starts_with("all-day until") && l.ends_with(": ana bo")),
+        "{absentees}"
     );
     let (ok, _, err) = run(&["groups", "delete", "choir"]);
     assert!(!ok && err.contains("delete them first"), "{err}");

@@ -17,6 +17,8 @@ pub struct Model {
     pub time_zone: String,
     #[sea_orm(column_type = "Text")]
     pub cameras: String,
+    #[sea_orm(column_type = "Text")]
+    pub locations: String,
     pub grace_minutes: i32,
     pub early_leave_minutes: i32,
     pub window_minutes: i32,
