@@ -30,6 +30,17 @@ impl Run {
         self.requests as f64 / self.seconds
     }
 
+    /// One result line: requests/s, its ratio to `baseline` (the first run's, set by it), p50, p99.
+    pub(super) fn line(&self, name: &str, baseline: &mut Option<f64>) -> String {
+        let rps = self.per_second();
+        let ratio = rps / *baseline.get_or_insert(rps);
+        format!(
+            "  {name:<28} {rps:>9.0} req/s ({ratio:.2} x)  p50 {:>6.2} ms  p99 {:>6.2} ms",
+            self.percentile(0.50).as_secs_f64() * 1e3,
+            self.percentile(0.99).as_secs_f64() * 1e3,
+        )
+    }
+
     pub(super) fn percentile(&self, p: f64) -> Duration {
         let mut sorted = self.latencies.clone();
         sorted.sort();
@@ -159,13 +170,7 @@ pub async fn api_benchmark(config: &Config, people: usize, connections: usize, s
     let mut baseline = None;
     for (name, address) in [("PostgreSQL only (cache off)", uncached), ("through Redis", cached)] {
         let run = load(address, &path, connections, seconds).await?;
-        let rps = run.per_second();
-        let ratio = rps / *baseline.get_or_insert(rps);
-        lines.push(format!(
-            "  {name:<28} {rps:>9.0} req/s ({ratio:.2} x)  p50 {:>6.2} ms  p99 {:>6.2} ms",
-            run.percentile(0.50).as_secs_f64() * 1e3,
-            run.percentile(0.99).as_secs_f64() * 1e3,
-        ));
+        lines.push(run.line(name, &mut baseline));
     }
     stop.cancel();
     let ids: Vec<PersonId> = events.iter().map(|e| e.person_id.clone()).collect();

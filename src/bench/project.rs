@@ -5,7 +5,7 @@ use std::io::Write;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use chrono::{TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::ConnectionTrait;
 
 use crate::domain::{AttendanceEvent, CameraId, FaceBox, PersonId};
@@ -19,22 +19,27 @@ pub fn synthetic_events(count: usize) -> Vec<AttendanceEvent> {
             let person = PersonId::parse(format!("person-{:04}", i % 1000)).expect("valid id");
             let camera = CameraId::parse(format!("camera-{}", i % 10)).expect("valid id");
             let seen_at = start + TimeDelta::milliseconds(i as i64 * 50);
-            AttendanceEvent::new(
-                person,
-                camera,
-                i as u64,
-                seen_at,
-                0.4,
-                FaceBox {
-                    x: 10,
-                    y: 20,
-                    w: 100,
-                    h: 120,
-                },
-                "dlib_resnet_v1",
-            )
+            synthetic_event(person, camera, i as u64, seen_at)
         })
         .collect()
+}
+
+/// One event of a made-up face (same box and distance for all), as the recognizer would emit it.
+pub fn synthetic_event(person: PersonId, camera: CameraId, seq: u64, seen_at: DateTime<Utc>) -> AttendanceEvent {
+    AttendanceEvent::new(
+        person,
+        camera,
+        seq,
+        seen_at,
+        0.4,
+        FaceBox {
+            x: 10,
+            y: 20,
+            w: 100,
+            h: 120,
+        },
+        "dlib_resnet_v1",
+    )
 }
 
 async fn clear(store: &Store) -> anyhow::Result<()> {

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use super::api::{load, serve, state};
 use crate::cache::Cache;
 use crate::config::{CameraRole, Config};
-use crate::domain::{AttendanceEvent, CameraId, FaceBox, PersonId};
+use crate::domain::{CameraId, PersonId};
 use crate::sessions::spec::ScheduleSpec;
 use crate::store::{Period, Store};
 
@@ -56,19 +56,11 @@ pub async fn sessions_benchmark(
         let departure = at(16, 2) - TimeDelta::minutes(if i % 10 == 7 { 90 } else { 0 });
         for (camera, seen_at) in [(&entry, arrival), (&exit, departure)] {
             let seq = seen_at.timestamp_millis() as u64;
-            events.push(AttendanceEvent::new(
+            events.push(super::project::synthetic_event(
                 id.clone(),
                 camera.clone(),
                 seq,
                 seen_at,
-                0.4,
-                FaceBox {
-                    x: 10,
-                    y: 20,
-                    w: 100,
-                    h: 120,
-                },
-                "dlib_resnet_v1",
             ));
         }
     }
@@ -100,13 +92,7 @@ pub async fn sessions_benchmark(
         ("session report, Redis", cached, &report_path),
     ] {
         let run = load(address, path, connections, seconds).await?;
-        let rps = run.per_second();
-        let ratio = rps / *baseline.get_or_insert(rps);
-        lines.push(format!(
-            "  {name:<28} {rps:>9.0} req/s ({ratio:.2} x)  p50 {:>6.2} ms  p99 {:>6.2} ms",
-            run.percentile(0.50).as_secs_f64() * 1e3,
-            run.percentile(0.99).as_secs_f64() * 1e3,
-        ));
+        lines.push(run.line(name, &mut baseline));
     }
     stop.cancel();
     store.delete_schedule(SCHEDULE, "bench").await?;

@@ -38,29 +38,23 @@ enum Bench {
         events: usize,
     },
     /// Session report requests/s, computed and through Redis, against the plain day read (PostgreSQL, redis.url).
-    Sessions {
-        /// Members of the class whose lesson is read.
-        #[arg(long, default_value_t = 500)]
-        people: usize,
-        /// Concurrent keep-alive connections.
-        #[arg(long, default_value_t = 16)]
-        connections: usize,
-        /// Seconds per measurement.
-        #[arg(long, default_value_t = 10.0)]
-        seconds: f64,
-    },
+    Sessions(LoadArgs),
     /// API requests/s and p99 of the attendance-by-day read through Redis (redis.url) against no cache.
-    Api {
-        /// People present on the day read.
-        #[arg(long, default_value_t = 500)]
-        people: usize,
-        /// Concurrent keep-alive connections.
-        #[arg(long, default_value_t = 16)]
-        connections: usize,
-        /// Seconds per measurement.
-        #[arg(long, default_value_t = 10.0)]
-        seconds: f64,
-    },
+    Api(LoadArgs),
+}
+
+/// The size and load of an API benchmark.
+#[derive(Debug, Args)]
+struct LoadArgs {
+    /// People in the data read (present on the day, or members of the class).
+    #[arg(long, default_value_t = 500)]
+    people: usize,
+    /// Concurrent keep-alive connections.
+    #[arg(long, default_value_t = 16)]
+    connections: usize,
+    /// Seconds per measurement.
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
 }
 
 /// One stage of the distributed pipeline.
@@ -148,16 +142,8 @@ pub async fn bench(config: &Config, args: BenchArgs) -> anyhow::Result<ExitCode>
             crate::bench::pipeline_benchmark(config, &faces, frames, cameras).await?
         }
         Bench::Project { events } => crate::bench::project_benchmark(&config.store.url, events).await?,
-        Bench::Api {
-            people,
-            connections,
-            seconds,
-        } => crate::bench::api_benchmark(config, people, connections, seconds).await?,
-        Bench::Sessions {
-            people,
-            connections,
-            seconds,
-        } => crate::bench::sessions_benchmark(config, people, connections, seconds).await?,
+        Bench::Api(l) => crate::bench::api_benchmark(config, l.people, l.connections, l.seconds).await?,
+        Bench::Sessions(l) => crate::bench::sessions_benchmark(config, l.people, l.connections, l.seconds).await?,
     };
     println!("{report}");
     Ok(ExitCode::SUCCESS)
