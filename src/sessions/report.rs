@@ -188,12 +188,13 @@ pub async fn person_history(
     let cameras = Cameras::of(store).await?;
     let person = vec![person_id.to_owned()];
     let mut sessions: Vec<(Schedule, Occurrence)> = Vec::new();
-    for group in person_groups(store, person_id).await? {
-        for schedule in store.schedules(Some(&group)).await? {
+    let groups: BTreeSet<&String> = memberships.iter().map(|(g, _)| g).collect();
+    for group in groups {
+        for schedule in store.schedules(Some(group)).await? {
             for occurrence in schedule.timing.occurrences(from, to) {
                 let member = memberships
                     .iter()
-                    .any(|(g, period)| *g == group && period.contains(occurrence.date));
+                    .any(|(g, period)| g == group && period.contains(occurrence.date));
                 if member {
                     sessions.push((schedule.clone(), occurrence));
                 }
