@@ -336,12 +336,17 @@ pub async fn absentees(state: Shared, PathParams(id): PathParams<String>) -> Res
     }))
 }
 
-fn write_error(result: ScheduleWrite, id: &str, group_id: &str) -> ApiError {
-    match result {
-        ScheduleWrite::NoGroup => ApiError::not_found(format!("no group {group_id}")),
-        ScheduleWrite::Exists => ApiError::conflict(format!("schedule {id} exists")),
-        ScheduleWrite::NotFound => ApiError::not_found(format!("no schedule {id}")),
-        ScheduleWrite::Written { .. } => ApiError::internal("writing a schedule", "not an error"),
+/// Creates or replaces a schedule and drops the cache entries it outdated.
+async fn write(state: &Shared, schedule: &Schedule, replace: bool, caller: &Caller) -> Result<Schedule, ApiError> {
+    let (id, group_id) = (&schedule.id, &schedule.group_id);
+    match state.store.write_schedule(schedule, replace, &caller.name).await? {
+        ScheduleWrite::Written { schedule, generations } => {
+            state.invalidate(&generations).await;
+            Ok(*schedule)
+        }
+        ScheduleWrite::NoGroup => Err(ApiError::not_found(format!("no group {group_id}"))),
+        ScheduleWrite::Exists => Err(ApiError::conflict(format!("schedule {id} exists"))),
+        ScheduleWrite::NotFound => Err(ApiError::not_found(format!("no schedule {id}"))),
     }
 }
 
@@ -373,14 +378,8 @@ pub async fn create_schedule(
             "group_id differs from the group in the path",
         ));
     }
-    let schedule = checked(spec, &id, &group_id)?;
-    match state.store.write_schedule(&schedule, false, &caller.name).await? {
-        ScheduleWrite::Written { schedule, generations } => {
-            state.invalidate(&generations).await;
-            Ok((StatusCode::CREATED, axum::Json(ScheduleSpec::of(&schedule))))
-        }
-        other => Err(write_error(other, &schedule.id, &group_id)),
-    }
+    let written = write(&state, &checked(spec, &id, &group_id)?, false, &caller).await?;
+    Ok((StatusCode::CREATED, axum::Json(ScheduleSpec::of(&written))))
 }
 
 async fn find_schedule(state: &Shared, id: &str) -> Result<Schedule, ApiError> {
@@ -425,14 +424,8 @@ pub async fn replace_schedule(
     }
     let current = find_schedule(&state, &id).await?;
     let group_id = spec.group_id.clone().unwrap_or(current.group_id);
-    let schedule = checked(spec, &id, &group_id)?;
-    match state.store.write_schedule(&schedule, true, &caller.name).await? {
-        ScheduleWrite::Written { schedule, generations } => {
-            state.invalidate(&generations).await;
-            Ok(axum::Json(ScheduleSpec::of(&schedule)))
-        }
-        other => Err(write_error(other, &id, &group_id)),
-    }
+    let written = write(&state, &checked(spec, &id, &group_id)?, true, &caller).await?;
+    Ok(axum::Json(ScheduleSpec::of(&written)))
 }
 
 /// Deletes a schedule.
