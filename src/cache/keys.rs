@@ -49,7 +49,8 @@ pub fn stats(kind: &str, day: NaiveDate) -> String {
 
 /// The key under which a reader caches `key` at `generation`.
 pub fn versioned(key: &str, generation: i64) -> String {
-    format!("{key}@{generation}")
+    // One format for both: invalidation deletes exactly what single-key readers wrote.
+    versioned_by(key, &[generation])
 }
 
 /// The keys whose data changes when these (person, day) rows change: each day's list and

@@ -184,15 +184,21 @@ pub(super) fn bump_generations(keys: &[String]) -> sea_orm::sea_query::InsertSta
 impl Store {
     /// The current generation of a cache key (0 if it never changed).
     pub async fn cache_generation(&self, key: &str) -> Result<i64, sea_orm::DbErr> {
+        Ok(self.cache_generations(&[key.to_owned()]).await?[0])
+    }
+
+    /// The current generations of several cache keys, in the order given (0 for never changed).
+    pub async fn cache_generations(&self, keys: &[String]) -> Result<Vec<i64>, sea_orm::DbErr> {
         let mut select = Query::select();
         select
-            .column(Alias::new("generation"))
+            .columns([Alias::new("key"), Alias::new("generation")])
             .from(Alias::new("cache_generations"))
-            .and_where(Expr::col(Alias::new("key")).eq(key));
-        match self.db.query_one(&select).await? {
-            Some(row) => row.try_get_by_index::<i64>(0),
-            None => Ok(0),
+            .and_where(Expr::col(Alias::new("key")).is_in(keys.iter().map(String::as_str)));
+        let mut found = std::collections::HashMap::new();
+        for row in self.db.query_all(&select).await? {
+            found.insert(row.try_get_by_index::<String>(0)?, row.try_get_by_index::<i64>(1)?);
         }
+        Ok(keys.iter().map(|k| found.get(k).copied().unwrap_or(0)).collect())
     }
 }
 

@@ -4,10 +4,8 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -413,23 +411,6 @@ impl Store {
                 (c.id, (role, c.location))
             })
             .collect())
-    }
-
-    /// The current generations of several cache keys, in the order given (0 for never changed).
-    pub async fn cache_generations(&self, keys: &[String]) -> Result<Vec<i64>, sea_orm::DbErr> {
-        let mut select = sea_orm::sea_query::Query::select();
-        select
-            .columns([
-                sea_orm::sea_query::Alias::new("key"),
-                sea_orm::sea_query::Alias::new("generation"),
-            ])
-            .from(sea_orm::sea_query::Alias::new("cache_generations"))
-            .and_where(Expr::col(sea_orm::sea_query::Alias::new("key")).is_in(keys.iter().map(String::as_str)));
-        let mut found = HashMap::new();
-        for row in self.db.query_all(&select).await? {
-            found.insert(row.try_get_by_index::<String>(0)?, row.try_get_by_index::<i64>(1)?);
-        }
-        Ok(keys.iter().map(|k| found.get(k).copied().unwrap_or(0)).collect())
     }
 }
 
