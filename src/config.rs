@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::CameraId;
+pub use crate::ingest::{CameraConfig, DropPolicy, IngestConfig, SourceConfig};
+pub use crate::project::ProjectConfig;
+pub use crate::recognize::{MatchingConfig, RecognizeConfig};
 
 /// Where rollcall keeps its local state when nothing else is configured.
 pub const DEFAULT_HOME: &str = ".rollcall";
@@ -135,13 +137,6 @@ pub struct VisionConfig {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct MatchingConfig {
-    /// Largest L2 distance still accepted as the same person.
-    pub threshold: f32,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
     /// A sea-orm database URL: `sqlite://…?mode=rwc` (embedded default) or `postgres://…`.
     pub url: String,
@@ -206,7 +201,7 @@ pub struct RedisConfig {
     pub url: Option<String>,
 }
 
-/// Topic names; defaults are those of DESIGN.md. Tests give each run its own.
+/// Topic names (docs/contracts.md). Tests give each run its own.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TopicNames {
@@ -239,150 +234,6 @@ impl Default for TopicNames {
             attendance_dlq: "rollcall.attendance.dlq.v1".into(),
         }
     }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct IngestConfig {
-    /// Cameras listed explicitly. When empty, every folder under `cameras_dir` is a camera.
-    pub cameras: Vec<CameraConfig>,
-    pub cameras_dir: PathBuf,
-    /// Default frames per second of replayed folders; 0 means as fast as the pipeline takes them.
-    pub fps: f64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CameraRole {
-    Entry,
-    Exit,
-    #[default]
-    Both,
-}
-
-impl CameraRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CameraRole::Entry => "entry",
-            CameraRole::Exit => "exit",
-            CameraRole::Both => "both",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CameraConfig {
-    pub id: CameraId,
-    /// Where the frames come from.
-    #[serde(default)]
-    pub source: SourceKind,
-    /// A folder of JPEG/PNG frames, replayed in file-name order (`folder` cameras).
-    #[serde(default)]
-    pub path: PathBuf,
-    /// For a `folder` camera: keep watching the folder and publish each new file once it is
-    /// completely written, instead of replaying what is there and stopping.
-    #[serde(default)]
-    pub watch: bool,
-    /// The camera's address: the snapshot or MJPEG URL, or ffmpeg's input (`rtsp://…`, a video file).
-    #[serde(default)]
-    pub url: Option<String>,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub location: String,
-    #[serde(default)]
-    pub role: CameraRole,
-    /// Overrides `ingest.fps` for this camera: the most frames per second it publishes.
-    #[serde(default)]
-    pub fps: Option<f64>,
-    /// Which frame is given up when the bus cannot take frames as fast as the camera sends them.
-    #[serde(default)]
-    pub drop: DropPolicy,
-    /// JPEG quality (1–100) that live cameras' frames are re-encoded at.
-    #[serde(default = "default_jpeg_quality")]
-    pub jpeg_quality: u8,
-    /// Longest side of a published live frame; larger frames are scaled down.
-    #[serde(default = "default_max_side")]
-    pub max_side: u32,
-    /// Extra ffmpeg options before its input, e.g. `["-rtsp_flags", "listen"]` for a camera that
-    /// pushes its RTSP stream to the ingestor instead of being pulled from.
-    #[serde(default)]
-    pub ffmpeg_input_options: Vec<String>,
-}
-
-fn default_jpeg_quality() -> u8 {
-    85
-}
-
-fn default_max_side() -> u32 {
-    1280
-}
-
-impl CameraConfig {
-    /// A folder camera with defaults for everything else.
-    pub fn folder(id: CameraId, path: PathBuf) -> Self {
-        Self {
-            id,
-            source: SourceKind::Folder,
-            path,
-            watch: false,
-            url: None,
-            name: None,
-            location: String::new(),
-            role: CameraRole::Both,
-            fps: None,
-            drop: DropPolicy::default(),
-            jpeg_quality: default_jpeg_quality(),
-            max_side: default_max_side(),
-            ffmpeg_input_options: Vec::new(),
-        }
-    }
-}
-
-/// Kinds of camera source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SourceKind {
-    /// A folder replayed once, or watched for new files (frames as they are).
-    #[default]
-    Folder,
-    /// An HTTP URL answering with one JPEG per request, polled at the camera's fps.
-    Snapshot,
-    /// An HTTP URL streaming `multipart/x-mixed-replace` JPEGs.
-    Mjpeg,
-    /// Anything ffmpeg reads (RTSP streams, video files), decoded by an `ffmpeg` child process.
-    Ffmpeg,
-}
-
-/// Backpressure policy of a live camera.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DropPolicy {
-    /// Keep the newest frame waiting and drop the one it replaces: the bus always gets the latest.
-    #[default]
-    Oldest,
-    /// Keep the frame already waiting and drop new ones until it is sent.
-    Newest,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RecognizeConfig {
-    /// Recognizer workers, each with its own ONNX sessions.
-    pub workers: usize,
-    /// A person seen again by the same camera within this many seconds emits no new event.
-    pub cooldown_secs: u64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ProjectConfig {
-    pub batch_size: usize,
-    pub linger_ms: u64,
-    /// First and largest delay between retries of a failed batch write.
-    pub retry_initial_ms: u64,
-    pub retry_max_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -479,11 +330,7 @@ impl Config {
             kafka: KafkaConfig::default(),
             nats: NatsConfig::default(),
             redis: RedisConfig::default(),
-            ingest: IngestConfig {
-                cameras: Vec::new(),
-                cameras_dir: home.join("demo/cameras"),
-                fps: 0.0,
-            },
+            ingest: IngestConfig::with_home(home),
             recognize: RecognizeConfig::default(),
             project: ProjectConfig::default(),
             shutdown: ShutdownConfig::default(),
@@ -559,12 +406,6 @@ impl Default for StoreConfig {
         Config::default().store
     }
 }
-impl Default for IngestConfig {
-    fn default() -> Self {
-        Config::default().ingest
-    }
-}
-
 impl Default for VisionConfig {
     fn default() -> Self {
         Self {
@@ -581,37 +422,11 @@ impl Default for VisionConfig {
     }
 }
 
-impl Default for MatchingConfig {
-    fn default() -> Self {
-        Self { threshold: 0.55 }
-    }
-}
-
 impl Default for BusConfig {
     fn default() -> Self {
         Self {
             kind: BusKind::Memory,
             capacity: 16,
-        }
-    }
-}
-
-impl Default for RecognizeConfig {
-    fn default() -> Self {
-        Self {
-            workers: 2,
-            cooldown_secs: 60,
-        }
-    }
-}
-
-impl Default for ProjectConfig {
-    fn default() -> Self {
-        Self {
-            batch_size: 500,
-            linger_ms: 200,
-            retry_initial_ms: 100,
-            retry_max_ms: 10_000,
         }
     }
 }
@@ -740,7 +555,7 @@ mod tests {
         )
         .unwrap();
         let c = Config::load(Some(&file), []).unwrap();
-        assert_eq!(c.ingest.cameras[0].role, CameraRole::Entry);
+        assert_eq!(c.ingest.cameras[0].role, crate::domain::CameraRole::Entry);
         std::fs::write(&file, "[[ingest.cameras]]\nid = \"Door 1\"\npath = \"/x\"\n").unwrap();
         assert!(Config::load(Some(&file), []).is_err());
     }

@@ -2,17 +2,12 @@
 //! attendance event fanned out live on `rollcall.live.{camera}` for displays and door controllers.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
-use futures::StreamExt;
 use serde::{Deserialize, Serialize};
-use tokio_util::sync::CancellationToken;
 
 use crate::bus::{BusError, Producer};
 use crate::domain::{AttendanceEvent, PersonId};
-use crate::gallery::SharedGallery;
-use crate::store::Store;
 
 pub const GALLERY_SUBJECT: &str = "rollcall.gallery.changed";
 
@@ -50,50 +45,6 @@ pub async fn publish_gallery_change(client: &async_nats::Client, change: &Galler
     // Enrolment is a short-lived command: make sure the message left before it exits.
     client.flush().await?;
     Ok(())
-}
-
-/// Keeps `gallery` equal to the store's templates of `model_id`: reloads on every change
-/// message, and every `safety_interval` in case a message was missed while disconnected.
-pub async fn keep_gallery_current(
-    client: async_nats::Client,
-    store: Store,
-    model_id: String,
-    gallery: SharedGallery,
-    safety_interval: Duration,
-    stop: CancellationToken,
-) -> anyhow::Result<()> {
-    let mut changes = client.subscribe(GALLERY_SUBJECT).await?;
-    let mut tick = tokio::time::interval(safety_interval);
-    tick.tick().await;
-    loop {
-        let reason = tokio::select! {
-            _ = stop.cancelled() => return Ok(()),
-            message = changes.next() => match message {
-                Some(m) => match serde_json::from_slice::<GalleryChange>(&m.payload) {
-                    Ok(change) => format!("{:?} {}", change.kind, change.person_id),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "ignoring a malformed gallery change");
-                        continue;
-                    }
-                },
-                None => anyhow::bail!("the NATS subscription to {GALLERY_SUBJECT} ended"),
-            },
-            _ = tick.tick() => "periodic check".to_owned(),
-        };
-        match store.load_gallery(&model_id).await {
-            Ok(fresh) => {
-                tracing::info!(
-                    reason,
-                    people = fresh.people(),
-                    templates = fresh.len(),
-                    "gallery reloaded"
-                );
-                gallery.replace(fresh);
-            }
-            // Keep matching with the gallery in hand; the next change or tick tries again.
-            Err(e) => tracing::warn!(error = format!("{e:#}"), "reloading the gallery failed"),
-        }
-    }
 }
 
 /// Sends each event to the durable bus first, then publishes it live. The live copy is best

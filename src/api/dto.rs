@@ -201,11 +201,11 @@ pub struct NewCamera {
     pub location: String,
     #[serde(default = "default_role")]
     #[schema(value_type = String)]
-    pub role: crate::config::CameraRole,
+    pub role: crate::domain::CameraRole,
 }
 
-fn default_role() -> crate::config::CameraRole {
-    crate::config::CameraRole::Both
+fn default_role() -> crate::domain::CameraRole {
+    crate::domain::CameraRole::Both
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -213,7 +213,7 @@ fn default_role() -> crate::config::CameraRole {
 pub struct CameraRoleChange {
     /// `entry`, `exit` or `both`.
     #[schema(value_type = String)]
-    pub role: crate::config::CameraRole,
+    pub role: crate::domain::CameraRole,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

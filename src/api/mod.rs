@@ -70,7 +70,7 @@ impl ApiState {
     /// Builds the state from configuration: store (waited for), cache, NATS, models.
     pub async fn from_config(config: &Config, shutdown: &CancellationToken) -> anyhow::Result<ApiState> {
         let p = &config.project;
-        let backoff = crate::stages::Backoff::new(
+        let backoff = crate::retry::Backoff::new(
             Duration::from_millis(p.retry_initial_ms),
             Duration::from_millis(p.retry_max_ms),
         );
@@ -80,7 +80,7 @@ impl ApiState {
             Some(url) => Some(crate::control::connect(url).await?),
             None => None,
         };
-        let engines = crate::pipeline::load_engines(config, 1).await?;
+        let engines = crate::topology::load_engines(config, 1).await?;
         let engine = engines.into_iter().next().context("loading the face models")?;
         if config.api.keys.is_empty() {
             tracing::warn!("no API keys configured ([api.keys]): every /v1 route will answer 401");

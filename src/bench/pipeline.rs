@@ -85,7 +85,7 @@ pub async fn pipeline_benchmark(config: &Config, faces: &Path, count: usize, cam
     let distinct = make_frames(faces, &cameras_root, count, cameras)?;
     let mut files = Vec::new();
     for camera in std::fs::read_dir(&cameras_root)? {
-        files.extend(crate::stages::ingest::list_frames(&camera?.path())?);
+        files.extend(crate::ingest::list_frames(&camera?.path())?);
     }
     let frames: Vec<Vec<u8>> = files.iter().map(std::fs::read).collect::<Result<_, _>>()?;
 
@@ -134,7 +134,7 @@ pub async fn pipeline_benchmark(config: &Config, faces: &Path, count: usize, cam
         );
         let people = enrol_first_photos(&c, faces).await?;
         let t = Instant::now();
-        let summary = crate::pipeline::run_embedded(&c, tokio_util::sync::CancellationToken::new()).await?;
+        let summary = crate::topology::run_embedded(&c, tokio_util::sync::CancellationToken::new()).await?;
         let secs = t.elapsed().as_secs_f64();
         let fps = summary.ingest.frames as f64 / secs;
         lines.push(format!(

@@ -8,7 +8,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::api::{load, serve, state};
 use crate::cache::Cache;
-use crate::config::{CameraRole, Config};
+use crate::config::Config;
+use crate::domain::CameraRole;
 use crate::domain::{CameraId, PersonId};
 use crate::sessions::spec::ScheduleSpec;
 use crate::store::{Period, Store};

@@ -3,10 +3,16 @@
 
 pub mod kafka;
 mod memory;
+mod memory_bus;
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::domain::{AttendanceEvent, Frame, UnknownFaceEvent};
+
 pub use memory::{MemoryConsumer, MemoryProducer, memory_topic};
+pub use memory_bus::MemoryBus;
 
 /// Where a record sits in its topic, for committing and for dead-letter headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -65,6 +71,22 @@ pub trait Consumer<T: Send + 'static>: Send {
     fn commit(&mut self, position: Position) -> Result<(), BusError>;
 }
 
+/// The topics between the stages, whatever carries them: every stage takes its ends from here.
+pub trait Bus: Send + Sync {
+    fn frames_producer(&self) -> Result<Arc<dyn Producer<Frame>>, BusError>;
+    /// A recognizer worker's end of the frames topic (a member of the recognizer group).
+    fn frames_consumer(&self) -> Result<Box<dyn Consumer<Frame>>, BusError>;
+    fn attendance_producer(&self) -> Result<Arc<dyn Producer<AttendanceEvent>>, BusError>;
+    /// A projector's end of the attendance topic (a member of the projector group).
+    fn attendance_consumer(&self) -> Result<Box<dyn Consumer<AttendanceEvent>>, BusError>;
+    fn unknown_producer(&self) -> Result<Arc<dyn Producer<UnknownFaceEvent>>, BusError>;
+    fn frames_dead_letters(&self) -> Result<Arc<dyn Producer<DeadLetter>>, BusError>;
+    fn attendance_dead_letters(&self) -> Result<Arc<dyn Producer<DeadLetter>>, BusError>;
+    /// Whether an acknowledged `send` survives a crash of this process (Kafka), or is only in
+    /// its memory (the in-process bus).
+    fn durable(&self) -> bool;
+}
+
 /// A message that failed for good, with the reason, as the dead-letter topics carry it.
 #[derive(Debug, Clone)]
 pub struct DeadLetter {
@@ -77,12 +99,16 @@ pub struct DeadLetter {
 }
 
 impl DeadLetter {
-    /// Counts the letter in `rollcall_bus_dead_letters_total{stage, reason}`.
-    pub fn count(&self) {
-        let counter = &crate::metrics::metrics().bus_dead_letters;
-        counter
-            .with_label_values(&[self.stage.as_str(), self.kind.as_str()])
-            .inc();
+    /// Logs the letter and counts it in `rollcall_bus_dead_letters_total{stage, reason}`.
+    pub fn emit(&self) {
+        use crate::telemetry::events::{DeadLettered, Emit};
+        DeadLettered {
+            stage: &self.stage,
+            kind: &self.kind,
+            reason: &self.reason,
+            key: &self.key,
+        }
+        .emit();
     }
 
     pub fn from_poison(stage: &'static str, poison: PoisonMessage) -> Self {

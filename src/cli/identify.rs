@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Args;
 
 use crate::config::Config;
-use crate::gallery::{Identity, MatchRule};
+use crate::recognize::{Identity, MatchRule};
 use crate::store::Store;
 use crate::vision::FaceEngine;
 
@@ -28,7 +28,7 @@ pub struct EvalArgs {
 
 pub async fn identify(config: &Config, args: IdentifyArgs) -> anyhow::Result<ExitCode> {
     let store = Store::open(&config.store.url, config.store.max_connections).await?;
-    let gallery = store.load_gallery(&config.models.recognizer).await?;
+    let gallery = crate::recognize::load_gallery(&store, &config.models.recognizer).await?;
     let engine_config = config.clone();
     let threshold = config.matching.threshold;
     let lines = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<(bool, String)>> {

@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::config::Config;
-use crate::pipeline::run_embedded;
+use crate::topology::Stages;
 use crate::store::{Store, render_table};
+use crate::topology::RunSummary;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {}
@@ -57,13 +58,7 @@ struct LoadArgs {
     seconds: f64,
 }
 
-/// One stage of the distributed pipeline.
-#[derive(Debug, Clone, Copy)]
-pub enum Stage {
-    Ingest,
-    Recognize,
-    Project,
-}
+pub use crate::topology::Stages as Stage;
 
 /// Starts the `/metrics` endpoint when `telemetry.metrics_listen` is set.
 async fn expose_metrics(config: &Config, shutdown: &tokio_util::sync::CancellationToken) -> anyhow::Result<()> {
@@ -76,42 +71,41 @@ async fn expose_metrics(config: &Config, shutdown: &tokio_util::sync::Cancellati
 pub async fn stage(config: &Config, stage: Stage) -> anyhow::Result<ExitCode> {
     let shutdown = crate::shutdown::on_signals();
     expose_metrics(config, &shutdown).await?;
+    let s = crate::topology::run(config, stage, shutdown).await?;
     match stage {
-        Stage::Ingest => {
-            let s = crate::deploy::ingest(config, shutdown).await?;
-            println!(
-                "ingest: {} frames published, {} unreadable files",
-                s.frames, s.unreadable
-            );
-        }
-        Stage::Recognize => {
-            let s = crate::deploy::recognize(config, shutdown).await?;
-            println!(
-                "recognize: {} frames, {} faces, {} events, {} suppressed, {} unknown, {} dead-lettered",
-                s.frames, s.faces, s.events, s.suppressed, s.unknown, s.dead_lettered
-            );
-        }
-        Stage::Project => {
-            let s = crate::deploy::project(config, shutdown).await?;
-            println!(
-                "project: {} batches, {} new events, {} duplicates, {} dead-lettered, {} write retries",
-                s.batches, s.inserted, s.duplicates, s.dead_lettered, s.write_retries
-            );
-        }
+        Stages::Ingest => print_ingest(&s),
+        Stages::Recognize => print_recognize(&s),
+        Stages::Project => print_project(&s),
+        Stages::All => print_run(config, &s).await?,
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn run(config: &Config, _args: RunArgs) -> anyhow::Result<ExitCode> {
-    let shutdown = crate::shutdown::on_signals();
-    expose_metrics(config, &shutdown).await?;
-    if config.bus.kind == crate::config::BusKind::Kafka {
-        crate::deploy::all(config, shutdown).await?;
-        let store = Store::open(&config.store.url, config.store.max_connections).await?;
-        println!("\nattendance\n{}", render_table(&store.attendance_days().await?));
-        return Ok(ExitCode::SUCCESS);
-    }
-    let summary = run_embedded(config, shutdown).await?;
+fn print_ingest(s: &RunSummary) {
+    println!(
+        "ingest: {} frames published, {} unreadable files",
+        s.ingest.frames, s.ingest.unreadable
+    );
+}
+
+fn print_recognize(s: &RunSummary) {
+    let r = &s.recognize;
+    println!(
+        "recognize: {} frames, {} faces, {} events, {} suppressed, {} unknown, {} dead-lettered",
+        r.frames, r.faces, r.events, r.suppressed, r.unknown, r.dead_lettered
+    );
+}
+
+fn print_project(s: &RunSummary) {
+    let p = &s.project;
+    println!(
+        "project: {} batches, {} new events, {} duplicates, {} dead-lettered, {} write retries",
+        p.batches, p.inserted, p.duplicates, p.dead_lettered, p.write_retries
+    );
+}
+
+/// `rollcall run`: what the stages did, then the attendance table.
+async fn print_run(config: &Config, summary: &RunSummary) -> anyhow::Result<()> {
     let r = &summary.recognize;
     println!(
         "{} camera(s): {} frames, {} faces, {} attendance events ({} suppressed by cooldown), {} unknown faces, {} dead-lettered",
@@ -121,7 +115,7 @@ pub async fn run(config: &Config, _args: RunArgs) -> anyhow::Result<ExitCode> {
         r.events,
         r.suppressed,
         r.unknown,
-        summary.dead_letters.len()
+        r.dead_lettered + summary.project.dead_lettered
     );
     println!(
         "store: {} new events, {} already recorded",
@@ -131,9 +125,12 @@ pub async fn run(config: &Config, _args: RunArgs) -> anyhow::Result<ExitCode> {
         println!("dead letter [{key}] {reason}");
     }
     let store = Store::open(&config.store.url, config.store.max_connections).await?;
-    let rows = store.attendance_days().await?;
-    println!("\nattendance\n{}", render_table(&rows));
-    Ok(ExitCode::SUCCESS)
+    println!("\nattendance\n{}", render_table(&store.attendance_days().await?));
+    Ok(())
+}
+
+pub async fn run(config: &Config, _args: RunArgs) -> anyhow::Result<ExitCode> {
+    stage(config, Stages::All).await
 }
 
 pub async fn bench(config: &Config, args: BenchArgs) -> anyhow::Result<ExitCode> {

@@ -1,11 +1,16 @@
 //! Domain values shared by every stage: identifiers, embeddings, frames and attendance events.
 
+mod camera;
 mod embedding;
 mod event;
 mod frame;
 mod ids;
+pub mod stage;
+mod template;
 
+pub use camera::CameraRole;
 pub use embedding::{EMBEDDING_DIM, Embedding, EmbeddingError, MAX_EMBEDDING_DIM, Metric, similarity_from_distance};
 pub use event::{ATTENDANCE_SCHEMA_VERSION, AttendanceEvent, FaceBox, InvalidEvent, UnknownFaceEvent};
 pub use frame::Frame;
+pub use template::Template;
 pub use ids::{CameraId, IdError, PersonId};

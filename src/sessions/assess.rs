@@ -7,7 +7,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::schedule::{Occurrence, Timing};
-use crate::config::CameraRole;
+use crate::domain::CameraRole;
 
 /// A person seen by a camera (one attendance event).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use super::assess::{PersonOutcome, Phase, Status, assess};
 use super::schedule::Occurrence;
 use super::{Schedule, format_time};
 use crate::cache::keys;
-use crate::config::CameraRole;
+use crate::domain::CameraRole;
 use crate::store::Store;
 
 /// How many people had each outcome.

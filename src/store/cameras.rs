@@ -5,7 +5,7 @@ use sea_orm::{ConnectionTrait, EntityTrait, TransactionTrait};
 
 use super::Store;
 use super::entities::camera;
-use crate::config::CameraRole;
+use crate::domain::CameraRole;
 use crate::domain::CameraId;
 
 impl Store {

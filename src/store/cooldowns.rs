@@ -22,31 +22,7 @@ impl Store {
         if emitted.is_empty() {
             return Ok(());
         }
-        let (camera, person, at) = (
-            Alias::new("camera_id"),
-            Alias::new("person_id"),
-            Alias::new("last_emitted_at"),
-        );
-        let mut insert = Query::insert();
-        insert
-            .into_table(table())
-            .columns([camera.clone(), person.clone(), at.clone()]);
-        for (c, p, t) in emitted {
-            insert.values_panic([c.as_str().into(), p.as_str().into(), (*t).into()]);
-        }
-        // CASE rather than GREATEST: SQLite has no GREATEST.
-        insert.on_conflict(
-            OnConflict::columns([camera, person])
-                .value(
-                    at,
-                    Expr::cust(
-                        "CASE WHEN excluded.last_emitted_at > recognize_cooldowns.last_emitted_at \
-                         THEN excluded.last_emitted_at ELSE recognize_cooldowns.last_emitted_at END",
-                    ),
-                )
-                .to_owned(),
-        );
-        self.db.execute(&insert).await?;
+        self.db.execute(&emissions_upsert(emitted)).await?;
         Ok(())
     }
 
@@ -73,4 +49,35 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// The upsert of emissions into the ledger; a later time wins.
+pub(super) fn emissions_upsert(
+    emitted: &[(CameraId, PersonId, DateTime<Utc>)],
+) -> sea_orm::sea_query::InsertStatement {
+    let (camera, person, at) = (
+        Alias::new("camera_id"),
+        Alias::new("person_id"),
+        Alias::new("last_emitted_at"),
+    );
+    let mut insert = Query::insert();
+    insert
+        .into_table(table())
+        .columns([camera.clone(), person.clone(), at.clone()]);
+    for (c, p, t) in emitted {
+        insert.values_panic([c.as_str().into(), p.as_str().into(), (*t).into()]);
+    }
+    // CASE rather than GREATEST: SQLite has no GREATEST.
+    insert.on_conflict(
+        OnConflict::columns([camera, person])
+        .value(
+            at,
+            Expr::cust(
+            "CASE WHEN excluded.last_emitted_at > recognize_cooldowns.last_emitted_at \
+             THEN excluded.last_emitted_at ELSE recognize_cooldowns.last_emitted_at END",
+            ),
+        )
+        .to_owned(),
+    );
+    insert
 }

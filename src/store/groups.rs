@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::Store;
 use super::entities::{attendance_event, camera, group, group_member, person, session_schedule};
 use crate::cache::keys;
-use crate::config::CameraRole;
+use crate::domain::CameraRole;
 use crate::sessions::{Schedule, Sighting};
 
 /// One membership period; open ends are unbounded.

@@ -66,7 +66,7 @@ impl Store {
     pub async fn open_retrying(
         url: &str,
         max_connections: u32,
-        mut backoff: crate::stages::Backoff,
+        mut backoff: crate::retry::Backoff,
         stop: &tokio_util::sync::CancellationToken,
     ) -> anyhow::Result<Store> {
         loop {

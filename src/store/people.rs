@@ -1,4 +1,4 @@
-//! People and their face templates; loading the gallery of one model.
+//! People and their face templates; the templates of one model, for a gallery.
 
 use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
@@ -6,8 +6,7 @@ use uuid::Uuid;
 
 use super::Store;
 use super::entities::{face_template, person};
-use crate::domain::{Embedding, PersonId};
-use crate::gallery::{Gallery, Template};
+use crate::domain::{Embedding, PersonId, Template};
 
 /// A template to store.
 #[derive(Debug, Clone)]
@@ -95,7 +94,7 @@ impl Store {
 
     /// Every template of `model_id`. Templates of other models are left out: their embeddings
     /// live in another space and cannot be compared.
-    pub async fn load_gallery(&self, model_id: &str) -> anyhow::Result<Gallery> {
+    pub async fn templates(&self, model_id: &str) -> anyhow::Result<Vec<Template>> {
         let rows = face_template::Entity::find()
             .filter(face_template::Column::ModelId.eq(model_id))
             .all(&self.db)
@@ -107,7 +106,7 @@ impl Store {
                 Embedding::from_bytes(&row.embedding).map_err(|e| anyhow::anyhow!("template {}: {e}", row.id))?;
             templates.push(Template { person, embedding });
         }
-        Ok(Gallery::new(templates))
+        Ok(templates)
     }
 
     pub async fn people(&self) -> Result<Vec<person::Model>, sea_orm::DbErr> {

@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 
 use super::entities::{attendance_day, attendance_event, camera, person};
 use super::{AttendanceRow, Store};
-use crate::config::CameraRole;
+use crate::domain::CameraRole;
 use crate::domain::{CameraId, PersonId};
 
 /// One day's totals.

@@ -2,6 +2,7 @@
 //! collector is configured. Trace context crosses process boundaries through `context`.
 
 pub mod context;
+pub mod events;
 
 use std::io::IsTerminal;
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use rdkafka::ClientConfig;
 
 use super::{DeadLetterCodec, FrameCodec, JsonCodec, KafkaConsumer, KafkaProducer};
-use crate::bus::{BusError, Consumer, DeadLetter, Producer};
+use crate::bus::{Bus, BusError, Consumer, DeadLetter, Producer};
 use crate::config::KafkaConfig;
 use crate::domain::{AttendanceEvent, Frame, UnknownFaceEvent};
 
@@ -33,7 +33,19 @@ impl KafkaBus {
         }
     }
 
-    pub fn frames_producer(&self) -> Result<Arc<dyn Producer<Frame>>, BusError> {
+    /// A consumer of any topic with the given codec, for tools and tests that read a topic back.
+    pub fn consumer<T: Send + 'static, C: super::Codec<T>>(
+        &self,
+        group: &str,
+        topic: &str,
+        codec: C,
+    ) -> Result<KafkaConsumer<T, C>, BusError> {
+        KafkaConsumer::new(&self.client, "reader", group, topic, codec)
+    }
+}
+
+impl Bus for KafkaBus {
+    fn frames_producer(&self) -> Result<Arc<dyn Producer<Frame>>, BusError> {
         Ok(Arc::new(KafkaProducer::new(
             &self.client,
             &self.config.topics.frames,
@@ -42,18 +54,18 @@ impl KafkaBus {
     }
 
     /// A member of the recognizer group.
-    pub fn frames_consumer(&self) -> Result<Box<dyn Consumer<Frame>>, BusError> {
+    fn frames_consumer(&self) -> Result<Box<dyn Consumer<Frame>>, BusError> {
         let topics = &self.config.topics;
         Ok(Box::new(KafkaConsumer::new(
             &self.client,
-            crate::stages::recognize::STAGE,
+            crate::domain::stage::RECOGNIZE,
             &self.config.recognize_group,
             &topics.frames,
             FrameCodec,
         )?))
     }
 
-    pub fn attendance_producer(&self) -> Result<Arc<dyn Producer<AttendanceEvent>>, BusError> {
+    fn attendance_producer(&self) -> Result<Arc<dyn Producer<AttendanceEvent>>, BusError> {
         Ok(Arc::new(KafkaProducer::new(
             &self.client,
             &self.config.topics.attendance,
@@ -62,18 +74,18 @@ impl KafkaBus {
     }
 
     /// A member of the projector group.
-    pub fn attendance_consumer(&self) -> Result<Box<dyn Consumer<AttendanceEvent>>, BusError> {
+    fn attendance_consumer(&self) -> Result<Box<dyn Consumer<AttendanceEvent>>, BusError> {
         let (group, topic) = (&self.config.project_group, &self.config.topics.attendance);
         Ok(Box::new(KafkaConsumer::new(
             &self.client,
-            crate::stages::project::STAGE,
+            crate::domain::stage::PROJECT,
             group,
             topic,
             JsonCodec::default(),
         )?))
     }
 
-    pub fn unknown_producer(&self) -> Result<Arc<dyn Producer<UnknownFaceEvent>>, BusError> {
+    fn unknown_producer(&self) -> Result<Arc<dyn Producer<UnknownFaceEvent>>, BusError> {
         Ok(Arc::new(KafkaProducer::new(
             &self.client,
             &self.config.topics.unknown,
@@ -81,7 +93,7 @@ impl KafkaBus {
         )?))
     }
 
-    pub fn frames_dead_letters(&self) -> Result<Arc<dyn Producer<DeadLetter>>, BusError> {
+    fn frames_dead_letters(&self) -> Result<Arc<dyn Producer<DeadLetter>>, BusError> {
         let codec = DeadLetterCodec {
             source_topic: self.config.topics.frames.clone(),
         };
@@ -92,7 +104,7 @@ impl KafkaBus {
         )?))
     }
 
-    pub fn attendance_dead_letters(&self) -> Result<Arc<dyn Producer<DeadLetter>>, BusError> {
+    fn attendance_dead_letters(&self) -> Result<Arc<dyn Producer<DeadLetter>>, BusError> {
         let codec = DeadLetterCodec {
             source_topic: self.config.topics.attendance.clone(),
         };
@@ -103,13 +115,7 @@ impl KafkaBus {
         )?))
     }
 
-    /// A consumer of any topic with the given codec, for tools and tests that read a topic back.
-    pub fn consumer<T: Send + 'static, C: super::Codec<T>>(
-        &self,
-        group: &str,
-        topic: &str,
-        codec: C,
-    ) -> Result<KafkaConsumer<T, C>, BusError> {
-        KafkaConsumer::new(&self.client, "reader", group, topic, codec)
+    fn durable(&self) -> bool {
+        true
     }
 }

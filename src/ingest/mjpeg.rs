@@ -1,11 +1,46 @@
 //! MJPEG cameras: one long HTTP response of `multipart/x-mixed-replace` parts, each a JPEG.
 
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::{Delivery, reconnect_backoff, take_jpegs};
+use super::live::{self, Capture, Delivery, reconnect_backoff, take_jpegs};
+use super::{CameraConfig, FrameSource, IngestStats};
+use crate::bus::Producer;
+use crate::domain::Frame;
+
+/// `source = "mjpeg"`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MjpegConfig {
+    /// The URL of the `multipart/x-mixed-replace` stream.
+    pub url: String,
+}
+
+#[async_trait]
+impl FrameSource for MjpegConfig {
+    async fn run(
+        &self,
+        camera: &CameraConfig,
+        fps: f64,
+        frames: Arc<dyn Producer<Frame>>,
+        stop: CancellationToken,
+    ) -> anyhow::Result<IngestStats> {
+        live::run(camera, fps, Arc::new(self.clone()), frames, stop).await
+    }
+}
+
+#[async_trait]
+impl Capture for MjpegConfig {
+    async fn capture(&self, _fps: f64, delivery: Arc<Delivery>, stop: CancellationToken) -> anyhow::Result<()> {
+        capture(&self.url, &delivery, &stop).await
+    }
+}
 
 /// Reads the stream at `url` until `stop`, reconnecting with backoff whenever it ends or fails.
-pub(super) async fn capture(url: &str, delivery: &Delivery, stop: &CancellationToken) -> anyhow::Result<()> {
+async fn capture(url: &str, delivery: &Delivery, stop: &CancellationToken) -> anyhow::Result<()> {
     let client = crate::http::client()?;
     let mut backoff = reconnect_backoff();
     loop {
@@ -30,7 +65,7 @@ async fn stream(
     client: &reqwest::Client,
     url: &str,
     delivery: &Delivery,
-    backoff: &mut crate::stages::Backoff,
+    backoff: &mut crate::retry::Backoff,
 ) -> anyhow::Result<()> {
     let mut response = client.get(url).send().await?;
     if !response.status().is_success() {

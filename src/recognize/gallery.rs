@@ -2,12 +2,7 @@
 
 use crate::domain::{Embedding, Metric, PersonId};
 
-/// One enrolled template.
-#[derive(Debug, Clone)]
-pub struct Template {
-    pub person: PersonId,
-    pub embedding: Embedding,
-}
+pub use crate::domain::Template;
 
 /// Who a face is, as far as the gallery can tell.
 #[derive(Debug, Clone, PartialEq)]

@@ -2,12 +2,47 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::{Delivery, reconnect_backoff};
+use super::live::{self, Capture, Delivery, reconnect_backoff};
+use super::{CameraConfig, FrameSource, IngestStats};
+use crate::bus::Producer;
+use crate::domain::Frame;
+
+/// `source = "snapshot"`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotConfig {
+    /// The URL answering each GET with one JPEG.
+    pub url: String,
+}
+
+#[async_trait]
+impl FrameSource for SnapshotConfig {
+    async fn run(
+        &self,
+        camera: &CameraConfig,
+        fps: f64,
+        frames: Arc<dyn Producer<Frame>>,
+        stop: CancellationToken,
+    ) -> anyhow::Result<IngestStats> {
+        live::run(camera, fps, Arc::new(self.clone()), frames, stop).await
+    }
+}
+
+#[async_trait]
+impl Capture for SnapshotConfig {
+    async fn capture(&self, fps: f64, delivery: Arc<Delivery>, stop: CancellationToken) -> anyhow::Result<()> {
+        capture(&self.url, fps, &delivery, &stop).await
+    }
+}
 
 /// Polls `url` until `stop`; an unreachable camera is retried with backoff.
-pub(super) async fn capture(url: &str, fps: f64, delivery: &Delivery, stop: &CancellationToken) -> anyhow::Result<()> {
+async fn capture(url: &str, fps: f64, delivery: &Delivery, stop: &CancellationToken) -> anyhow::Result<()> {
     let client = crate::http::client()?;
     let period = Duration::from_secs_f64(1.0 / if fps > 0.0 { fps } else { 1.0 });
     let mut backoff = reconnect_backoff();

@@ -1,10 +1,4 @@
-//! The pipeline stages. Each is a library function taking its configuration, its bus ends and a
-//! cancellation token, so the embedded pipeline, the per-stage subcommands and tests share them.
-
-pub mod ingest;
-pub mod project;
-pub mod recognize;
-pub mod sources;
+//! Retry pacing shared by every layer: exponential backoff for transient failures.
 
 use std::time::Duration;
 

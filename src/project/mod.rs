@@ -1,4 +1,5 @@
-//! Project: attendance events in; batched, idempotent writes to the store; offsets committed after.
+//! Project: attendance events in; batched, idempotent writes to the store; offsets committed
+//! after; the cache keys the batch changed invalidated.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,15 +12,38 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use super::Backoff;
+use serde::{Deserialize, Serialize};
+
 use crate::bus::{BusError, Consumer, DeadLetter, Position, Producer};
 use crate::cache::Cache;
-use crate::config::ProjectConfig;
 use crate::domain::AttendanceEvent;
-use crate::store::Store;
+use crate::domain::stage::PROJECT;
+use crate::retry::Backoff;
+use crate::store::{BatchOutcome, Store};
 use crate::telemetry::context::continue_trace;
+use crate::telemetry::events::{BatchRetried, BatchStored, CacheDegraded, CacheInvalidated, Emit};
 
-pub const STAGE: &str = "project";
+/// `[project]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProjectConfig {
+    pub batch_size: usize,
+    pub linger_ms: u64,
+    /// First and largest delay between retries of a failed batch write.
+    pub retry_initial_ms: u64,
+    pub retry_max_ms: u64,
+}
+
+impl Default for ProjectConfig {
+    fn default() -> Self {
+        Self {
+            batch_size: 500,
+            linger_ms: 200,
+            retry_initial_ms: 100,
+            retry_max_ms: 10_000,
+        }
+    }
+}
 
 /// Counters of the projector.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -40,6 +64,8 @@ pub struct Projector {
     config: ProjectConfig,
     dead_letters: Arc<dyn Producer<DeadLetter>>,
     cache: Option<Cache>,
+    /// Whether each batch also goes into the cooldown ledger (see `with_ledger`).
+    records_emissions: bool,
     stats: ProjectStats,
     batch: Vec<AttendanceEvent>,
     /// One span per event in the batch, in its frame's trace, ended once the event is stored.
@@ -64,6 +90,7 @@ impl Projector {
             config,
             dead_letters,
             cache: None,
+            records_emissions: false,
             stats: ProjectStats::default(),
             batch: Vec::new(),
             traced: Vec::new(),
@@ -74,6 +101,14 @@ impl Projector {
     /// Invalidates the cached keys each committed batch changes.
     pub fn with_cache(mut self, cache: Cache) -> Self {
         self.cache = Some(cache);
+        self
+    }
+
+    /// Records each stored batch in the recognizers' cooldown ledger, in the same transaction:
+    /// for a bus whose acknowledgements are not durable (in-process), where the recognizer
+    /// cannot record its emissions itself.
+    pub fn with_ledger(mut self) -> Self {
+        self.records_emissions = true;
         self
     }
 
@@ -108,7 +143,7 @@ impl Projector {
                     if let Err(invalid) = record.value.validate() {
                         let payload = serde_json::to_vec(&record.value).unwrap_or_default();
                         let letter = DeadLetter {
-                            stage: STAGE.to_owned(),
+                            stage: PROJECT.to_owned(),
                             kind: "invalid_event".to_owned(),
                             reason: invalid.to_string(),
                             key: record.key,
@@ -132,7 +167,7 @@ impl Projector {
                 }
                 Some(Err(BusError::Poison(poison))) => {
                     let position = poison.position;
-                    self.dead_letter(DeadLetter::from_poison(STAGE, *poison)).await?;
+                    self.dead_letter(DeadLetter::from_poison(PROJECT, *poison)).await?;
                     self.mark_done(position);
                 }
                 Some(Err(e)) => {
@@ -182,86 +217,99 @@ impl Projector {
         events: &mut dyn Consumer<AttendanceEvent>,
         abort: &CancellationToken,
     ) -> Result<(), ProjectError> {
-        let metrics = crate::metrics::metrics();
         let mut changed = Vec::new();
         if !self.batch.is_empty() {
-            let started = std::time::Instant::now();
-            let mut backoff = Backoff::new(
-                Duration::from_millis(self.config.retry_initial_ms),
-                Duration::from_millis(self.config.retry_max_ms),
-            );
-            loop {
-                let write = tracing::info_span!("store.write", events = self.batch.len());
-                match self.store.write_attendance(&self.batch).instrument(write).await {
-                    Ok(outcome) => {
-                        metrics.project_batch_events.observe(self.batch.len() as f64);
-                        metrics.project_flush_duration.observe(started.elapsed().as_secs_f64());
-                        let written = &metrics.project_events_written;
-                        written.with_label_values(&["inserted"]).inc_by(outcome.inserted as u64);
-                        written
-                            .with_label_values(&["duplicate"])
-                            .inc_by(outcome.duplicates as u64);
-                        let stored = vec![
-                            KeyValue::new("batch.events", self.batch.len() as i64),
-                            KeyValue::new("batch.inserted", outcome.inserted as i64),
-                            KeyValue::new("batch.duplicates", outcome.duplicates as i64),
-                        ];
-                        for span in &self.traced {
-                            span.add_event("stored", stored.clone());
-                        }
-                        self.stats.batches += 1;
-                        self.stats.inserted += outcome.inserted as u64;
-                        self.stats.duplicates += outcome.duplicates as u64;
-                        changed = outcome.generations;
-                        tracing::debug!(
-                            inserted = outcome.inserted,
-                            duplicates = outcome.duplicates,
-                            "batch stored"
-                        );
-                        break;
-                    }
-                    Err(e) => {
-                        self.stats.write_retries += 1;
-                        metrics.project_write_retries.inc();
-                        let delay = backoff.next_delay();
-                        tracing::warn!(error = %e, batch = self.batch.len(), retry_in_ms = delay.as_millis() as u64, "storing a batch failed; retrying");
-                        tokio::select! {
-                            _ = abort.cancelled() => return Err(ProjectError::StoppedWithUnstoredBatch(self.batch.len())),
-                            _ = tokio::time::sleep(delay) => {}
-                        }
-                    }
-                }
+            let outcome = self.write_retrying(abort).await?;
+            let stored = vec![
+                KeyValue::new("batch.events", self.batch.len() as i64),
+                KeyValue::new("batch.inserted", outcome.inserted as i64),
+                KeyValue::new("batch.duplicates", outcome.duplicates as i64),
+            ];
+            for span in &self.traced {
+                span.add_event("stored", stored.clone());
             }
+            self.stats.batches += 1;
+            self.stats.inserted += outcome.inserted as u64;
+            self.stats.duplicates += outcome.duplicates as u64;
+            changed = outcome.generations;
             self.batch.clear();
         }
         for (_, position) in self.pending.drain() {
             events.commit(position)?;
         }
-        if let Some(cache) = &self.cache {
-            let invalidation = tracing::info_span!("cache.invalidate", keys = changed.len());
-            let outcomes = &metrics.project_cache_invalidations;
-            match cache.invalidate(&changed).instrument(invalidation).await {
-                Ok(n) => {
-                    self.stats.cache_invalidations += n as u64;
-                    outcomes.with_label_values(&["ok"]).inc();
-                    for span in &self.traced {
-                        span.add_event("cache invalidated", vec![KeyValue::new("cache.keys", n as i64)]);
-                    }
-                }
-                Err(e) => {
-                    self.stats.cache_failures += 1;
-                    outcomes.with_label_values(&["failed"]).inc();
-                    tracing::warn!(error = %e, keys = changed.len(), "cache degraded: invalidation failed (readers are safe: keys are versioned)");
-                }
-            }
-        }
+        self.invalidate(&changed).await;
         Ok(())
     }
 
+    /// Writes the batch, retrying with backoff until it lands or `abort` gives up on it.
+    async fn write_retrying(&mut self, abort: &CancellationToken) -> Result<BatchOutcome, ProjectError> {
+        let started = std::time::Instant::now();
+        let mut backoff = Backoff::new(
+            Duration::from_millis(self.config.retry_initial_ms),
+            Duration::from_millis(self.config.retry_max_ms),
+        );
+        loop {
+            let write = tracing::info_span!("store.write", events = self.batch.len());
+            let written = self
+                .store
+                .write_attendance_with(&self.batch, self.records_emissions)
+                .instrument(write)
+                .await;
+            match written {
+                Ok(outcome) => {
+                    BatchStored {
+                        events: self.batch.len(),
+                        inserted: outcome.inserted,
+                        duplicates: outcome.duplicates,
+                        took: started.elapsed(),
+                    }
+                    .emit();
+                    return Ok(outcome);
+                }
+                Err(e) => {
+                    self.stats.write_retries += 1;
+                    let delay = backoff.next_delay();
+                    BatchRetried {
+                        events: self.batch.len(),
+                        error: &e,
+                        retry_in: delay,
+                    }
+                    .emit();
+                    tokio::select! {
+                        _ = abort.cancelled() => return Err(ProjectError::StoppedWithUnstoredBatch(self.batch.len())),
+                        _ = tokio::time::sleep(delay) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// Invalidates the cache keys a committed batch changed, when there is a cache.
+    async fn invalidate(&mut self, changed: &[(String, i64)]) {
+        let Some(cache) = &self.cache else { return };
+        let invalidation = tracing::info_span!("cache.invalidate", keys = changed.len());
+        match cache.invalidate(changed).instrument(invalidation).await {
+            Ok(n) => {
+                self.stats.cache_invalidations += n as u64;
+                CacheInvalidated { keys: n }.emit();
+                for span in &self.traced {
+                    span.add_event("cache invalidated", vec![KeyValue::new("cache.keys", n as i64)]);
+                }
+            }
+            Err(e) => {
+                self.stats.cache_failures += 1;
+                CacheDegraded {
+                    keys: changed.len(),
+                    error: &e,
+                }
+                .emit();
+            }
+        }
+    }
+
     async fn dead_letter(&mut self, letter: DeadLetter) -> Result<(), ProjectError> {
-        tracing::warn!(kind = %letter.kind, reason = %letter.reason, "attendance event dead-lettered");
         self.stats.dead_lettered += 1;
-        letter.count();
+        letter.emit();
         self.dead_letters.send(&letter.key.clone(), letter).await?;
         Ok(())
     }

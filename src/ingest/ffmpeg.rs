@@ -3,12 +3,55 @@
 
 use std::io::Read;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use anyhow::Context;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::{Delivery, reconnect_backoff, take_jpegs};
+use super::live::{self, Capture, Delivery, reconnect_backoff, take_jpegs};
+use super::{CameraConfig, FrameSource, IngestStats};
+use crate::bus::Producer;
+use crate::domain::Frame;
+
+/// `source = "ffmpeg"`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FfmpegConfig {
+    /// ffmpeg's input: `rtsp://…`, a video file, anything it reads.
+    pub url: String,
+    /// Extra ffmpeg options before its input, e.g. `["-rtsp_flags", "listen"]` for a camera that
+    /// pushes its RTSP stream to the ingestor instead of being pulled from.
+    #[serde(default)]
+    pub ffmpeg_input_options: Vec<String>,
+}
+
+#[async_trait]
+impl FrameSource for FfmpegConfig {
+    async fn run(
+        &self,
+        camera: &CameraConfig,
+        fps: f64,
+        frames: Arc<dyn Producer<Frame>>,
+        stop: CancellationToken,
+    ) -> anyhow::Result<IngestStats> {
+        live::run(camera, fps, Arc::new(self.clone()), frames, stop).await
+    }
+}
+
+#[async_trait]
+impl Capture for FfmpegConfig {
+    async fn capture(&self, fps: f64, delivery: Arc<Delivery>, stop: CancellationToken) -> anyhow::Result<()> {
+        capture(&self.url, &self.ffmpeg_input_options, fps, &delivery, &stop).await
+    }
+
+    fn paces_itself(&self) -> bool {
+        true
+    }
+}
 
 /// Whether `input` is a stream to reconnect to, rather than a file that ends.
 fn is_stream(input: &str) -> bool {
@@ -17,7 +60,7 @@ fn is_stream(input: &str) -> bool {
 
 /// Runs ffmpeg on `input` until `stop`; a stream is reopened with backoff when it ends or fails,
 /// a file ends the camera when ffmpeg has read all of it.
-pub(super) async fn capture(
+async fn capture(
     input: &str,
     input_options: &[String],
     fps: f64,

@@ -1,27 +1,36 @@
-//! Live camera sources for ingest: HTTP snapshots, MJPEG streams and anything ffmpeg reads
-//! (RTSP, video files). Each camera reconnects with backoff when it disappears, reports its
-//! health, and publishes at most its fps; frames are re-encoded to JPEG at the camera's quality
-//! and size, and when the bus cannot keep up the drop policy decides which frame is given up.
-
-mod ffmpeg;
-mod mjpeg;
-mod snapshot;
+//! What every live camera shares (HTTP snapshots, MJPEG streams, ffmpeg): capture runs beside a
+//! publishing loop; frames are paced to the fps, re-encoded to JPEG at the camera's quality and
+//! size, and when the bus cannot keep up the drop policy decides which frame is given up. Each
+//! source reconnects with backoff when its camera disappears and reports its health.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
-use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::Backoff;
-use super::ingest::IngestStats;
+use super::publish::{Outlet, truncate_ms};
+use super::{CameraConfig, DropPolicy, IngestStats};
 use crate::bus::Producer;
-use crate::config::{CameraConfig, DropPolicy, SourceKind};
 use crate::domain::{CameraId, Frame};
+use crate::retry::Backoff;
+use crate::telemetry::events::{CameraDown, CameraStarted, CameraUp, Emit, FrameDropped, FrameThrottled};
+
+/// A live source's capture loop: hands images to `delivery` until `stop` (or its input ends).
+#[async_trait]
+pub(crate) trait Capture: Send + Sync + 'static {
+    async fn capture(&self, fps: f64, delivery: Arc<Delivery>, stop: CancellationToken) -> anyhow::Result<()>;
+
+    /// Whether the source paces its own frames (ffmpeg's fps filter does, by their timestamps).
+    fn paces_itself(&self) -> bool {
+        false
+    }
+}
 
 /// The frame waiting for the bus, at most one: a live camera never queues old frames.
 #[derive(Default)]
@@ -33,35 +42,31 @@ struct Slot {
 /// Where a source hands its captured images: paces them to the fps and applies the drop policy.
 pub(crate) struct Delivery {
     camera: CameraId,
-    slot: Arc<Slot>,
+    slot: Slot,
     policy: DropPolicy,
     min_interval: Duration,
     last_accepted: Mutex<Option<std::time::Instant>>,
-    /// Whether a connection succeeded yet: the first one is not a reconnection.
+    /// Whether the camera is up now, and whether a connection succeeded yet (the first one is
+    /// not a reconnection).
+    up: AtomicBool,
     connected_once: AtomicBool,
 }
 
 impl Delivery {
     /// Offers a captured image; returns false if it was not taken (throttled or dropped).
     pub(crate) fn offer(&self, image: Vec<u8>) -> bool {
-        let metrics = crate::metrics::metrics();
-        let count = |outcome: &str| {
-            metrics
-                .ingest_frames
-                .with_label_values(&[self.camera.as_str(), outcome])
-        };
         {
             let mut last = self.last_accepted.lock().unwrap_or_else(|p| p.into_inner());
             let now = std::time::Instant::now();
             if last.is_some_and(|at| now.duration_since(at) < self.min_interval) {
-                count("throttled").inc();
+                FrameThrottled { camera: &self.camera }.emit();
                 return false;
             }
             *last = Some(now);
         }
         let mut waiting = self.slot.waiting.lock().unwrap_or_else(|p| p.into_inner());
         if waiting.is_some() {
-            count("dropped").inc();
+            FrameDropped { camera: &self.camera }.emit();
             if self.policy == DropPolicy::Newest {
                 return false;
             }
@@ -74,22 +79,26 @@ impl Delivery {
 
     /// Marks the camera connected (after a failure: reconnected) or lost.
     pub(crate) fn set_up(&self, up: bool) {
-        let metrics = crate::metrics::metrics();
-        let gauge = metrics.ingest_camera_up.with_label_values(&[self.camera.as_str()]);
-        if up && gauge.get() == 0 && self.connected_once.load(Ordering::Relaxed) {
-            metrics
-                .ingest_reconnects
-                .with_label_values(&[self.camera.as_str()])
-                .inc();
-            tracing::info!(camera = %self.camera, "camera reconnected");
+        let was_up = self.up.swap(up, Ordering::Relaxed);
+        if up && !was_up {
+            let reconnected = self.connected_once.swap(true, Ordering::Relaxed);
+            CameraUp {
+                camera: &self.camera,
+                reconnected,
+            }
+            .emit();
         }
-        if !up && gauge.get() == 1 {
-            tracing::warn!(camera = %self.camera, "camera lost; retrying with backoff");
+        if !up && was_up {
+            CameraDown {
+                camera: &self.camera,
+                error: "camera lost; retrying with backoff",
+            }
+            .emit();
         }
-        gauge.set(i64::from(up));
-        if up {
-            self.connected_once.store(true, Ordering::Relaxed);
-        }
+    }
+
+    fn take(&self) -> Option<(DateTime<Utc>, Vec<u8>)> {
+        self.slot.waiting.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 }
 
@@ -99,67 +108,46 @@ pub(crate) fn reconnect_backoff() -> Backoff {
 }
 
 /// Runs a live camera until `stop` (or, for a video file, its end), publishing into `frames`.
-pub async fn run_live(
+pub(crate) async fn run(
     camera: &CameraConfig,
-    default_fps: f64,
+    fps: f64,
+    capture: Arc<dyn Capture>,
     frames: Arc<dyn Producer<Frame>>,
     stop: CancellationToken,
 ) -> anyhow::Result<IngestStats> {
-    let url = camera
-        .url
-        .clone()
-        .with_context(|| format!("camera {} ({:?}) needs a url", camera.id, camera.source))?;
-    let fps = camera.fps.unwrap_or(default_fps);
-    let metrics = crate::metrics::metrics();
-    metrics.camera_started(camera.id.as_str(), false);
+    CameraStarted {
+        camera: &camera.id,
+        up: false,
+    }
+    .emit();
     let delivery = Arc::new(Delivery {
         camera: camera.id.clone(),
-        slot: Arc::new(Slot::default()),
+        slot: Slot::default(),
         policy: camera.drop,
-        // ffmpeg's own fps filter paces its frames by their timestamps.
-        min_interval: if fps > 0.0 && camera.source != SourceKind::Ffmpeg {
+        min_interval: if fps > 0.0 && !capture.paces_itself() {
             Duration::from_secs_f64(1.0 / fps)
         } else {
             Duration::ZERO
         },
         last_accepted: Mutex::new(None),
+        up: AtomicBool::new(false),
         connected_once: AtomicBool::new(false),
     });
     let capture_stop = stop.child_token();
-    let capture = {
-        let (delivery, stop, camera) = (Arc::clone(&delivery), capture_stop.clone(), camera.clone());
+    let mut capture = Some({
+        let (delivery, stop) = (Arc::clone(&delivery), capture_stop.clone());
         let span = tracing::info_span!("camera", camera = %camera.id);
-        tokio::spawn(
-            async move {
-                match camera.source {
-                    SourceKind::Snapshot => snapshot::capture(&url, fps, &delivery, &stop).await,
-                    SourceKind::Mjpeg => mjpeg::capture(&url, &delivery, &stop).await,
-                    SourceKind::Ffmpeg => {
-                        ffmpeg::capture(&url, &camera.ffmpeg_input_options, fps, &delivery, &stop).await
-                    }
-                    SourceKind::Folder => unreachable!("folder cameras are replayed, not captured"),
-                }
-            }
-            .instrument(span),
-        )
-    };
-    let mut stats = IngestStats::default();
+        tokio::spawn(async move { capture.capture(fps, delivery, stop).await }.instrument(span))
+    });
+    let mut outlet = Outlet::new(frames);
     let mut last_seq = 0u64;
-    let slot = Arc::clone(&delivery.slot);
-    let mut capture = Some(capture);
     loop {
-        // The guard is a temporary: it is released before anything below awaits.
-        let next = slot.waiting.lock().unwrap_or_else(|p| p.into_inner()).take();
-        let Some((captured_at, image)) = next else {
+        let Some((captured_at, image)) = delivery.take() else {
             if let Some(task) = capture.as_ref()
                 && task.is_finished()
             {
                 // The source ended (a video file): publish what is left, then stop.
-                capture
-                    .take()
-                    .expect("checked")
-                    .await
-                    .context("camera task panicked")??;
+                capture.take().expect("checked").await.context("camera task panicked")??;
                 continue;
             }
             if capture.is_none() {
@@ -167,7 +155,7 @@ pub async fn run_live(
             }
             tokio::select! {
                 _ = stop.cancelled() => break,
-                _ = slot.ready.notified() => {}
+                _ = delivery.slot.ready.notified() => {}
                 _ = tokio::time::sleep(Duration::from_millis(200)) => {}
             }
             continue;
@@ -177,18 +165,11 @@ pub async fn run_live(
         let data = match encoded {
             Ok(data) => data,
             Err(e) => {
-                tracing::warn!(camera = %camera.id, error = %e, "camera sent an unreadable image; skipped");
-                stats.unreadable += 1;
-                metrics
-                    .ingest_frames
-                    .with_label_values(&[camera.id.as_str(), "unreadable"])
-                    .inc();
+                outlet.unreadable(&camera.id, "image", &e);
                 continue;
             }
         };
-        let captured_at = captured_at
-            .duration_trunc(TimeDelta::milliseconds(1))
-            .unwrap_or(captured_at);
+        let captured_at = truncate_ms(captured_at);
         // Capture time in milliseconds as the sequence: unique across restarts of the ingestor,
         // so a restarted camera never reuses an earlier frame's (and event's) id.
         let seq = (captured_at.timestamp_millis().max(0) as u64).max(last_seq + 1);
@@ -200,27 +181,16 @@ pub async fn run_live(
             content_type: "image/jpeg".into(),
             data,
         };
-        let span = tracing::info_span!(parent: None, "ingest.frame", camera = %camera.id, seq);
-        tokio::select! {
-            _ = stop.cancelled() => break,
-            sent = frames.send(camera.id.as_str(), frame).instrument(span) => sent.context("publishing a frame")?,
+        if !outlet.publish(frame, &stop).await? {
+            break;
         }
-        stats.frames += 1;
-        metrics
-            .ingest_frames
-            .with_label_values(&[camera.id.as_str(), "published"])
-            .inc();
-        metrics
-            .ingest_last_frame
-            .with_label_values(&[camera.id.as_str()])
-            .set(Utc::now().timestamp_millis() as f64 / 1000.0);
     }
     capture_stop.cancel();
     if let Some(task) = capture {
         task.await.context("camera task panicked")??;
     }
-    tracing::info!(camera = %camera.id, frames = stats.frames, "camera stopped");
-    Ok(stats)
+    tracing::info!(camera = %camera.id, frames = outlet.stats.frames, "camera stopped");
+    Ok(outlet.stats)
 }
 
 /// Decodes an image (any format the decoder takes), scales it to `max_side` and encodes it as

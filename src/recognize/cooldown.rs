@@ -1,0 +1,175 @@
+//! The cooldown: a person seen again by the same camera within the window emits no new event;
+//! and its ledger in the store, which keeps suppression exact across restarts and rebalances.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::bus::Position;
+use crate::domain::{AttendanceEvent, CameraId, PersonId};
+use crate::retry::Backoff;
+use crate::store::Store;
+
+/// Suppresses repeats of a person at a camera within the cooldown, by frame time, so the
+/// decision does not depend on how fast frames are processed.
+#[derive(Debug)]
+pub struct Cooldown {
+    window: TimeDelta,
+    last: HashMap<(CameraId, PersonId), DateTime<Utc>>,
+}
+
+impl Cooldown {
+    pub fn new(window: TimeDelta) -> Self {
+        Self {
+            window,
+            last: HashMap::new(),
+        }
+    }
+
+    /// True when an event should be emitted, and records it.
+    pub fn admit(&mut self, camera: &CameraId, person: &PersonId, at: DateTime<Utc>) -> bool {
+        let key = (camera.clone(), person.clone());
+        if let Some(prev) = self.last.get(&key) {
+            // Frames can come slightly out of order across a camera restart; only a later
+            // sighting beyond the window counts again.
+            if at < *prev + self.window {
+                return false;
+            }
+        }
+        self.last.insert(key, at);
+        if self.last.len() > 100_000 {
+            self.last.retain(|_, seen| at - *seen < self.window);
+        }
+        true
+    }
+
+    /// Takes in an emission recorded elsewhere (the ledger); the later time wins.
+    pub fn restore(&mut self, camera: &CameraId, person: &PersonId, at: DateTime<Utc>) {
+        let last = self.last.entry((camera.clone(), person.clone())).or_insert(at);
+        *last = (*last).max(at);
+    }
+
+    pub fn forget_all(&mut self) {
+        self.last.clear();
+    }
+
+    pub fn window(&self) -> TimeDelta {
+        self.window
+    }
+}
+
+/// Keeps the cooldown right across restarts and rebalances, through the store's ledger.
+///
+/// Suppression depends on what a camera emitted before, and a recognizer that restarts from the
+/// committed offset, or takes a partition over from another worker, has not seen that. So every
+/// emission is recorded once it is durable, and a worker loads a camera's recent emissions
+/// before its first frame of that camera, and again whenever a partition's offsets jump,
+/// because then someone else may have worked on it. A replayed frame then finds its own earlier
+/// emission and is suppressed, and every later frame meets the same state as in an
+/// uninterrupted run (frame times only grow within a camera).
+///
+/// When is an emission durable? Over Kafka, once the broker acknowledged the event: the worker
+/// records it then, before the frame's offset is stored. Over the in-process bus an
+/// acknowledged event is still only in memory, so the projector records it in the transaction
+/// that stores the event (see `project`): a crash can then lose the event and its record
+/// together, never one without the other, and the frame that is redone emits it again.
+pub(crate) struct CooldownLedger {
+    store: Store,
+    /// Whether this worker records its emissions (the bus's acknowledgement is durable).
+    records: bool,
+    /// The offset each partition should deliver next if nobody else touched it.
+    next_offsets: HashMap<i32, i64>,
+    restored: HashSet<CameraId>,
+}
+
+impl CooldownLedger {
+    pub(crate) fn new(store: Store, records: bool) -> Self {
+        Self {
+            store,
+            records,
+            next_offsets: HashMap::new(),
+            restored: HashSet::new(),
+        }
+    }
+
+    /// Forgets what may be out of date when `position` is not where this worker left off.
+    pub(crate) fn follow(&mut self, position: Position, cooldown: &mut Cooldown) {
+        let expected = self.next_offsets.insert(position.partition, position.offset + 1);
+        if expected.is_some_and(|next| next != position.offset) {
+            tracing::info!(
+                partition = position.partition,
+                offset = position.offset,
+                "partition rewound or handed over: reloading cooldowns from the ledger"
+            );
+            cooldown.forget_all();
+            self.restored.clear();
+        }
+    }
+
+    /// Loads `camera`'s emissions that can still suppress a frame taken at `at`.
+    pub(crate) async fn restore(&mut self, camera: &CameraId, at: DateTime<Utc>, cooldown: &mut Cooldown) {
+        if self.restored.contains(camera) {
+            return;
+        }
+        let since = at - cooldown.window();
+        let emissions = retry_store("loading cooldowns", || self.store.emissions_since(camera, since)).await;
+        for (person, emitted_at) in emissions {
+            cooldown.restore(camera, &person, emitted_at);
+        }
+        self.restored.insert(camera.clone());
+    }
+
+    pub(crate) async fn record(&self, events: &[AttendanceEvent]) {
+        if !self.records || events.is_empty() {
+            return;
+        }
+        let emitted: Vec<_> = events
+            .iter()
+            .map(|e| (e.camera_id.clone(), e.person_id.clone(), e.seen_at))
+            .collect();
+        retry_store("recording cooldowns", || self.store.record_emissions(&emitted)).await;
+    }
+}
+
+/// Retries a store call until it succeeds: a database outage must hold frames back, not let
+/// them through with a cooldown that forgot what was emitted.
+async fn retry_store<T, F, Fut>(what: &str, mut call: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, sea_orm::DbErr>>,
+{
+    let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
+    loop {
+        match call().await {
+            Ok(value) => return value,
+            Err(e) => {
+                let delay = backoff.next_delay();
+                tracing::warn!(error = %e, retry_in = ?delay, "{what} failed; retrying");
+                tokio::time::sleep(delay).await;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cooldown_suppresses_within_window_per_camera_and_person() {
+        let mut c = Cooldown::new(TimeDelta::seconds(60));
+        let (door, hall) = (CameraId::parse("door").unwrap(), CameraId::parse("hall").unwrap());
+        let (a, b) = (PersonId::parse("a").unwrap(), PersonId::parse("b").unwrap());
+        let t0: DateTime<Utc> = "2026-11-22T08:00:00Z".parse().unwrap();
+        assert!(c.admit(&door, &a, t0));
+        assert!(!c.admit(&door, &a, t0 + TimeDelta::seconds(59)));
+        assert!(c.admit(&hall, &a, t0 + TimeDelta::seconds(1)));
+        assert!(c.admit(&door, &b, t0 + TimeDelta::seconds(1)));
+        assert!(c.admit(&door, &a, t0 + TimeDelta::seconds(60)));
+        assert!(
+            !c.admit(&door, &a, t0 + TimeDelta::seconds(30)),
+            "an older frame after a newer one is still a repeat"
+        );
+    }
+}

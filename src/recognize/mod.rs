@@ -1,0 +1,82 @@
+//! Recognize: frames in; faces detected, embedded and matched against the enrolled gallery;
+//! attendance events out, with repeats suppressed by the cooldown.
+
+mod cooldown;
+pub mod gallery;
+mod watch;
+mod worker;
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::bus::{DeadLetter, Producer};
+use crate::domain::{AttendanceEvent, UnknownFaceEvent};
+
+pub use cooldown::Cooldown;
+pub use gallery::{Gallery, Identity, MatchRule, SharedGallery};
+pub use watch::{keep_gallery_current, load_gallery};
+pub use worker::{FrameOutcome, RecognizeWorker};
+
+/// `[recognize]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecognizeConfig {
+    /// Recognizer workers, each with its own ONNX sessions.
+    pub workers: usize,
+    /// A person seen again by the same camera within this many seconds emits no new event.
+    pub cooldown_secs: u64,
+}
+
+impl Default for RecognizeConfig {
+    fn default() -> Self {
+        Self {
+            workers: 2,
+            cooldown_secs: 60,
+        }
+    }
+}
+
+/// `[matching]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MatchingConfig {
+    /// Largest distance (in the recognizer's metric) still accepted as the same person.
+    pub threshold: f32,
+}
+
+impl Default for MatchingConfig {
+    fn default() -> Self {
+        Self { threshold: 0.55 }
+    }
+}
+
+/// Counters of one worker.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RecognizeStats {
+    pub frames: u64,
+    pub faces: u64,
+    pub events: u64,
+    pub suppressed: u64,
+    pub unknown: u64,
+    pub dead_lettered: u64,
+}
+
+impl RecognizeStats {
+    pub fn add(&mut self, o: &RecognizeStats) {
+        self.frames += o.frames;
+        self.faces += o.faces;
+        self.events += o.events;
+        self.suppressed += o.suppressed;
+        self.unknown += o.unknown;
+        self.dead_lettered += o.dead_lettered;
+    }
+}
+
+/// Everything a worker sends to.
+#[derive(Clone)]
+pub struct RecognizeOutputs {
+    pub events: Arc<dyn Producer<AttendanceEvent>>,
+    pub unknown: Arc<dyn Producer<UnknownFaceEvent>>,
+    pub dead_letters: Arc<dyn Producer<DeadLetter>>,
+}
