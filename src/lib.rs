@@ -28,4 +28,5 @@ pub mod store;
 pub mod telemetry;
 pub mod topics;
 pub mod topology;
+pub mod usecases;
 pub mod vision;

@@ -50,7 +50,7 @@ pub async fn day(
     let field = format!("page:{}:{limit}", after.as_deref().unwrap_or(""));
     let page = state
         .cached(&keys::attendance_day(day), &field, || async {
-            let mut rows = state.store.attendance_on(day, after.as_deref(), limit + 1).await?;
+            let mut rows = state.services.store.attendance_on(day, after.as_deref(), limit + 1).await?;
             let more = rows.len() as u64 > limit;
             rows.truncate(limit as usize);
             let next_cursor = more.then(|| cursor::encode(&rows.last().expect("a full page").person_id));
@@ -83,10 +83,10 @@ pub async fn person(
             &keys::person(id.as_str()),
             &format!("attendance:{from}:{to}"),
             || async {
-                if state.store.person(&id).await?.is_none() {
+                if state.services.store.person(&id).await?.is_none() {
                     return Ok(None);
                 }
-                let rows = state.store.person_attendance(&id, from, to).await?;
+                let rows = state.services.store.person_attendance(&id, from, to).await?;
                 Ok(Some(PersonAttendance {
                     person_id: id.to_string(),
                     from,
@@ -112,7 +112,7 @@ pub async fn daily_stats(
 ) -> Result<axum::Json<DailyStats>, ApiError> {
     let stats = state
         .cached(&keys::stats("daily", day), "v1", || async {
-            let s = state.store.daily_stats(day, FIRST_ARRIVALS).await?;
+            let s = state.services.store.daily_stats(day, FIRST_ARRIVALS).await?;
             Ok(DailyStats {
                 day: s.day,
                 present: s.present,

@@ -28,7 +28,7 @@ fn out(c: camera::Model) -> Camera {
 #[utoipa::path(get, path = "/v1/cameras", operation_id = "list_cameras", tag = "cameras",
     responses((status = 200, description = "Success", body = Vec<Camera>)), security(("api_key" = [])))]
 pub async fn list(state: Shared) -> Result<axum::Json<Vec<Camera>>, ApiError> {
-    Ok(axum::Json(state.store.cameras().await?.into_iter().map(out).collect()))
+    Ok(axum::Json(state.services.store.cameras().await?.into_iter().map(out).collect()))
 }
 
 /// Registers a camera, or updates its name, location and role.
@@ -48,17 +48,9 @@ pub async fn register(
             "name and location may have at most 200 characters",
         ));
     }
-    state.store.upsert_camera(&id, &name, &new.location, new.role).await?;
-    state
-        .store
-        .audit(
-            &caller.name,
-            "camera.registered",
-            id.as_str(),
-            serde_json::json!({ "name": name, "location": new.location, "role": new.role.as_str() }),
-        )
-        .await?;
+    crate::usecases::cameras::register(&state.services, &caller.name, &id, &name, &new.location, new.role).await?;
     let camera = state
+        .services
         .store
         .camera(&id)
         .await?
@@ -78,19 +70,11 @@ pub async fn set_role(
     Body(change): Body<CameraRoleChange>,
 ) -> Result<axum::Json<Camera>, ApiError> {
     let id = camera_id(&id)?;
-    if !state.store.set_camera_role(&id, change.role).await? {
+    if !crate::usecases::cameras::set_role(&state.services, &caller.name, &id, change.role).await? {
         return Err(ApiError::not_found(format!("no camera {id}")));
     }
-    state
-        .store
-        .audit(
-            &caller.name,
-            "camera.role_set",
-            id.as_str(),
-            serde_json::json!({ "role": change.role.as_str() }),
-        )
-        .await?;
     let camera = state
+        .services
         .store
         .camera(&id)
         .await?

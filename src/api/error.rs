@@ -78,6 +78,16 @@ impl From<sea_orm::DbErr> for ApiError {
     }
 }
 
+/// A use case's error: a database error as above, anything else an internal error.
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> Self {
+        match e.downcast::<sea_orm::DbErr>() {
+            Ok(db) => db.into(),
+            Err(other) => Self::internal("a change", format!("{other:#}")),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody {

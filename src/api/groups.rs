@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::error::ApiError;
 use super::extract::{Body, Params, PathParams};
 use super::{Caller, Shared};
+use crate::usecases::groups;
 use crate::cache::keys;
 use crate::sessions::report::{self, PersonSession, SessionReport};
 use crate::sessions::spec::{ScheduleSpec, check_slug};
@@ -127,7 +128,7 @@ fn clock_field(prefix: &str, settled: bool, now: DateTime<Utc>) -> String {
 #[utoipa::path(get, path = "/v1/groups", operation_id = "list_groups", tag = "groups",
     responses((status = 200, description = "Success", body = Vec<GroupSummary>)), security(("api_key" = [])))]
 pub async fn list(state: Shared) -> Result<axum::Json<Vec<GroupSummary>>, ApiError> {
-    let groups = state.store.groups().await?;
+    let groups = state.services.store.groups().await?;
     Ok(axum::Json(
         groups
             .into_iter()
@@ -158,7 +159,7 @@ pub async fn create(
             "name must have 1 to 200 characters",
         ));
     }
-    if !state.store.create_group(&id, &name, &caller.name).await? {
+    if !groups::create(&state.services, &caller.name, &id, &name).await? {
         return Err(ApiError::conflict(format!("group {id} exists")));
     }
     Ok((StatusCode::CREATED, axum::Json(group_of(&state, &id).await?)))
@@ -166,11 +167,13 @@ pub async fn create(
 
 async fn group_of(state: &Shared, id: &str) -> Result<Group, ApiError> {
     let g = state
+        .services
         .store
         .group(id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no group {id}")))?;
     let members = state
+        .services
         .store
         .members(id)
         .await?
@@ -181,7 +184,7 @@ async fn group_of(state: &Shared, id: &str) -> Result<Group, ApiError> {
             until: p.until,
         })
         .collect();
-    let schedules = state.store.schedules(Some(id)).await.map_err(internal)?;
+    let schedules = state.services.store.schedules(Some(id)).await.map_err(internal)?;
     Ok(Group {
         id: g.id,
         name: g.name,
@@ -212,11 +215,8 @@ pub async fn delete(
     PathParams(id): PathParams<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = slug("group", &id)?;
-    match state.store.delete_group(&id, &caller.name).await? {
-        GroupDeletion::Deleted { generations } => {
-            state.invalidate(&generations).await;
-            Ok(StatusCode::NO_CONTENT)
-        }
+    match groups::delete(&state.services, &caller.name, &id).await? {
+        GroupDeletion::Deleted { .. } => Ok(StatusCode::NO_CONTENT),
         GroupDeletion::NotFound => Err(ApiError::not_found(format!("no group {id}"))),
         GroupDeletion::HasSchedules(n) => Err(ApiError::conflict(format!(
             "group {id} has {n} schedule(s): delete them first (their reports need the group's roster)"
@@ -257,9 +257,8 @@ pub async fn add_member(
         from: period.from,
         until: period.until,
     };
-    match state.store.add_member(&id, &person_id, period, &caller.name).await? {
-        MembershipChange::Added { generations, .. } => {
-            state.invalidate(&generations).await;
+    match groups::add_member(&state.services, &caller.name, &id, &person_id, period).await? {
+        MembershipChange::Added { .. } => {
             Ok((
                 StatusCode::CREATED,
                 axum::Json(Membership {
@@ -294,12 +293,9 @@ pub async fn remove_member(
 ) -> Result<StatusCode, ApiError> {
     let id = slug("group", &id)?;
     let person_id = slug("person", &person_id)?;
-    match state.store.remove_member(&id, &person_id, &caller.name).await? {
-        Some(generations) => {
-            state.invalidate(&generations).await;
-            Ok(StatusCode::NO_CONTENT)
-        }
-        None => Err(ApiError::not_found(format!("no membership of {person_id} in {id}"))),
+    match groups::remove_member(&state.services, &caller.name, &id, &person_id).await? {
+        true => Ok(StatusCode::NO_CONTENT),
+        false => Err(ApiError::not_found(format!("no membership of {person_id} in {id}"))),
     }
 }
 
@@ -309,12 +305,12 @@ pub async fn remove_member(
     security(("api_key" = [])))]
 pub async fn absentees(state: Shared, PathParams(id): PathParams<String>) -> Result<axum::Json<Absentees>, ApiError> {
     let id = slug("group", &id)?;
-    if state.store.group(&id).await?.is_none() {
+    if state.services.store.group(&id).await?.is_none() {
         return Err(ApiError::not_found(format!("no group {id}")));
     }
     let now = Utc::now();
     let mut sessions = Vec::new();
-    for (schedule, occurrence) in report::running(&state.store, Some(&id), now).await.map_err(internal)? {
+    for (schedule, occurrence) in report::running(&state.services.store, Some(&id), now).await.map_err(internal)? {
         let report = cached_report(&state, &schedule, occurrence.date, now).await?;
         sessions.push(RunningSession {
             schedule_id: schedule.id.clone(),
@@ -339,11 +335,8 @@ pub async fn absentees(state: Shared, PathParams(id): PathParams<String>) -> Res
 /// Creates or replaces a schedule and drops the cache entries it outdated.
 async fn write(state: &Shared, schedule: &Schedule, replace: bool, caller: &Caller) -> Result<Schedule, ApiError> {
     let (id, group_id) = (&schedule.id, &schedule.group_id);
-    match state.store.write_schedule(schedule, replace, &caller.name).await? {
-        ScheduleWrite::Written { schedule, generations } => {
-            state.invalidate(&generations).await;
-            Ok(*schedule)
-        }
+    match groups::write_schedule(&state.services, &caller.name, schedule, replace).await? {
+        ScheduleWrite::Written { schedule, .. } => Ok(*schedule),
         ScheduleWrite::NoGroup => Err(ApiError::not_found(format!("no group {group_id}"))),
         ScheduleWrite::Exists => Err(ApiError::conflict(format!("schedule {id} exists"))),
         ScheduleWrite::NotFound => Err(ApiError::not_found(format!("no schedule {id}"))),
@@ -384,6 +377,7 @@ pub async fn create_schedule(
 
 async fn find_schedule(state: &Shared, id: &str) -> Result<Schedule, ApiError> {
     state
+        .services
         .store
         .schedule(id)
         .await
@@ -438,12 +432,9 @@ pub async fn delete_schedule(
     PathParams(id): PathParams<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = slug("schedule", &id)?;
-    match state.store.delete_schedule(&id, &caller.name).await? {
-        Some(generations) => {
-            state.invalidate(&generations).await;
-            Ok(StatusCode::NO_CONTENT)
-        }
-        None => Err(ApiError::not_found(format!("no schedule {id}"))),
+    match groups::delete_schedule(&state.services, &caller.name, &id).await? {
+        true => Ok(StatusCode::NO_CONTENT),
+        false => Err(ApiError::not_found(format!("no schedule {id}"))),
     }
 }
 
@@ -490,7 +481,7 @@ async fn cached_report(
     let field = clock_field("report", now >= occurrence.ends_at, now);
     state
         .cached_over(&keys::session(&schedule.id, date), &deps, &field, || async {
-            report::session_report(&state.store, schedule, date, now)
+            report::session_report(&state.services.store, schedule, date, now)
                 .await
                 .map_err(internal)?
                 .ok_or_else(|| ApiError::not_found(format!("schedule {} has no session on {date}", schedule.id)))
@@ -551,13 +542,13 @@ pub async fn person_sessions(
     let id = slug("person", &id)?;
     let (from, to) = super::attendance::date_range(q.from, q.to)?;
     let person = crate::domain::PersonId::parse(&id).map_err(|e| ApiError::bad_request("invalid_id", e.to_string()))?;
-    if state.store.person(&person).await?.is_none() {
+    if state.services.store.person(&person).await?.is_none() {
         return Err(ApiError::not_found(format!("no person {id}")));
     }
     let now = Utc::now();
     let mut deps = vec![keys::person(&id), keys::cameras()];
     deps.extend(
-        report::person_groups(&state.store, &id)
+        report::person_groups(&state.services.store, &id)
             .await
             .map_err(internal)?
             .iter()
@@ -568,7 +559,7 @@ pub async fn person_sessions(
     let field = clock_field(&format!("sessions:{from}:{to}"), settled, now);
     let sessions = state
         .cached_over(&keys::person_sessions(&id), &deps, &field, || async {
-            report::person_history(&state.store, &id, from, to, now)
+            report::person_history(&state.services.store, &id, from, to, now)
                 .await
                 .map_err(internal)
         })

@@ -17,8 +17,8 @@ pub async fn healthz() -> axum::Json<Health> {
 #[utoipa::path(get, path = "/readyz", operation_id = "readyz", tag = "health",
     responses((status = 200, description = "Success", body = Readiness), (status = 503, description = "Not ready: the body says what is missing", body = Readiness)))]
 pub async fn readyz(state: Shared) -> impl IntoResponse {
-    let database = state.store.ping().await;
-    let cache = match &state.cache {
+    let database = state.services.store.ping().await;
+    let cache = match &state.services.cache {
         None => "disabled",
         Some(cache) if cache.ping().await => "up",
         Some(_) => "degraded",

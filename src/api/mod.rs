@@ -35,14 +35,14 @@ use crate::config::{ApiConfig, Config};
 use crate::enroll::EnrolCriteria;
 use crate::metrics::metrics;
 use crate::store::Store;
+use crate::usecases::Services;
 use crate::vision::FaceEngine;
 use error::ApiError;
 
 /// Everything the handlers share.
 pub struct ApiContext {
-    pub store: Store,
-    pub cache: Option<Cache>,
-    pub nats: Option<async_nats::Client>,
+    /// The store, the cache and NATS, as every use case takes them.
+    pub services: Services,
     /// For enrolment; `None` leaves the API up but not ready (and enrolment answers 503).
     pub engine: Option<Arc<Mutex<FaceEngine>>>,
     pub model_id: String,
@@ -88,9 +88,7 @@ impl ApiState {
         Ok(ApiState::new(ApiContext {
             model_id: engine.model_id().to_owned(),
             engine: Some(Arc::new(Mutex::new(engine))),
-            store,
-            cache,
-            nats,
+            services: Services { store, cache, nats },
             criteria: EnrolCriteria::from_config(&config.vision),
             keys: KeyRing::new(&config.api.keys),
             limiter: RateLimiter::new(config.api.rate_limit_per_minute),
@@ -122,11 +120,11 @@ impl ApiState {
         Fut: Future<Output = Result<T, ApiError>>,
     {
         let lookups = &metrics().api_cache_lookups;
-        let Some(cache) = &self.cache else {
+        let Some(cache) = &self.services.cache else {
             lookups.with_label_values(&["bypass"]).inc();
             return load().await;
         };
-        let generations = self.store.cache_generations(deps).await?;
+        let generations = self.services.store.cache_generations(deps).await?;
         let versioned = keys::versioned_by(key, &generations);
         match cache.get(&versioned, field).await {
             Ok(Some(json)) => match serde_json::from_str(&json) {
@@ -156,25 +154,6 @@ impl ApiState {
             Err(e) => tracing::warn!(error = %e, "response not cacheable"),
         }
         Ok(value)
-    }
-
-    /// Drops the entries of the generations a write replaced (readers have moved on already).
-    pub async fn invalidate(&self, generations: &[(String, i64)]) {
-        if let Some(cache) = &self.cache
-            && let Err(e) = cache.invalidate(generations).await
-        {
-            tracing::warn!(error = %e, "cache degraded: old entries left to expire");
-        }
-    }
-
-    /// Tells every recognizer to reload its gallery. A lost message is caught up by their
-    /// periodic reload, so a failure here is logged, not returned.
-    pub async fn announce(&self, change: crate::control::GalleryChange) {
-        if let Some(nats) = &self.nats
-            && let Err(e) = crate::control::publish_gallery_change(nats, &change).await
-        {
-            tracing::warn!(error = %e, "gallery change not broadcast; recognizers reload periodically");
-        }
     }
 
     /// The page size a request asks for, bounded by the configuration.
@@ -352,7 +331,7 @@ pub async fn start(
     tracing::info!(%address, "API listening");
     let interval = Duration::from_secs(config.api.session_metrics_interval_secs.max(1));
     tokio::spawn(crate::sessions::monitor::run(
-        state.store.clone(),
+        state.services.store.clone(),
         interval,
         shutdown.clone(),
     ));

@@ -13,7 +13,7 @@ use super::error::{ApiError, ErrorDetail};
 use super::extract::{Body, Params, PathParams};
 use super::{ApiState, Caller, Shared, cursor};
 use crate::cache::keys;
-use crate::control::{ChangeKind, GalleryChange};
+use crate::usecases::people;
 use crate::domain::PersonId;
 use crate::enroll::{PhotoError, template_from_photo};
 
@@ -34,6 +34,7 @@ fn display_name(raw: &str) -> Result<String, ApiError> {
 
 async fn find(state: &ApiState, id: &PersonId) -> Result<Person, ApiError> {
     state
+        .services
         .store
         .person(id)
         .await?
@@ -48,7 +49,7 @@ async fn find(state: &ApiState, id: &PersonId) -> Result<Person, ApiError> {
 pub async fn list(state: Shared, Params(q): Params<PageQuery>) -> Result<axum::Json<PeoplePage>, ApiError> {
     let limit = state.page_size(q.limit)?;
     let after = q.cursor.as_deref().map(cursor::decode).transpose()?;
-    let mut people = state.store.list_people(after.as_deref(), limit + 1).await?;
+    let mut people = state.services.store.list_people(after.as_deref(), limit + 1).await?;
     let more = people.len() as u64 > limit;
     people.truncate(limit as usize);
     let next_cursor = more.then(|| cursor::encode(&people.last().expect("a full page").person.id));
@@ -78,18 +79,9 @@ pub async fn create(
             )
         })?,
     };
-    if !state.store.create_person(&id, &name).await? {
+    if !people::create(&state.services, &caller.name, &id, &name).await? {
         return Err(ApiError::conflict(format!("person {id} already exists")));
     }
-    state
-        .store
-        .audit(
-            &caller.name,
-            "person.created",
-            id.as_str(),
-            serde_json::json!({ "display_name": name }),
-        )
-        .await?;
     Ok((StatusCode::CREATED, axum::Json(find(&state, &id).await?)))
 }
 
@@ -102,7 +94,7 @@ pub async fn show(state: Shared, PathParams(id): PathParams<String>) -> Result<a
     let key = keys::person(id.as_str());
     let person: Option<Person> = state
         .cached(&key, "profile", || async {
-            Ok(state.store.person(&id).await?.map(Person::from))
+            Ok(state.services.store.person(&id).await?.map(Person::from))
         })
         .await?;
     person
@@ -123,12 +115,9 @@ pub async fn update(
 ) -> Result<axum::Json<Person>, ApiError> {
     let id = person_id(&id)?;
     let name = display_name(&changes.display_name)?;
-    let generations = state
-        .store
-        .rename_person(&id, &name, &caller.name)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no person {id}")))?;
-    state.invalidate(&generations).await;
+    if !people::rename(&state.services, &caller.name, &id, &name).await? {
+        return Err(ApiError::not_found(format!("no person {id}")));
+    }
     Ok(axum::Json(find(&state, &id).await?))
 }
 
@@ -144,26 +133,9 @@ pub async fn erase(
 ) -> Result<axum::Json<Erased>, ApiError> {
     let id = person_id(&id)?;
     let erase_attendance = q.erase_attendance.unwrap_or(state.config.erase_attendance);
-    let erasure = state
-        .store
-        .erase_person(&id, erase_attendance, &caller.name)
+    let erasure = people::erase(&state.services, &caller.name, &id, &state.model_id, erase_attendance)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no person {id}")))?;
-    state.invalidate(&erasure.generations).await;
-    if let Some(cache) = &state.cache
-        && let Err(e) = cache.purge(&keys::person(id.as_str())).await
-    {
-        // Their entries can no longer be read (the generation moved on) and expire with their TTL.
-        tracing::warn!(person = %id, error = %e, "cache degraded: erased person's entries left to expire");
-    }
-    state
-        .announce(GalleryChange {
-            kind: ChangeKind::Erased,
-            person_id: id.clone(),
-            model_id: state.model_id.clone(),
-            templates: 0,
-        })
-        .await;
     Ok(axum::Json(Erased {
         person_id: id.to_string(),
         templates_removed: erasure.templates,
@@ -302,28 +274,15 @@ pub async fn enrol(
         };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response());
     }
-    let added = state
-        .store
-        .enrol(&id, &person.display_name, &state.model_id, &templates)
-        .await?;
-    let sources: Vec<&str> = templates.iter().map(|t| t.source.as_str()).collect();
-    state
-        .store
-        .audit(
-            &caller.name,
-            "person.enrolled",
-            id.as_str(),
-            serde_json::json!({ "photos": sources, "templates_added": added, "model_id": state.model_id }),
-        )
-        .await?;
-    state
-        .announce(GalleryChange {
-            kind: ChangeKind::Enrolled,
-            person_id: id.clone(),
-            model_id: state.model_id.clone(),
-            templates: added,
-        })
-        .await;
+    let added = people::enrol(
+        &state.services,
+        &caller.name,
+        &id,
+        &person.display_name,
+        &state.model_id,
+        &templates,
+    )
+    .await?;
     let body = Enrolment {
         person_id: id.to_string(),
         model_id: state.model_id.clone(),
@@ -337,7 +296,7 @@ pub async fn enrol(
 #[utoipa::path(get, path = "/v1/audit", operation_id = "list_audit", tag = "audit", params(AuditQuery),
     responses((status = 200, description = "Success", body = Vec<AuditRecord>)), security(("api_key" = [])))]
 pub async fn audit(state: Shared, Params(q): Params<AuditQuery>) -> Result<axum::Json<Vec<AuditRecord>>, ApiError> {
-    let entries = state.store.audit_entries(&q.subject).await?;
+    let entries = state.services.store.audit_entries(&q.subject).await?;
     Ok(axum::Json(
         entries
             .into_iter()

@@ -131,9 +131,7 @@ pub(super) fn state(config: &Config, store: Store, cache: Option<Cache>) -> ApiS
         },
     );
     ApiState::new(ApiContext {
-        store,
-        cache,
-        nats: None,
+        services: crate::usecases::Services { store, cache, nats: None },
         engine: None,
         model_id: config.models.recognizer.clone(),
         criteria: EnrolCriteria::from_config(&config.vision),

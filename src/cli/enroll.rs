@@ -8,10 +8,10 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::Config;
-use crate::control::{ChangeKind, GalleryChange};
 use crate::domain::PersonId;
 use crate::enroll::{PersonFolder, PhotoOutcome, analyse_photos, person_folders};
-use crate::store::{NewTemplate, Store};
+use crate::store::NewTemplate;
+use crate::usecases::{Services, cli_actor, people};
 use crate::vision::FaceEngine;
 
 #[derive(Debug, Args)]
@@ -44,7 +44,8 @@ pub async fn enroll(config: &Config, args: EnrollArgs) -> anyhow::Result<ExitCod
     if people.is_empty() {
         bail!("no people to enrol: the folder has no sub-folders with JPEG or PNG photos");
     }
-    let store = Store::open(&config.store.url, config.store.max_connections).await?;
+    // Connect before analysing anything, so a wrong store or NATS address fails up front.
+    let svc = Services::connect(config).await?;
     let total: usize = people.iter().map(|p| p.photos.len()).sum();
     let bar = if args.dir.is_some() {
         ProgressBar::new(total as u64)
@@ -75,11 +76,7 @@ pub async fn enroll(config: &Config, args: EnrollArgs) -> anyhow::Result<ExitCod
     bar.finish_and_clear();
 
     let model_id = &config.models.recognizer;
-    // Connect before storing anything, so a wrong NATS address fails the command up front.
-    let nats = match &config.nats.url {
-        Some(url) => Some(crate::control::connect(url).await?),
-        None => None,
-    };
+    let actor = cli_actor();
     let (mut enrolled, mut templates, mut rejected, mut nobody) = (0, 0, 0, Vec::new());
     for (person, outcomes) in analysed {
         let mut good: Vec<NewTemplate> = Vec::new();
@@ -96,20 +93,7 @@ pub async fn enroll(config: &Config, args: EnrollArgs) -> anyhow::Result<ExitCod
             nobody.push(person.id.to_string());
             continue;
         }
-        let added = store.enrol(&person.id, &person.display_name, model_id, &good).await?;
-        if let Some(nats) = &nats {
-            let change = GalleryChange {
-                kind: if added > 0 {
-                    ChangeKind::Enrolled
-                } else {
-                    ChangeKind::Updated
-                },
-                person_id: person.id.clone(),
-                model_id: model_id.clone(),
-                templates: good.len(),
-            };
-            crate::control::publish_gallery_change(nats, &change).await?;
-        }
+        let added = people::enrol(&svc, &actor, &person.id, &person.display_name, model_id, &good).await?;
         println!(
             "{}: {} template(s) from {} photo(s), {added} new",
             person.id,

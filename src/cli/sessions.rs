@@ -12,11 +12,7 @@ use crate::config::Config;
 use crate::sessions::report;
 use crate::sessions::spec::{ScheduleSpec, check_slug};
 use crate::store::{GroupDeletion, MembershipChange, Period, ScheduleWrite, Store};
-
-/// Who the audit log names for changes made from the command line.
-fn actor() -> String {
-    format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()))
-}
+use crate::usecases::{Services, cli_actor, groups};
 
 fn slug(what: &str, raw: &str) -> anyhow::Result<String> {
     check_slug(what, raw).map_err(anyhow::Error::msg)
@@ -93,8 +89,9 @@ fn read_spec(file: &PathBuf) -> anyhow::Result<ScheduleSpec> {
 }
 
 pub async fn groups(config: &Config, args: GroupsArgs) -> anyhow::Result<ExitCode> {
-    let store = Store::open(&config.store.url, config.store.max_connections).await?;
-    let actor = actor();
+    let svc = Services::connect(config).await?;
+    let store = &svc.store;
+    let actor = cli_actor();
     match args.action {
         GroupsAction::List => {
             for g in store.groups().await? {
@@ -122,12 +119,12 @@ pub async fn groups(config: &Config, args: GroupsArgs) -> anyhow::Result<ExitCod
         GroupsAction::Create { id, name } => {
             let id = slug("group", &id)?;
             let name = name.unwrap_or_else(|| id.clone());
-            if !store.create_group(&id, &name, &actor).await? {
+            if !groups::create(&svc, &actor, &id, &name).await? {
                 bail!("group {id} exists");
             }
             println!("created group {id}");
         }
-        GroupsAction::Delete { id } => match store.delete_group(&slug("group", &id)?, &actor).await? {
+        GroupsAction::Delete { id } => match groups::delete(&svc, &actor, &slug("group", &id)?).await? {
             GroupDeletion::Deleted { .. } => println!("deleted group {id}"),
             GroupDeletion::NotFound => bail!("no group {id}"),
             GroupDeletion::HasSchedules(n) => bail!("group {id} has {n} schedule(s): delete them first"),
@@ -144,10 +141,7 @@ pub async fn groups(config: &Config, args: GroupsArgs) -> anyhow::Result<ExitCod
                 bail!("--from {f} is after --until {u}");
             }
             let (group, person) = (slug("group", &group)?, slug("person", &person)?);
-            match store
-                .add_member(&group, &person, Period { from, until }, &actor)
-                .await?
-            {
+            match groups::add_member(&svc, &actor, &group, &person, Period { from, until }).await? {
                 MembershipChange::Added { .. } => println!("{person} is a member of {group}"),
                 MembershipChange::NoGroup => bail!("no group {group}"),
                 MembershipChange::NoPerson => bail!("no person {person}"),
@@ -162,7 +156,7 @@ pub async fn groups(config: &Config, args: GroupsArgs) -> anyhow::Result<ExitCod
         }
         GroupsAction::RemoveMember { group, person } => {
             let (group, person) = (slug("group", &group)?, slug("person", &person)?);
-            if store.remove_member(&group, &person, &actor).await?.is_none() {
+            if !groups::remove_member(&svc, &actor, &group, &person).await? {
                 bail!("no membership of {person} in {group}");
             }
             println!("{person} is no longer a member of {group}");
@@ -172,7 +166,7 @@ pub async fn groups(config: &Config, args: GroupsArgs) -> anyhow::Result<ExitCod
             let id = spec.id.clone().context("the schedule needs an id")?;
             let group = spec.group_id.clone().context("the schedule needs a group_id")?;
             let schedule = spec.into_schedule(&id, &group).map_err(anyhow::Error::msg)?;
-            match store.write_schedule(&schedule, false, &actor).await? {
+            match groups::write_schedule(&svc, &actor, &schedule, false).await? {
                 ScheduleWrite::Written { .. } => println!("created schedule {id}"),
                 ScheduleWrite::NoGroup => bail!("no group {group}"),
                 _ => bail!("schedule {id} exists"),
@@ -187,7 +181,7 @@ pub async fn groups(config: &Config, args: GroupsArgs) -> anyhow::Result<ExitCod
             let spec = read_spec(&file)?;
             let group = spec.group_id.clone().unwrap_or(current.group_id);
             let schedule = spec.into_schedule(&id, &group).map_err(anyhow::Error::msg)?;
-            match store.write_schedule(&schedule, true, &actor).await? {
+            match groups::write_schedule(&svc, &actor, &schedule, true).await? {
                 ScheduleWrite::Written { schedule, .. } => {
                     println!("replaced schedule {id} (version {})", schedule.version)
                 }
@@ -196,7 +190,7 @@ pub async fn groups(config: &Config, args: GroupsArgs) -> anyhow::Result<ExitCod
             }
         }
         GroupsAction::DeleteSchedule { id } => {
-            if store.delete_schedule(&slug("schedule", &id)?, &actor).await?.is_none() {
+            if !groups::delete_schedule(&svc, &actor, &slug("schedule", &id)?).await? {
                 bail!("no schedule {id}");
             }
             println!("deleted schedule {id}");

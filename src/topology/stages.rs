@@ -64,9 +64,14 @@ impl<'a> Wiring<'a> {
     pub(super) async fn ingest(&mut self, register: bool, stop: CancellationToken) -> anyhow::Result<usize> {
         let cameras = self.config.ingest.resolve_cameras()?;
         if register {
+            let svc = crate::usecases::Services {
+                store: self.store().clone(),
+                cache: None,
+                nats: None,
+            };
+            let actor = crate::usecases::cli_actor();
             for c in &cameras {
-                self.store()
-                    .upsert_camera(&c.id, &c.display_name(), &c.location, c.role)
+                crate::usecases::cameras::register(&svc, &actor, &c.id, &c.display_name(), &c.location, c.role)
                     .await
                     .context("registering cameras")?;
             }

@@ -1,0 +1,70 @@
+//! One use case per action that changes what rollcall knows (enrol, erase, rename, register a
+//! camera, change a group, a membership or a schedule). The CLI, the API and the pipeline all
+//! call these, so every front end writes the same audit entry, moves the same cache
+//! generations and announces the same gallery change.
+
+pub mod cameras;
+pub mod groups;
+pub mod people;
+
+use crate::cache::Cache;
+use crate::control::GalleryChange;
+use crate::store::Store;
+
+/// What an action needs: the store, and when configured the cache whose superseded entries it
+/// drops and the NATS connection it announces gallery changes on.
+#[derive(Clone)]
+pub struct Services {
+    pub store: Store,
+    pub cache: Option<Cache>,
+    pub nats: Option<async_nats::Client>,
+}
+
+impl Services {
+    /// Connects to what `config` names: the store (opened as it is), Redis and NATS when set.
+    /// A wrong NATS address fails here, before anything is changed.
+    pub async fn connect(config: &crate::config::Config) -> anyhow::Result<Services> {
+        let store = Store::open(&config.store.url, config.store.max_connections).await?;
+        Services::with_store(store, config).await
+    }
+
+    /// `connect` around a store already open.
+    pub async fn with_store(store: Store, config: &crate::config::Config) -> anyhow::Result<Services> {
+        let cache = config.redis.url.as_deref().map(Cache::connect).transpose()?;
+        let nats = match &config.nats.url {
+            Some(url) => Some(crate::control::connect(url).await?),
+            None => None,
+        };
+        Ok(Services { store, cache, nats })
+    }
+
+    /// Drops the cache entries that `generations` superseded. Readers are already safe (the
+    /// keys are versioned), so a failure only leaves old entries to expire.
+    pub async fn invalidate(&self, generations: &[(String, i64)]) {
+        if let Some(cache) = &self.cache
+            && let Err(e) = cache.invalidate(generations).await
+        {
+            use crate::telemetry::events::{CacheDegraded, Emit};
+            CacheDegraded {
+                keys: generations.len(),
+                error: &e,
+            }
+            .emit();
+        }
+    }
+
+    /// Tells every recognizer to reload its gallery. A lost message is caught up by their
+    /// periodic reload, so a failure is logged, not returned.
+    pub async fn announce(&self, change: GalleryChange) {
+        if let Some(nats) = &self.nats
+            && let Err(e) = crate::control::publish_gallery_change(nats, &change).await
+        {
+            tracing::warn!(error = %e, "gallery change not broadcast; recognizers reload periodically");
+        }
+    }
+}
+
+/// Who the audit log names for changes made from the command line.
+pub fn cli_actor() -> String {
+    format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()))
+}
