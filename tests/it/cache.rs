@@ -1,97 +1,18 @@
 //! The Redis cache: generations bumped with the data, old entries invalidated after each batch,
 //! and Redis going unresponsive costing nothing but a counted failure, never a stale read.
 
-use std::process::{Child, Command};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rollcall::bus::{Consumer, MemoryConsumer, Producer, memory_topic};
 use rollcall::cache::{Cache, keys};
-use rollcall::domain::{AttendanceEvent, CameraId, FaceBox, PersonId};
+use rollcall::domain::AttendanceEvent;
 use rollcall::stages::project::Projector;
 use rollcall::store::Store;
 use tokio_util::sync::CancellationToken;
 
-use crate::support::*;
-
-/// A redis-server of the test's own on a free port.
-pub struct TestRedis {
-    child: Child,
-    port: u16,
-}
-
-impl TestRedis {
-    pub fn start() -> TestRedis {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .args(["--enable-debug-command", "yes"])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("redis-server must be installed for the cache tests");
-        let redis = TestRedis { child, port };
-        let start = Instant::now();
-        while redis.cli(&["PING"]) != "PONG" {
-            assert!(start.elapsed() < Duration::from_secs(10), "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        redis
-    }
-
-    /// Stops the server (Redis down).
-    pub fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    pub fn cli(&self, args: &[&str]) -> String {
-        let out = Command::new("redis-cli")
-            .args(["-p", &self.port.to_string()])
-            .args(args)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    }
-}
-
-impl Drop for TestRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn event(person: &str, seq: u64) -> AttendanceEvent {
-    let at = "2026-11-22T08:00:00Z".parse::<chrono::DateTime<chrono::Utc>>().unwrap()
-        + chrono::TimeDelta::seconds(seq as i64);
-    let (person, camera) = (PersonId::parse(person).unwrap(), CameraId::parse("door").unwrap());
-    AttendanceEvent::new(
-        person,
-        camera,
-        seq,
-        at,
-        0.3,
-        FaceBox { x: 0, y: 0, w: 1, h: 1 },
-        "dlib_resnet_v1",
-    )
-}
+use crate::helpers::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batches_bump_generations_and_stale_entries_are_never_read() {
@@ -103,7 +24,7 @@ async fn batches_bump_generations_and_stale_entries_are_never_read() {
 
     // A reader cached the day before anything happened (generation 0).
     redis.cli(&["SET", &keys::versioned(&day, 0), "empty list"]);
-    let outcome = store.write_attendance(&[event("ana", 1)]).await.unwrap();
+    let outcome = store.write_attendance(&[door_event("ana", 1)]).await.unwrap();
     assert_eq!(store.cache_generation(&day).await.unwrap(), 1);
     assert_eq!(
         cache.invalidate(&outcome.generations).await.unwrap(),
@@ -117,7 +38,7 @@ async fn batches_bump_generations_and_stale_entries_are_never_read() {
     );
 
     // A replay changes no data, so no generation.
-    let replay = store.write_attendance(&[event("ana", 1)]).await.unwrap();
+    let replay = store.write_attendance(&[door_event("ana", 1)]).await.unwrap();
     assert!(replay.generations.is_empty());
     assert_eq!(store.cache_generation(&day).await.unwrap(), 1);
 
@@ -129,7 +50,7 @@ async fn batches_bump_generations_and_stale_entries_are_never_read() {
         .spawn()
         .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let outcome = store.write_attendance(&[event("ben", 2)]).await.unwrap();
+    let outcome = store.write_attendance(&[door_event("ben", 2)]).await.unwrap();
     let started = Instant::now();
     assert!(
         cache.invalidate(&outcome.generations).await.is_err(),
@@ -155,11 +76,7 @@ async fn the_projector_stores_everything_with_redis_down_and_counts_it() {
     let work = tempfile::tempdir().unwrap();
     let store = Store::open(&config(work.path()).store.url, 1).await.unwrap();
     // Nothing listens on this port: Redis is down from the start.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let cache = Cache::connect(&format!("redis://127.0.0.1:{port}")).unwrap();
     let (tx, rx) = memory_topic::<AttendanceEvent>(1, 16);
     let (dlq, _dlq_rx) = memory_topic(1, 16);
@@ -176,7 +93,7 @@ async fn the_projector_stores_everything_with_redis_down_and_counts_it() {
     };
     let failed_before = failed();
     for (seq, person) in ["ana", "ben", "cy"].iter().enumerate() {
-        tx.send(person, event(person, seq as u64)).await.unwrap();
+        tx.send(person, door_event(person, seq as u64)).await.unwrap();
     }
     drop(tx);
     let events: Box<dyn Consumer<AttendanceEvent>> = Box::new(MemoryConsumer::new(rx));

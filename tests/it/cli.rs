@@ -1,6 +1,6 @@
 //! The `identify` and `eval` commands as a user runs them.
 
-use crate::support::*;
+use crate::helpers::*;
 
 #[test]
 fn identify_prints_each_face_and_clear_errors() {
@@ -76,18 +76,6 @@ fn eval_json_reports_the_shared_set() {
     assert_eq!(report["accept_rate"], 1.0, "{report}");
     assert!(report["genuine"]["max"].as_f64().unwrap() < report["impostor"]["min"].as_f64().unwrap());
     assert!(report["photos"].as_u64().unwrap() >= 20);
-}
-
-/// Runs `rollcall identify` on one photo with `var` set to `value`; returns its stderr after checking it failed.
-fn identify_fails_with(work: &std::path::Path, var: &str, value: &std::path::Path) -> String {
-    let out = rollcall(work)
-        .env(var, value)
-        .arg("identify")
-        .arg(face("face_recognition/obama/obama.jpg"))
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[test]

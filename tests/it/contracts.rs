@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use rollcall::domain::{AttendanceEvent, CameraId, Embedding, FaceBox, PersonId, UnknownFaceEvent};
 
-use crate::support::*;
+use crate::helpers::*;
 
 fn schema(name: &str) -> serde_json::Value {
     let text = std::fs::read_to_string(repo().join("topics/schemas").join(name)).unwrap();

@@ -2,42 +2,18 @@
 //! config`, no Docker engine needed), and the README explains every service, image, port and volume.
 
 use std::collections::BTreeSet;
-use std::process::Command;
 
-use crate::support::repo;
-
-const KEYS: [(&str, &str); 2] = [
-    ("ROLLCALL_ADMIN_KEY", "an-admin-key-only-for-this-check"),
-    ("ROLLCALL_READER_KEY", "a-reader-key-only-for-this-check"),
-];
-
-fn compose(args: &[&str], keys: &[(&str, &str)]) -> std::process::Output {
-    Command::new("docker-compose")
-        .current_dir(repo())
-        .args(["-f", "docker-compose.yml"])
-        .args(args)
-        .env_remove("ROLLCALL_ADMIN_KEY")
-        .env_remove("ROLLCALL_READER_KEY")
-        .envs(keys.iter().copied())
-        .output()
-        .expect("docker-compose (Debian's package) must be installed")
-}
-
-fn lines(out: &std::process::Output) -> Vec<String> {
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(String::from)
-        .collect()
-}
+use crate::helpers::{COMPOSE_KEYS, compose, lines, repo};
 
 #[test]
 fn the_compose_file_is_valid_and_the_readme_explains_all_of_it() {
-    let resolved = lines(&compose(&["config"], &KEYS));
-    let services: BTreeSet<String> = lines(&compose(&["config", "--services"], &KEYS)).into_iter().collect();
-    let volumes: BTreeSet<String> = lines(&compose(&["config", "--volumes"], &KEYS)).into_iter().collect();
+    let resolved = lines(&compose(&["config"], &COMPOSE_KEYS));
+    let services: BTreeSet<String> = lines(&compose(&["config", "--services"], &COMPOSE_KEYS))
+        .into_iter()
+        .collect();
+    let volumes: BTreeSet<String> = lines(&compose(&["config", "--volumes"], &COMPOSE_KEYS))
+        .into_iter()
+        .collect();
     let images: BTreeSet<String> = resolved
         .iter()
         .filter_map(|l| l.strip_prefix("image: "))

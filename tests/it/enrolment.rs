@@ -1,12 +1,8 @@
 //! Enrolment: per-photo errors, the rest still enrolled, and idempotent re-enrolment.
 
-use rollcall::enroll::{EnrolCriteria, PhotoError, template_from_photo};
+use rollcall::enroll::{PhotoError, template_from_photo};
 
-use crate::support::*;
-
-fn criteria() -> EnrolCriteria {
-    EnrolCriteria::from_config(&rollcall::config::Config::default().vision)
-}
+use crate::helpers::*;
 
 #[test]
 fn bad_photos_get_their_own_clear_error() {
@@ -29,7 +25,7 @@ fn bad_photos_get_their_own_clear_error() {
         ),
     ];
     for (i, (bytes, expected)) in cases.into_iter().enumerate() {
-        let err = template_from_photo(&mut engine, &bytes, "case", criteria()).unwrap_err();
+        let err = template_from_photo(&mut engine, &bytes, "case", enrol_criteria()).unwrap_err();
         assert!(expected(&err), "case {i}: unexpected error {err}");
         assert!(!err.to_string().is_empty());
     }

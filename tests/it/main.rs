@@ -1,7 +1,8 @@
 //! Integration tests: the real ONNX models on the real photos in `../shared/faces`, a real
 //! SQLite store, and the `rollcall` binary itself. Run `scripts/setup` first (scripts/test does).
+//! The harness is in `helpers/`; the other modules hold tests.
 
-mod support;
+mod helpers;
 
 mod api;
 mod cache;

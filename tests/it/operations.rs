@@ -2,54 +2,15 @@
 //! rebuilding projections from the attendance topic, and retention.
 
 use rollcall::store::Store;
-use rollcall::store::entities::{
-    attendance_day, attendance_event, audit_entry, cache_generation, camera, face_template, group, group_member,
-    person, recognize_cooldown, session_schedule,
-};
-use sea_orm::{EntityTrait, PaginatorTrait};
 use tokio_util::sync::CancellationToken;
 
-use crate::postgres::TestDatabase;
-use crate::support::*;
-
-/// Rows per table, in a fixed order.
-async fn counts(store: &Store) -> Vec<(&'static str, u64)> {
-    let db = store.connection();
-    vec![
-        ("people", person::Entity::find().count(db).await.unwrap()),
-        ("cameras", camera::Entity::find().count(db).await.unwrap()),
-        ("face_templates", face_template::Entity::find().count(db).await.unwrap()),
-        (
-            "attendance_events",
-            attendance_event::Entity::find().count(db).await.unwrap(),
-        ),
-        (
-            "attendance_days",
-            attendance_day::Entity::find().count(db).await.unwrap(),
-        ),
-        (
-            "cache_generations",
-            cache_generation::Entity::find().count(db).await.unwrap(),
-        ),
-        (
-            "recognize_cooldowns",
-            recognize_cooldown::Entity::find().count(db).await.unwrap(),
-        ),
-        ("audit_log", audit_entry::Entity::find().count(db).await.unwrap()),
-        ("groups", group::Entity::find().count(db).await.unwrap()),
-        ("group_members", group_member::Entity::find().count(db).await.unwrap()),
-        (
-            "session_schedules",
-            session_schedule::Entity::find().count(db).await.unwrap(),
-        ),
-    ]
-}
+use crate::helpers::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrate_store_moves_a_populated_sqlite_store_into_postgresql() {
     let work = tempfile::tempdir().unwrap();
     let config = config(work.path());
-    crate::pipeline::enrol_and_film(&config, work.path()).await;
+    enrol_and_film(&config, work.path()).await;
     rollcall::pipeline::run_embedded(&config, CancellationToken::new())
         .await
         .unwrap();
@@ -140,30 +101,8 @@ async fn migrate_store_moves_a_populated_sqlite_store_into_postgresql() {
     db.drop_now().await;
 }
 
-/// Events without the time they were stored (a replay stores them again, later).
-async fn events_as_seen(store: &Store) -> Vec<(uuid::Uuid, String, String, i64, String)> {
-    let mut rows: Vec<_> = store
-        .attendance_events()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| {
-            (
-                e.event_id,
-                e.person_id,
-                e.camera_id,
-                e.frame_seq,
-                e.seen_at.to_rfc3339(),
-            )
-        })
-        .collect();
-    rows.sort();
-    rows
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replay_into_an_empty_database_gives_the_rows_of_the_original_run() {
-    use crate::kafka::{TestKafka, config_env, enrol, spawn_project, spawn_recognize, wait_for_people};
     let kafka = TestKafka::start().await;
     let (original_db, rebuilt_db) = (TestDatabase::create().await, TestDatabase::create().await);
     let work = tempfile::tempdir().unwrap();
@@ -239,18 +178,6 @@ async fn replay_into_an_empty_database_gives_the_rows_of_the_original_run() {
     rebuilt_db.drop_now().await;
 }
 
-fn event_at(person: &str, seq: u64, at: chrono::DateTime<chrono::Utc>) -> rollcall::domain::AttendanceEvent {
-    rollcall::domain::AttendanceEvent::new(
-        rollcall::domain::PersonId::parse(person).unwrap(),
-        rollcall::domain::CameraId::parse("door").unwrap(),
-        seq,
-        at,
-        0.3,
-        rollcall::domain::FaceBox { x: 1, y: 2, w: 3, h: 4 },
-        "dlib_resnet_v1",
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retention_deletes_only_what_is_older_than_the_cutoff() {
     let db = TestDatabase::create().await;
@@ -269,12 +196,12 @@ async fn retention_case(store: &Store) {
     // Five people on the day before the cutoff's, one just before and one just after the cutoff
     // on its day, and two recent ones.
     for (i, person) in ["a", "b", "c", "d", "e"].iter().enumerate() {
-        events.push(event_at(person, i as u64, cutoff - TimeDelta::days(1)));
+        events.push(attendance_event(person, "door", i as u64, cutoff - TimeDelta::days(1)));
     }
-    events.push(event_at("f", 10, cutoff - TimeDelta::seconds(1)));
-    events.push(event_at("g", 11, cutoff + TimeDelta::seconds(1)));
-    events.push(event_at("a", 12, now - TimeDelta::days(1)));
-    events.push(event_at("h", 13, now));
+    events.push(attendance_event("f", "door", 10, cutoff - TimeDelta::seconds(1)));
+    events.push(attendance_event("g", "door", 11, cutoff + TimeDelta::seconds(1)));
+    events.push(attendance_event("a", "door", 12, now - TimeDelta::days(1)));
+    events.push(attendance_event("h", "door", 13, now));
     store.write_attendance(&events).await.unwrap();
     let old_day = rollcall::cache::keys::attendance_day((cutoff - TimeDelta::days(1)).date_naive());
     let generation_before = store.cache_generation(&old_day).await.unwrap();

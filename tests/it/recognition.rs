@@ -5,7 +5,7 @@ use rollcall::domain::Metric;
 use rollcall::gallery::{Identity, MatchRule};
 use rollcall::vision::decode_image;
 
-use crate::support::*;
+use crate::helpers::*;
 
 #[test]
 fn every_single_person_photo_has_exactly_one_confident_face() {

@@ -6,124 +6,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use rollcall::bus::{Consumer, MemoryConsumer, memory_topic};
+use rollcall::bus::Consumer;
 use rollcall::config::{CameraConfig, SourceKind};
-use rollcall::domain::{CameraId, Frame};
-use rollcall::gallery::{Gallery, SharedGallery, Template};
-use tokio_util::sync::CancellationToken;
+use rollcall::domain::CameraId;
 
-use crate::crash::recognize_once;
-use crate::support::*;
-
-fn camera(kind: SourceKind, url: String, fps: f64) -> CameraConfig {
-    // Metrics are process-wide: each test's camera has an id of its own.
-    let id = format!("{kind:?}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]).to_lowercase();
-    CameraConfig {
-        source: kind,
-        url: Some(url),
-        fps: Some(fps),
-        max_side: 480,
-        jpeg_quality: 80,
-        ..CameraConfig::folder(CameraId::parse(&id).unwrap(), Default::default())
-    }
-}
-
-/// A running camera and the frames it has published so far.
-struct Running {
-    frames: MemoryConsumer<Frame>,
-    stop: CancellationToken,
-    task: tokio::task::JoinHandle<anyhow::Result<rollcall::stages::ingest::IngestStats>>,
-}
-
-fn start(camera: &CameraConfig) -> Running {
-    let (tx, rx) = memory_topic::<Frame>(1, 256);
-    let stop = CancellationToken::new();
-    let (camera, token) = (camera.clone(), stop.clone());
-    let task = tokio::spawn(async move {
-        rollcall::stages::ingest::replay_cameras(std::slice::from_ref(&camera), 0.0, Arc::new(tx), token).await
-    });
-    Running {
-        frames: MemoryConsumer::new(rx),
-        stop,
-        task,
-    }
-}
-
-impl Running {
-    /// The next `n` frames, within `within`.
-    async fn take(&mut self, n: usize, within: Duration) -> Vec<Frame> {
-        let mut frames = Vec::new();
-        let deadline = tokio::time::Instant::now() + within;
-        while frames.len() < n {
-            match tokio::time::timeout_at(deadline, self.frames.next()).await {
-                Ok(Some(Ok(record))) => frames.push(record.value),
-                other => panic!("{} of {n} frames, then {:?}", frames.len(), other.map(|o| o.is_some())),
-            }
-        }
-        frames
-    }
-
-    /// Discards the frames already published.
-    async fn drain(&mut self) {
-        while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(200), self.frames.next()).await {}
-    }
-
-    async fn stop(self) -> rollcall::stages::ingest::IngestStats {
-        self.stop.cancel();
-        self.task.await.unwrap().unwrap()
-    }
-}
-
-/// Frames are JPEGs no larger than the camera's maximum, in capture order.
-fn check_frames(frames: &[Frame], camera: &CameraConfig) {
-    for pair in frames.windows(2) {
-        assert!(pair[0].seq < pair[1].seq && pair[0].captured_at <= pair[1].captured_at);
-    }
-    for frame in frames {
-        assert_eq!(frame.content_type, "image/jpeg");
-        assert_eq!(&frame.data[..2], &[0xFF, 0xD8]);
-        let image = rollcall::vision::decode_image(&frame.data, 40_000_000).unwrap();
-        assert!(
-            image.width().max(image.height()) <= camera.max_side,
-            "{:?}",
-            image.dimensions()
-        );
-        assert_eq!(frame.camera, camera.id);
-    }
-}
-
-/// Obama and Biden enrolled from their photos.
-fn gallery() -> SharedGallery {
-    let mut engine = engine();
-    let templates = [
-        ("obama", "face_recognition/obama/obama.jpg"),
-        ("biden", "face_recognition/biden/biden.jpg"),
-    ]
-    .into_iter()
-    .map(|(person, photo)| Template {
-        person: person_id(person),
-        embedding: template(&mut engine, &face(photo)).embedding,
-    })
-    .collect();
-    SharedGallery::new(Gallery::new(templates))
-}
-
-async fn people_recognized(frames: &[Frame]) -> Vec<String> {
-    let mut people: Vec<String> = recognize_once(&gallery(), None, frames)
-        .await
-        .into_iter()
-        .map(|e| e.person_id.to_string())
-        .collect();
-    people.sort();
-    people.dedup();
-    people
-}
-
-async fn serve(listener: tokio::net::TcpListener, app: axum::Router) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    })
-}
+use crate::helpers::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_snapshot_camera_is_polled_and_its_frames_recognized() {
@@ -143,8 +30,8 @@ async fn a_snapshot_camera_is_polled_and_its_frames_recognized() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/snapshot.jpg", listener.local_addr().unwrap());
     let _server = serve(listener, app).await;
-    let camera = camera(SourceKind::Snapshot, url, 10.0);
-    let mut running = start(&camera);
+    let camera = source_camera(SourceKind::Snapshot, url, 10.0);
+    let mut running = start_camera(&camera);
     let frames = running.take(4, Duration::from_secs(30)).await;
     let stats = running.stop().await;
     assert!(stats.frames >= 4);
@@ -157,41 +44,6 @@ async fn a_snapshot_camera_is_polled_and_its_frames_recognized() {
     assert_eq!(up, 1);
 }
 
-/// An MJPEG stream of `photo`, a part every 50 ms, while `on` holds.
-fn mjpeg_app(photo: Vec<u8>, on: Arc<std::sync::atomic::AtomicBool>) -> axum::Router {
-    let photo = axum::body::Bytes::from(photo);
-    axum::Router::new().route(
-        "/stream",
-        axum::routing::get(move || {
-            let (photo, on) = (photo.clone(), Arc::clone(&on));
-            async move {
-                let parts = futures::stream::unfold(photo, move |photo| {
-                    let on = Arc::clone(&on);
-                    async move {
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        if !on.load(Ordering::SeqCst) {
-                            return None;
-                        }
-                        let head = format!(
-                            "--frame\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n",
-                            photo.len()
-                        );
-                        let part = [head.as_bytes(), &photo, b"\r\n"].concat();
-                        Some((Ok::<_, std::io::Error>(axum::body::Bytes::from(part)), photo))
-                    }
-                });
-                (
-                    [(
-                        axum::http::header::CONTENT_TYPE,
-                        "multipart/x-mixed-replace; boundary=frame",
-                    )],
-                    axum::body::Body::from_stream(parts),
-                )
-            }
-        }),
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_mjpeg_camera_that_goes_away_is_reconnected_and_its_health_shows_the_gap() {
     let photo = std::fs::read(face("face_recognition/obama/test_obama1.jpg")).unwrap();
@@ -199,11 +51,11 @@ async fn an_mjpeg_camera_that_goes_away_is_reconnected_and_its_health_shows_the_
     let address = listener.local_addr().unwrap();
     let on = Arc::new(std::sync::atomic::AtomicBool::new(true));
     let server = serve(listener, mjpeg_app(photo.clone(), Arc::clone(&on))).await;
-    let camera = camera(SourceKind::Mjpeg, format!("http://{address}/stream"), 5.0);
+    let camera = source_camera(SourceKind::Mjpeg, format!("http://{address}/stream"), 5.0);
     let metrics = rollcall::metrics::metrics();
     let up = || metrics.ingest_camera_up.with_label_values(&[camera.id.as_str()]).get();
     let reconnects = || metrics.ingest_reconnects.with_label_values(&[camera.id.as_str()]).get();
-    let mut running = start(&camera);
+    let mut running = start_camera(&camera);
     let before = running.take(3, Duration::from_secs(30)).await;
     check_frames(&before, &camera);
     assert_eq!(up(), 1);
@@ -244,40 +96,6 @@ async fn an_mjpeg_camera_that_goes_away_is_reconnected_and_its_health_shows_the_
     assert_eq!(people_recognized(&after).await, ["obama"]);
 }
 
-/// A 640x480 Motion JPEG video at 10 frames a second showing each photo for its seconds.
-fn make_video(path: &std::path::Path, stills: &[(&str, u32)]) {
-    let mut ffmpeg = std::process::Command::new("ffmpeg");
-    ffmpeg.args(["-nostdin", "-loglevel", "error", "-y"]);
-    let mut filter = String::new();
-    for (i, (photo, seconds)) in stills.iter().enumerate() {
-        ffmpeg
-            .args(["-loop", "1", "-t", &seconds.to_string(), "-i"])
-            .arg(face(photo));
-        filter.push_str(&format!("[{i}]scale=640:480,setsar=1[s{i}];"));
-    }
-    for i in 0..stills.len() {
-        filter.push_str(&format!("[s{i}]"));
-    }
-    filter.push_str(&format!("concat=n={}:v=1[v]", stills.len()));
-    let made = ffmpeg
-        .args([
-            "-filter_complex",
-            &filter,
-            "-map",
-            "[v]",
-            "-r",
-            "10",
-            "-c:v",
-            "mjpeg",
-            "-q:v",
-            "3",
-        ])
-        .arg(path)
-        .output()
-        .expect("ffmpeg (Debian's package) must be installed");
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_video_file_is_read_through_ffmpeg_to_its_end() {
     let work = tempfile::tempdir().unwrap();
@@ -290,8 +108,8 @@ async fn a_video_file_is_read_through_ffmpeg_to_its_end() {
             ("face_recognition/obama/test_obama1.jpg", 2),
         ],
     );
-    let camera = camera(SourceKind::Ffmpeg, video.display().to_string(), 2.0);
-    let mut running = start(&camera);
+    let camera = source_camera(SourceKind::Ffmpeg, video.display().to_string(), 2.0);
+    let mut running = start_camera(&camera);
     // At 2 frames a second, four seconds of video give about 8 frames, and then the camera ends.
     let frames = running.take(6, Duration::from_secs(60)).await;
     let stats = tokio::time::timeout(Duration::from_secs(60), running.task)
@@ -314,9 +132,9 @@ async fn an_rtsp_stream_is_read_through_ffmpeg_and_followed_when_it_stops() {
     // The ingestor's ffmpeg listens; the "camera" (another ffmpeg) pushes its stream to it.
     let camera = CameraConfig {
         ffmpeg_input_options: vec!["-rtsp_flags".into(), "listen".into()],
-        ..camera(SourceKind::Ffmpeg, url.clone(), 2.0)
+        ..source_camera(SourceKind::Ffmpeg, url.clone(), 2.0)
     };
-    let mut running = start(&camera);
+    let mut running = start_camera(&camera);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let publisher = std::process::Command::new("ffmpeg")
         .args(["-nostdin", "-loglevel", "error", "-re", "-i"])
@@ -377,7 +195,7 @@ async fn a_watched_folder_publishes_each_new_file_once_complete_and_the_same_fra
         watch: true,
         ..CameraConfig::folder(CameraId::parse(&id).unwrap(), dir.clone())
     };
-    let mut running = start(&camera);
+    let mut running = start_camera(&camera);
     let mut frames = running.take(1, Duration::from_secs(10)).await;
 
     // A file arriving slowly, a chunk every 300 ms: some listing sees it half written, but no two
@@ -415,7 +233,7 @@ async fn a_watched_folder_publishes_each_new_file_once_complete_and_the_same_fra
         );
         assert_eq!(frame.seq, modified.timestamp_millis() as u64, "{name}");
     }
-    let mut again = start(&camera);
+    let mut again = start_camera(&camera);
     let repeated = again.take(2, Duration::from_secs(10)).await;
     again.stop().await;
     for (a, b) in frames.iter().zip(&repeated) {

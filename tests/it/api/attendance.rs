@@ -1,0 +1,111 @@
+//! Enrolment over HTTP and attendance read through the Redis cache, with Redis up and down.
+
+use chrono::TimeDelta;
+use reqwest::StatusCode;
+use rollcall::cache::keys;
+
+use crate::helpers::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enrol_over_http_then_read_attendance_through_the_cache_and_see_new_events() {
+    let api = Api::start(6_000).await;
+    api.create_person("obama", "Barack Obama").await;
+    let (status, body) = api
+        .upload(
+            "obama",
+            &[
+                ("obama.jpg", photo("face_recognition/obama/obama.jpg")),
+                ("obama2.jpg", photo("face_recognition/obama/obama2.jpg")),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["templates_added"], 2, "{body}");
+    assert!(
+        body["photos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["status"] == "enrolled"),
+        "{body}"
+    );
+
+    let seen = photo("face_recognition/obama/test_obama1.jpg");
+    let events = api.feed(&[frame("door", 0, &seen)]).await;
+    assert_eq!(events.len(), 1);
+    let day = start_time().date_naive();
+    let path = format!("/v1/attendance/days/{day}");
+    let (status, first) = api.get(&path, READER_KEY).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["items"].as_array().unwrap().len(), 1, "{first}");
+    assert_eq!(first["items"][0]["person_id"], "obama");
+    assert_eq!(first["items"][0]["display_name"], "Barack Obama");
+    assert_eq!(first["items"][0]["events"], 1);
+
+    // The read left an entry under the key's current generation…
+    let key = keys::attendance_day(day);
+    let generation = api.store.cache_generation(&key).await.unwrap();
+    let versioned = keys::versioned(&key, generation);
+    let field = format!("page::{}", api.config.api.default_page_size);
+    let cached = api.redis.cli(&["HGET", &versioned, &field]);
+    assert!(cached.contains("Barack Obama"), "{cached:?}");
+    // …and the second read is served from it: mark the entry, and the mark comes back.
+    let marked = cached.replace("Barack Obama", "Served From Redis");
+    api.redis.cli(&["HSET", &versioned, &field, &marked]);
+    let (_, second) = api.get(&path, READER_KEY).await;
+    assert_eq!(second["items"][0]["display_name"], "Served From Redis", "{second}");
+
+    // A new event that day (past the cooldown) reaches the next read.
+    let later = rollcall::domain::Frame {
+        captured_at: start_time() + TimeDelta::hours(2),
+        ..frame("door", 1, &seen)
+    };
+    assert_eq!(api.feed(&[later]).await.len(), 1);
+    let (_, third) = api.get(&path, READER_KEY).await;
+    assert_eq!(third["items"][0]["events"], 2, "{third}");
+    assert_eq!(third["items"][0]["display_name"], "Barack Obama", "{third}");
+    assert_eq!(
+        api.redis.cli(&["EXISTS", &versioned]),
+        "0",
+        "the old generation's entry is deleted"
+    );
+
+    // The person's range and the daily stats agree.
+    let (status, range) = api
+        .get(&format!("/v1/people/obama/attendance?from={day}&to={day}"), READER_KEY)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{range}");
+    assert_eq!(range["days"][0]["events"], 2);
+    let (_, stats) = api.get(&format!("/v1/stats/daily/{day}"), READER_KEY).await;
+    assert_eq!(stats["present"], 1, "{stats}");
+    assert_eq!(stats["per_camera"][0]["camera_id"], "door");
+    assert_eq!(stats["per_camera"][0]["events"], 2);
+    api.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_redis_down_reads_are_served_uncached_and_readiness_says_degraded() {
+    let mut api = Api::start(6_000).await;
+    api.create_person("ana", "Ana").await;
+    api.redis.stop();
+    let (status, ready) = api.get("/readyz", "").await;
+    assert_eq!(status, StatusCode::OK, "{ready}");
+    assert_eq!(ready["cache"], "degraded", "{ready}");
+    let (status, person) = api.get("/v1/people/ana", READER_KEY).await;
+    assert_eq!(
+        (status, person["display_name"].as_str()),
+        (StatusCode::OK, Some("Ana")),
+        "{person}"
+    );
+    let day = start_time().date_naive();
+    assert_eq!(
+        api.get(&format!("/v1/attendance/days/{day}"), READER_KEY).await.0,
+        StatusCode::OK
+    );
+    let metrics = api.metrics_text().await;
+    assert!(
+        metrics.contains("rollcall_api_cache_lookups_total{outcome=\"error\"}"),
+        "{metrics}"
+    );
+    api.stop().await;
+}

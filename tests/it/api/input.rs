@@ -1,0 +1,184 @@
+//! What the API refuses: bad input with a clear 4xx that changes nothing, requests without a valid
+//! key or the right role, and requests over the rate limit.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
+    let api = Api::start(6_000).await;
+    api.create_person("ana", "Ana").await;
+    let work = tempfile::tempdir().unwrap();
+    let faceless = work.path().join("wall.png");
+    faceless_png(&faceless);
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("notes.txt", b"not an image at all".to_vec(), "not_an_image"),
+        ("wall.png", std::fs::read(&faceless).unwrap(), "no_face"),
+        ("two.jpg", photo("multi/two_people.jpg"), "several_faces"),
+    ];
+    for (name, bytes, code) in cases {
+        let (status, body) = api.upload("ana", &[(name, bytes)]).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {body}");
+        assert_eq!(body["error"]["code"], "no_usable_photo", "{body}");
+        assert_eq!(body["photos"][0]["code"], code, "{name}: {body}");
+        assert!(!body["photos"][0]["message"].as_str().unwrap().is_empty());
+    }
+    let (status, body) = api.oversized_upload("ana", 5 * 1024 * 1024).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(body["error"]["code"], "payload_too_large", "{body}");
+
+    let checks: Vec<(&str, StatusCode, &str)> = vec![
+        ("/v1/people?cursor=nonsense", StatusCode::BAD_REQUEST, "invalid_cursor"),
+        ("/v1/people?cursor=7631", StatusCode::BAD_REQUEST, "invalid_cursor"),
+        (
+            "/v1/people?limit=1;DROP%20TABLE%20people",
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        ),
+        ("/v1/people?limit=100000", StatusCode::BAD_REQUEST, "invalid_query"),
+        ("/v1/people/nobody", StatusCode::NOT_FOUND, "not_found"),
+        ("/v1/people/nobody/attendance", StatusCode::NOT_FOUND, "not_found"),
+        (
+            "/v1/people/Robert';%20DROP%20TABLE%20people;--",
+            StatusCode::BAD_REQUEST,
+            "invalid_person_id",
+        ),
+        (
+            "/v1/attendance/days/2026-11-22'%20OR%20'1'='1",
+            StatusCode::BAD_REQUEST,
+            "invalid_path",
+        ),
+        (
+            "/v1/people/ana/attendance?from=2026-11-22&to=2026-11-01",
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        ),
+        ("/v1/no/such/route", StatusCode::NOT_FOUND, "not_found"),
+    ];
+    for (path, status, code) in checks {
+        let (got, body) = api.get(path, ADMIN_KEY).await;
+        assert_eq!(
+            (got, body["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{path}: {body}"
+        );
+        assert!(!body["error"]["message"].as_str().unwrap().is_empty(), "{path}: {body}");
+    }
+    let (status, body) = api
+        .upload("nobody", &[("obama.jpg", photo("face_recognition/obama/obama.jpg"))])
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found")),
+        "{body}"
+    );
+    let (status, body) = api
+        .post_json(
+            "/v1/people",
+            ADMIN_KEY,
+            json!({ "id": "x'; DROP TABLE people;--", "display_name": "X" }),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_person_id")),
+        "{body}"
+    );
+    let request = api
+        .http
+        .post(api.url("/v1/people"))
+        .bearer_auth(ADMIN_KEY)
+        .header("content-type", "application/json")
+        .body("{\"display_name\": ");
+    let (status, body) = api.send(request).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_body")),
+        "{body}"
+    );
+
+    // Nothing changed: still one person, with no template.
+    let people = api.store.people().await.unwrap();
+    assert_eq!(people.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ["ana"]);
+    assert_eq!(api.store.load_gallery("dlib_resnet_v1").await.unwrap().len(), 0);
+
+    // A name that looks like SQL is just a name: stored as given, harming nothing.
+    let sql = "Robert'); DROP TABLE people;--";
+    let (status, body) = api
+        .post_json("/v1/people", ADMIN_KEY, json!({ "id": "bobby", "display_name": sql }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["display_name"], sql);
+    assert_eq!(api.store.people().await.unwrap().len(), 2);
+    api.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_roles_and_the_rate_limit() {
+    let api = Api::start(60).await;
+    let (status, body) = api.send(api.http.get(api.url("/v1/people"))).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthorized")),
+        "{body}"
+    );
+    let (status, _) = api.get("/v1/people", "not-a-key-of-this-api").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let with_header = api.http.get(api.url("/v1/cameras")).header("x-api-key", READER_KEY);
+    assert_eq!(api.send(with_header).await.0, StatusCode::OK);
+    let (status, body) = api
+        .post_json("/v1/people", READER_KEY, json!({ "display_name": "Ana" }))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden")),
+        "{body}"
+    );
+    let request = api.http.delete(api.url("/v1/people/ana")).bearer_auth(READER_KEY);
+    assert_eq!(api.send(request).await.0, StatusCode::FORBIDDEN);
+    let (status, body) = api.post_json("/v1/cameras", READER_KEY, json!({ "id": "door" })).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, body) = api
+        .post_json("/v1/cameras", ADMIN_KEY, json!({ "id": "door", "role": "entry" }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["role"], "entry");
+    let request = api
+        .http
+        .put(api.url("/v1/cameras/door/role"))
+        .bearer_auth(ADMIN_KEY)
+        .json(&json!({ "role": "exit" }));
+    let (status, body) = api.send(request).await;
+    assert_eq!(
+        (status, body["role"].as_str()),
+        (StatusCode::OK, Some("exit")),
+        "{body}"
+    );
+    assert_eq!(api.get("/healthz", "").await.0, StatusCode::OK, "health needs no key");
+
+    // 60 a minute with a burst of 6; refused requests count too: the reader has used 4.
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        statuses.push(api.get("/v1/people", READER_KEY).await);
+    }
+    let (limited, body) = statuses.last().unwrap().clone();
+    assert_eq!(limited, StatusCode::TOO_MANY_REQUESTS, "{statuses:?}");
+    assert_eq!(body["error"]["code"], "rate_limited");
+    assert!(statuses[..2].iter().all(|(s, _)| *s == StatusCode::OK), "{statuses:?}");
+    let response = api
+        .http
+        .get(api.url("/v1/people"))
+        .bearer_auth(READER_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.headers().contains_key("retry-after"));
+    assert_eq!(
+        api.get("/v1/cameras", ADMIN_KEY).await.0,
+        StatusCode::OK,
+        "each key has its own budget"
+    );
+    api.stop().await;
+}
