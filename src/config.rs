@@ -1,14 +1,26 @@
 //! Configuration: one serde tree with defaults in code, overridden by a TOML file and then by
 //! `ROLLCALL__SECTION__KEY` environment variables.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
+pub use crate::api::{ApiConfig, ApiKeyConfig, ApiRole};
+pub use crate::bus::kafka::{KafkaConfig, TopicNames};
+pub use crate::bus::{BusConfig, BusKind};
+pub use crate::cache::RedisConfig;
+pub use crate::control::NatsConfig;
 pub use crate::ingest::{CameraConfig, DropPolicy, IngestConfig, SourceConfig};
+pub use crate::models::ModelsConfig;
+pub use crate::operations::retention::RetentionConfig;
 pub use crate::project::ProjectConfig;
 pub use crate::recognize::{MatchingConfig, RecognizeConfig};
+pub use crate::runtime::RuntimeConfig;
+pub use crate::shutdown::ShutdownConfig;
+pub use crate::store::StoreConfig;
+pub use crate::telemetry::{LogFormat, OtlpProtocol, TelemetryConfig};
+pub use crate::vision::VisionConfig;
 
 /// Where rollcall keeps its local state when nothing else is configured.
 pub const DEFAULT_HOME: &str = ".rollcall";
@@ -32,272 +44,6 @@ pub struct Config {
     pub api: ApiConfig,
     pub telemetry: TelemetryConfig,
     pub retention: RetentionConfig,
-}
-
-/// What `rollcall retention` deletes.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RetentionConfig {
-    /// Attendance events and days older than this many days are deleted; 0 keeps them forever.
-    pub attendance_days: u32,
-    /// Cooldown-ledger entries older than this many hours are deleted.
-    pub cooldown_hours: u32,
-    /// Rows per transaction.
-    pub batch: u64,
-}
-
-impl Default for RetentionConfig {
-    fn default() -> Self {
-        Self {
-            attendance_days: 0,
-            cooldown_hours: 24,
-            batch: 1000,
-        }
-    }
-}
-
-/// Logs, the metrics endpoint of stage processes, and trace export.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct TelemetryConfig {
-    /// Address where `ingest`, `recognize`, `project` and `run` serve `/metrics` and `/healthz`
-    /// (`serve` has both on its API address). Off when unset.
-    pub metrics_listen: Option<String>,
-    /// `text` (human-readable lines) or `json` (one object per line, for log collectors).
-    pub log_format: LogFormat,
-    /// OTLP/HTTP collector base address, e.g. `http://collector:4318`; spans go to
-    /// `{endpoint}/v1/traces`. No spans are exported (and no trace context is sent) when unset.
-    pub otlp_endpoint: Option<String>,
-    /// `http/protobuf` or `http/json`.
-    pub otlp_protocol: OtlpProtocol,
-    /// The `service.name` of exported spans; `rollcall-{command}` when unset.
-    pub service_name: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    #[default]
-    Text,
-    Json,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum OtlpProtocol {
-    #[default]
-    #[serde(rename = "http/protobuf")]
-    HttpProtobuf,
-    #[serde(rename = "http/json")]
-    HttpJson,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RuntimeConfig {
-    /// Path of `libonnxruntime.so.1.31.1`, installed by `scripts/setup`.
-    pub onnxruntime_lib: PathBuf,
-    /// Threads per ONNX Runtime session; workers run in parallel, so one each keeps cores busy without contention.
-    pub intra_threads: usize,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ModelsConfig {
-    pub dir: PathBuf,
-    /// Manifest name of the detector model.
-    pub detector: String,
-    /// Name of the recognizer model: a built-in one or one of `custom`.
-    pub recognizer: String,
-    /// A site's own models, each with its file's sha256 and, for a recognizer, its model card.
-    pub custom: Vec<crate::models::ModelSpec>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct VisionConfig {
-    /// Images with more pixels than this are rejected before decoding (decompression bombs).
-    pub max_pixels: u64,
-    /// Long side, in pixels, of the image the detector sees.
-    pub detect_size: u32,
-    /// When nothing is found at `detect_size`, look again at this size: YuNet misses faces
-    /// larger than ~300 px at input scale, which close-up photos have.
-    pub detect_fallback_size: u32,
-    pub score_threshold: f32,
-    pub nms_iou: f32,
-    /// Faces smaller than this (box height, source pixels) are not used for enrolment.
-    pub min_enrol_face_px: u32,
-    /// Detections scoring below this do not count as faces in an enrolment photo. Higher than
-    /// `score_threshold`: YuNet scores faces in paintings and patterns at 0.6–0.75, and an
-    /// enrolment photo must be unambiguous.
-    pub min_enrol_score: f32,
-    /// Faces smaller than this are ignored during recognition.
-    pub min_face_px: u32,
-    pub embed_batch: usize,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct StoreConfig {
-    /// A sea-orm database URL: `sqlite://…?mode=rwc` (embedded default) or `postgres://…`.
-    pub url: String,
-    pub max_connections: u32,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BusKind {
-    /// In-process bounded channels: the embedded default.
-    Memory,
-    /// Kafka topics and consumer groups (`[kafka]`): stages in separate processes.
-    Kafka,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct BusConfig {
-    pub kind: BusKind,
-    /// Capacity of each in-process partition; a full partition makes the producer wait.
-    pub capacity: usize,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct KafkaConfig {
-    /// `bootstrap.servers`.
-    pub brokers: String,
-    pub topics: TopicNames,
-    /// Consumer group of the recognizer workers.
-    pub recognize_group: String,
-    /// Consumer group of the projectors.
-    pub project_group: String,
-    /// Any librdkafka property, given to every client (e.g. `"security.protocol" = "ssl"`).
-    /// Numbers and booleans are taken as written (`ROLLCALL__KAFKA__OPTIONS__LINGER.MS=5` works).
-    #[serde(deserialize_with = "scalars_as_strings")]
-    pub options: std::collections::BTreeMap<String, String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct NatsConfig {
-    /// `nats://host:4222`. Unset: no gallery broadcasts and no live events (the embedded default).
-    pub url: Option<String>,
-    /// Recognizers also reload the gallery this often, in case a change message was missed.
-    pub gallery_reload_secs: u64,
-}
-
-impl Default for NatsConfig {
-    fn default() -> Self {
-        Self {
-            url: None,
-            gallery_reload_secs: 60,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RedisConfig {
-    /// `redis://host:6379`. Unset: no read cache, nothing to invalidate (the embedded default).
-    pub url: Option<String>,
-}
-
-/// Topic names (docs/contracts.md). Tests give each run its own.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct TopicNames {
-    pub frames: String,
-    pub attendance: String,
-    pub unknown: String,
-    pub frames_dlq: String,
-    pub attendance_dlq: String,
-}
-
-impl Default for KafkaConfig {
-    fn default() -> Self {
-        Self {
-            brokers: "127.0.0.1:9092".into(),
-            topics: TopicNames::default(),
-            recognize_group: "rollcall-recognize".into(),
-            project_group: "rollcall-project".into(),
-            options: Default::default(),
-        }
-    }
-}
-
-impl Default for TopicNames {
-    fn default() -> Self {
-        Self {
-            frames: "rollcall.frames.v1".into(),
-            attendance: "rollcall.attendance.v1".into(),
-            unknown: "rollcall.unknown.v1".into(),
-            frames_dlq: "rollcall.frames.dlq.v1".into(),
-            attendance_dlq: "rollcall.attendance.dlq.v1".into(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ShutdownConfig {
-    /// How long a stage may take to drain after the first Ctrl-C / SIGTERM.
-    pub drain_timeout_secs: u64,
-}
-
-/// `rollcall serve`: the HTTP API.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ApiConfig {
-    /// Address to listen on.
-    pub listen: String,
-    /// API keys by name (the name is what the audit log records).
-    pub keys: std::collections::BTreeMap<String, ApiKeyConfig>,
-    /// Largest request body; enrolment uploads are the big ones.
-    pub max_body_bytes: usize,
-    /// Largest single photo in an enrolment upload.
-    pub max_photo_bytes: usize,
-    /// Requests per minute per key (a token bucket with a burst of a tenth of that, at least 5).
-    pub rate_limit_per_minute: u32,
-    /// Whether erasing a person also deletes their attendance (else it is kept, unlinked from any template).
-    pub erase_attendance: bool,
-    /// How long a cached read lives in Redis; generations keep it correct, this only bounds memory.
-    pub cache_ttl_secs: u64,
-    /// Page size when a request gives none, and the largest it may ask for.
-    pub default_page_size: u32,
-    pub max_page_size: u32,
-    /// How often `rollcall_sessions_people` is recomputed for the running sessions.
-    pub session_metrics_interval_secs: u64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ApiKeyConfig {
-    pub key: String,
-    pub role: ApiRole,
-}
-
-/// What a key may do: readers query; admins also enrol, erase and manage cameras.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ApiRole {
-    Reader,
-    Admin,
-}
-
-impl Default for ApiConfig {
-    fn default() -> Self {
-        Self {
-            listen: "127.0.0.1:8080".into(),
-            keys: Default::default(),
-            max_body_bytes: 32 * 1024 * 1024,
-            max_photo_bytes: 10 * 1024 * 1024,
-            rate_limit_per_minute: 600,
-            erase_attendance: true,
-            cache_ttl_secs: 3600,
-            default_page_size: 50,
-            max_page_size: 500,
-            session_metrics_interval_secs: 15,
-        }
-    }
 }
 
 impl Default for Config {
@@ -401,59 +147,16 @@ impl Default for ModelsConfig {
         Config::default().models
     }
 }
+impl Default for IngestConfig {
+    fn default() -> Self {
+        Config::default().ingest
+    }
+}
+
 impl Default for StoreConfig {
     fn default() -> Self {
         Config::default().store
     }
-}
-impl Default for VisionConfig {
-    fn default() -> Self {
-        Self {
-            max_pixels: 40_000_000,
-            detect_size: 640,
-            detect_fallback_size: 320,
-            score_threshold: 0.6,
-            nms_iou: 0.3,
-            min_enrol_face_px: 60,
-            min_enrol_score: 0.8,
-            min_face_px: 24,
-            embed_batch: 16,
-        }
-    }
-}
-
-impl Default for BusConfig {
-    fn default() -> Self {
-        Self {
-            kind: BusKind::Memory,
-            capacity: 16,
-        }
-    }
-}
-
-impl Default for ShutdownConfig {
-    fn default() -> Self {
-        Self { drain_timeout_secs: 30 }
-    }
-}
-
-/// librdkafka takes every property as a string; accept numbers and booleans as their text.
-fn scalars_as_strings<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<std::collections::BTreeMap<String, String>, D::Error> {
-    use serde::de::Error;
-    let raw = std::collections::BTreeMap::<String, toml::Value>::deserialize(deserializer)?;
-    raw.into_iter()
-        .map(|(key, value)| match value {
-            toml::Value::String(s) => Ok((key, s)),
-            toml::Value::Integer(i) => Ok((key, i.to_string())),
-            toml::Value::Float(f) => Ok((key, f.to_string())),
-            toml::Value::Boolean(b) => Ok((key, b.to_string())),
-            _ => Err(D::Error::custom(format!(
-                "kafka.options.{key} must be a string, a number or a boolean"
-            ))),
-        })
-        .collect()
 }
 
 fn merge(base: &mut toml::Value, overlay: toml::Value) {

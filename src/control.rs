@@ -70,3 +70,21 @@ impl Producer<AttendanceEvent> for LiveTee {
         Ok(())
     }
 }
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NatsConfig {
+    /// `nats://host:4222`. Unset: no gallery broadcasts and no live events (the embedded default).
+    pub url: Option<String>,
+    /// Recognizers also reload the gallery this often, in case a change message was missed.
+    pub gallery_reload_secs: u64,
+}
+
+impl Default for NatsConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            gallery_reload_secs: 60,
+        }
+    }
+}

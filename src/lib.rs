@@ -26,6 +26,7 @@ pub mod sessions;
 pub mod shutdown;
 pub mod store;
 pub mod telemetry;
+pub mod timetable;
 pub mod topics;
 pub mod topology;
 pub mod usecases;

@@ -1,5 +1,6 @@
 //! Loading the ONNX Runtime shared library from the configured path, once per process.
 
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -87,4 +88,13 @@ mod tests {
         let err = load(&fake).unwrap_err();
         assert!(matches!(err, RuntimeError::WrongLibrary { .. }), "{err}");
     }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RuntimeConfig {
+    /// Path of `libonnxruntime.so.1.31.1`, installed by `scripts/setup`.
+    pub onnxruntime_lib: PathBuf,
+    /// Threads per ONNX Runtime session; workers run in parallel, so one each keeps cores busy without contention.
+    pub intra_threads: usize,
 }

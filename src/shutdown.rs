@@ -1,5 +1,6 @@
 //! Shutdown on Ctrl-C / SIGTERM: the first signal asks stages to drain, a second exits at once.
 
+use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 /// Returns a token cancelled by the first signal. A second signal ends the process with 130.
@@ -52,5 +53,18 @@ async fn wait_for_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ShutdownConfig {
+    /// How long a stage may take to drain after the first Ctrl-C / SIGTERM.
+    pub drain_timeout_secs: u64,
+}
+
+impl Default for ShutdownConfig {
+    fn default() -> Self {
+        Self { drain_timeout_secs: 30 }
     }
 }

@@ -7,7 +7,7 @@ The "fixed aligned face" chip needs no detector or warp, so Rust can rebuild it 
      / float32(K*K), size floor(H/K) x floor(W/K);
   3. take the 150x150 window with top-left (X, Y) in the downscaled image;
   4. feed as "image", f32 NCHW [1,3,150,150], RGB, 0-255, to dlib_face_recognition_resnet_model_v1.onnx.
-K, X, Y were chosen once by running YuNet on the photo, fitting the 5 landmarks to the MODELS.md
+K, X, Y were chosen once by running YuNet on the photo, fitting the 5 landmarks to the docs/contracts.md (section 8.2)
 150x150 template with scale 1/K and no rotation, and rounding: landmarks land at eyes (39.7,42.5)
 (101.7,37.8), nose (80.6,78.2), mouth (48.9,109.7) (100.5,105.7); this chip's embedding is
 L2 0.26 from the properly aligned one. Also stored: the same chip as item 2 of a batch of 2

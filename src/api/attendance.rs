@@ -50,7 +50,11 @@ pub async fn day(
     let field = format!("page:{}:{limit}", after.as_deref().unwrap_or(""));
     let page = state
         .cached(&keys::attendance_day(day), &field, || async {
-            let mut rows = state.services.store.attendance_on(day, after.as_deref(), limit + 1).await?;
+            let mut rows = state
+                .services
+                .store
+                .attendance_on(day, after.as_deref(), limit + 1)
+                .await?;
             let more = rows.len() as u64 > limit;
             rows.truncate(limit as usize);
             let next_cursor = more.then(|| cursor::encode(&rows.last().expect("a full page").person_id));

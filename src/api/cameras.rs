@@ -28,7 +28,9 @@ fn out(c: camera::Model) -> Camera {
 #[utoipa::path(get, path = "/v1/cameras", operation_id = "list_cameras", tag = "cameras",
     responses((status = 200, description = "Success", body = Vec<Camera>)), security(("api_key" = [])))]
 pub async fn list(state: Shared) -> Result<axum::Json<Vec<Camera>>, ApiError> {
-    Ok(axum::Json(state.services.store.cameras().await?.into_iter().map(out).collect()))
+    Ok(axum::Json(
+        state.services.store.cameras().await?.into_iter().map(out).collect(),
+    ))
 }
 
 /// Registers a camera, or updates its name, location and role.

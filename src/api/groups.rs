@@ -11,12 +11,12 @@ use utoipa::{IntoParams, ToSchema};
 use super::error::ApiError;
 use super::extract::{Body, Params, PathParams};
 use super::{Caller, Shared};
-use crate::usecases::groups;
 use crate::cache::keys;
 use crate::sessions::report::{self, PersonSession, SessionReport};
-use crate::sessions::spec::{ScheduleSpec, check_slug};
-use crate::sessions::{Schedule, Status};
 use crate::store::{GroupDeletion, MembershipChange, Period, ScheduleWrite};
+use crate::timetable::spec::{ScheduleSpec, check_slug};
+use crate::timetable::{Schedule, Status};
+use crate::usecases::groups;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct NewGroup {
@@ -258,16 +258,14 @@ pub async fn add_member(
         until: period.until,
     };
     match groups::add_member(&state.services, &caller.name, &id, &person_id, period).await? {
-        MembershipChange::Added { .. } => {
-            Ok((
-                StatusCode::CREATED,
-                axum::Json(Membership {
-                    person_id,
-                    from: period.from,
-                    until: period.until,
-                }),
-            ))
-        }
+        MembershipChange::Added { .. } => Ok((
+            StatusCode::CREATED,
+            axum::Json(Membership {
+                person_id,
+                from: period.from,
+                until: period.until,
+            }),
+        )),
         MembershipChange::NoGroup => Err(ApiError::not_found(format!("no group {id}"))),
         MembershipChange::NoPerson => Err(ApiError::not_found(format!("no person {person_id}"))),
         MembershipChange::Overlaps(clash) => {
@@ -310,7 +308,10 @@ pub async fn absentees(state: Shared, PathParams(id): PathParams<String>) -> Res
     }
     let now = Utc::now();
     let mut sessions = Vec::new();
-    for (schedule, occurrence) in report::running(&state.services.store, Some(&id), now).await.map_err(internal)? {
+    for (schedule, occurrence) in report::running(&state.services.store, Some(&id), now)
+        .await
+        .map_err(internal)?
+    {
         let report = cached_report(&state, &schedule, occurrence.date, now).await?;
         sessions.push(RunningSession {
             schedule_id: schedule.id.clone(),

@@ -4,6 +4,7 @@
 mod attendance;
 mod auth;
 mod cameras;
+mod config;
 mod dto;
 pub mod error;
 mod extract;
@@ -12,6 +13,7 @@ mod health;
 mod openapi;
 mod people;
 
+pub use config::{ApiConfig, ApiKeyConfig, ApiRole};
 use std::future::Future;
 use std::ops::Deref;
 use std::sync::{Arc, Mutex};
@@ -31,7 +33,7 @@ pub use auth::{Caller, KeyRing, RateLimiter};
 pub use openapi::openapi_json;
 
 use crate::cache::{Cache, keys};
-use crate::config::{ApiConfig, Config};
+use crate::config::Config;
 use crate::enroll::EnrolCriteria;
 use crate::metrics::metrics;
 use crate::store::Store;

@@ -25,9 +25,9 @@ use super::{attendance, cameras, dto, error, groups, health, people};
         dto::NewCamera, dto::CameraRoleChange, dto::AuditRecord, dto::Health, dto::Readiness,
         groups::NewGroup, groups::GroupSummary, groups::Group, groups::Membership, groups::MembershipPeriod,
         groups::Absentees, groups::RunningSession, groups::PersonSessions, groups::SessionDate,
-        crate::sessions::spec::ScheduleSpec, crate::sessions::report::SessionReport,
-        crate::sessions::report::Counts, crate::sessions::report::PersonSession, crate::sessions::PersonOutcome,
-        crate::sessions::Status, crate::sessions::Phase,
+        crate::timetable::spec::ScheduleSpec, crate::sessions::report::SessionReport,
+        crate::sessions::report::Counts, crate::sessions::report::PersonSession, crate::timetable::PersonOutcome,
+        crate::timetable::Status, crate::timetable::Phase,
     )),
     modifiers(&ApiKeyAuth),
 )]

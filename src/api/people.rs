@@ -13,9 +13,9 @@ use super::error::{ApiError, ErrorDetail};
 use super::extract::{Body, Params, PathParams};
 use super::{ApiState, Caller, Shared, cursor};
 use crate::cache::keys;
-use crate::usecases::people;
 use crate::domain::PersonId;
 use crate::enroll::{PhotoError, template_from_photo};
+use crate::usecases::people;
 
 fn person_id(raw: &str) -> Result<PersonId, ApiError> {
     PersonId::parse(raw).map_err(|e| ApiError::bad_request("invalid_person_id", format!("person id {raw:?}: {e}")))

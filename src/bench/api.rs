@@ -131,7 +131,11 @@ pub(super) fn state(config: &Config, store: Store, cache: Option<Cache>) -> ApiS
         },
     );
     ApiState::new(ApiContext {
-        services: crate::usecases::Services { store, cache, nats: None },
+        services: crate::usecases::Services {
+            store,
+            cache,
+            nats: None,
+        },
         engine: None,
         model_id: config.models.recognizer.clone(),
         criteria: EnrolCriteria::from_config(&config.vision),

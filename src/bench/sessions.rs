@@ -11,8 +11,8 @@ use crate::cache::Cache;
 use crate::config::Config;
 use crate::domain::CameraRole;
 use crate::domain::{CameraId, PersonId};
-use crate::sessions::spec::ScheduleSpec;
 use crate::store::{Period, Store};
+use crate::timetable::spec::ScheduleSpec;
 
 const GROUP: &str = "bench-class";
 const SCHEDULE: &str = "bench-lesson";

@@ -33,7 +33,9 @@ impl<T: Send + 'static> Topic<T> {
 
     /// Every partition not handed out yet, in one consumer.
     fn all_consumers(&self) -> MemoryConsumer<T> {
-        MemoryConsumer::new(std::mem::take(&mut *self.receivers.lock().unwrap_or_else(|p| p.into_inner())))
+        MemoryConsumer::new(std::mem::take(
+            &mut *self.receivers.lock().unwrap_or_else(|p| p.into_inner()),
+        ))
     }
 }
 

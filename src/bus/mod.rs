@@ -1,6 +1,7 @@
 //! The message bus between stages: producer and consumer traits, records with positions, and
 //! dead letters. Stages are written against these traits; the transport is chosen by configuration.
 
+mod config;
 pub mod kafka;
 mod memory;
 mod memory_bus;
@@ -11,6 +12,7 @@ use async_trait::async_trait;
 
 use crate::domain::{AttendanceEvent, Frame, UnknownFaceEvent};
 
+pub use config::{BusConfig, BusKind};
 pub use memory::{MemoryConsumer, MemoryProducer, memory_topic};
 pub use memory_bus::MemoryBus;
 

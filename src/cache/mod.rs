@@ -1,6 +1,9 @@
 //! The Redis read cache (fred): versioned keys, and the invalidation the projector does after
 //! each committed batch. Redis being down slows nothing and loses nothing: it is counted.
 
+mod config;
+
+pub use config::RedisConfig;
 pub mod keys;
 
 use std::time::Duration;

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::config::Config;
-use crate::topology::Stages;
 use crate::store::{Store, render_table};
 use crate::topology::RunSummary;
+use crate::topology::Stages;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {}

@@ -10,8 +10,8 @@ use clap::{Args, Subcommand};
 
 use crate::config::Config;
 use crate::sessions::report;
-use crate::sessions::spec::{ScheduleSpec, check_slug};
 use crate::store::{GroupDeletion, MembershipChange, Period, ScheduleWrite, Store};
+use crate::timetable::spec::{ScheduleSpec, check_slug};
 use crate::usecases::{Services, cli_actor, groups};
 
 fn slug(what: &str, raw: &str) -> anyhow::Result<String> {
@@ -257,7 +257,7 @@ pub async fn sessions(config: &Config, args: SessionsArgs) -> anyhow::Result<Exi
                 let absent: Vec<&str> = report
                     .people
                     .iter()
-                    .filter(|p| p.status == crate::sessions::Status::Absent)
+                    .filter(|p| p.status == crate::timetable::Status::Absent)
                     .map(|p| p.person_id.as_str())
                     .collect();
                 println!(

@@ -12,5 +12,5 @@ pub use camera::CameraRole;
 pub use embedding::{EMBEDDING_DIM, Embedding, EmbeddingError, MAX_EMBEDDING_DIM, Metric, similarity_from_distance};
 pub use event::{ATTENDANCE_SCHEMA_VERSION, AttendanceEvent, FaceBox, InvalidEvent, UnknownFaceEvent};
 pub use frame::Frame;
-pub use template::Template;
 pub use ids::{CameraId, IdError, PersonId};
+pub use template::Template;

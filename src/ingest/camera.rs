@@ -114,7 +114,16 @@ struct CommonSettings {
     max_side: u32,
 }
 
-const COMMON_FIELDS: &[&str] = &["id", "name", "location", "role", "fps", "drop", "jpeg_quality", "max_side"];
+const COMMON_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "location",
+    "role",
+    "fps",
+    "drop",
+    "jpeg_quality",
+    "max_side",
+];
 
 fn default_jpeg_quality() -> u8 {
     85
@@ -173,7 +182,10 @@ impl CameraConfig {
 
     /// A folder camera replayed once, with defaults for everything else.
     pub fn folder(id: CameraId, path: PathBuf) -> Self {
-        Self::new(id, SourceConfig::Folder(super::folder::FolderConfig { path, watch: false }))
+        Self::new(
+            id,
+            SourceConfig::Folder(super::folder::FolderConfig { path, watch: false }),
+        )
     }
 
     /// The name shown for the camera: its own, or its id.
@@ -195,9 +207,17 @@ mod tests {
         let c = parse("id = \"door\"\npath = \"/x\"\nrole = \"entry\"\n").unwrap();
         assert_eq!(c.role, CameraRole::Entry);
         assert_eq!(c.source.kind(), "folder");
-        let c = parse("id = \"gate\"\nsource = \"ffmpeg\"\nurl = \"rtsp://h/s\"\nffmpeg_input_options = [\"-x\"]\nfps = 2.0\n").unwrap();
-        let SourceConfig::Ffmpeg(f) = &c.source else { panic!("{c:?}") };
-        assert_eq!((f.url.as_str(), f.ffmpeg_input_options.len(), c.fps), ("rtsp://h/s", 1, Some(2.0)));
+        let c = parse(
+            "id = \"gate\"\nsource = \"ffmpeg\"\nurl = \"rtsp://h/s\"\nffmpeg_input_options = [\"-x\"]\nfps = 2.0\n",
+        )
+        .unwrap();
+        let SourceConfig::Ffmpeg(f) = &c.source else {
+            panic!("{c:?}")
+        };
+        assert_eq!(
+            (f.url.as_str(), f.ffmpeg_input_options.len(), c.fps),
+            ("rtsp://h/s", 1, Some(2.0))
+        );
     }
 
     #[test]
@@ -205,6 +225,9 @@ mod tests {
         let err = parse("id = \"door\"\npath = \"/x\"\nurl = \"http://h\"\n").unwrap_err();
         assert!(err.to_string().contains("url"), "{err}");
         assert!(parse("id = \"door\"\nsource = \"carrier-pigeon\"\n").is_err());
-        assert!(parse("id = \"door\"\nsource = \"snapshot\"\n").is_err(), "a snapshot camera needs a url");
+        assert!(
+            parse("id = \"door\"\nsource = \"snapshot\"\n").is_err(),
+            "a snapshot camera needs a url"
+        );
     }
 }

@@ -87,7 +87,11 @@ impl FrameSource for FolderConfig {
         stop: CancellationToken,
     ) -> anyhow::Result<IngestStats> {
         // A watched folder may appear later (a share not mounted yet); a replayed one must be there.
-        let files = if self.watch { Vec::new() } else { list_frames(&self.path)? };
+        let files = if self.watch {
+            Vec::new()
+        } else {
+            list_frames(&self.path)?
+        };
         // A readable folder is a camera that is up; its series start at zero.
         CameraStarted {
             camera: &camera.id,

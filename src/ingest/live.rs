@@ -147,7 +147,11 @@ pub(crate) async fn run(
                 && task.is_finished()
             {
                 // The source ended (a video file): publish what is left, then stop.
-                capture.take().expect("checked").await.context("camera task panicked")??;
+                capture
+                    .take()
+                    .expect("checked")
+                    .await
+                    .context("camera task panicked")??;
                 continue;
             }
             if capture.is_none() {

@@ -79,12 +79,6 @@ impl IngestConfig {
     }
 }
 
-impl Default for IngestConfig {
-    fn default() -> Self {
-        Self::with_home(std::path::Path::new(crate::config::DEFAULT_HOME))
-    }
-}
-
 /// What one camera, or all of them, published.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct IngestStats {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{MAX_EMBEDDING_DIM, Metric};
 
-/// dlib's chip template (MODELS.md), in a 150×150 chip: eyes, nose tip, mouth corners, with the
+/// dlib's chip template (docs/contracts.md, section 8.2), in a 150×150 chip: eyes, nose tip, mouth corners, with the
 /// eye on the image's left first, as YuNet orders its landmarks.
 pub const DLIB_TEMPLATE: [[f32; 2]; 5] = [
     [47.55, 46.60],

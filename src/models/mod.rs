@@ -3,6 +3,7 @@
 //! and the model cards that let a site bring a recognizer of its own (`card`).
 
 pub mod card;
+mod config;
 pub mod dlib;
 pub mod fetch;
 mod onnx;
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use card::{AlignmentTemplate, CardError, ColourOrder, NamedTemplate, RecognizerCard};
+pub use config::ModelsConfig;
 
 const MANIFEST: &str = include_str!("models.toml");
 

@@ -2,8 +2,8 @@
 //! entries older than a day, in batches, moving the cache generations of every deleted day on.
 
 use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
 
-use crate::config::RetentionConfig;
 use crate::store::{Deleted, Store};
 
 /// Applies `config` as of `now`. Attendance is kept forever when `attendance_days` is 0.
@@ -14,4 +14,26 @@ pub async fn apply(store: &Store, config: &RetentionConfig, now: DateTime<Utc>) 
     Ok(store
         .delete_attendance_before(cutoff, cooldown_cutoff, config.batch.max(1))
         .await?)
+}
+
+/// What `rollcall retention` deletes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// Attendance events and days older than this many days are deleted; 0 keeps them forever.
+    pub attendance_days: u32,
+    /// Cooldown-ledger entries older than this many hours are deleted.
+    pub cooldown_hours: u32,
+    /// Rows per transaction.
+    pub batch: u64,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        Self {
+            attendance_days: 0,
+            cooldown_hours: 24,
+            batch: 1000,
+        }
+    }
 }

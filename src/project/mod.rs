@@ -64,8 +64,6 @@ pub struct Projector {
     config: ProjectConfig,
     dead_letters: Arc<dyn Producer<DeadLetter>>,
     cache: Option<Cache>,
-    /// Whether each batch also goes into the cooldown ledger (see `with_ledger`).
-    records_emissions: bool,
     stats: ProjectStats,
     batch: Vec<AttendanceEvent>,
     /// One span per event in the batch, in its frame's trace, ended once the event is stored.
@@ -90,7 +88,6 @@ impl Projector {
             config,
             dead_letters,
             cache: None,
-            records_emissions: false,
             stats: ProjectStats::default(),
             batch: Vec::new(),
             traced: Vec::new(),
@@ -101,14 +98,6 @@ impl Projector {
     /// Invalidates the cached keys each committed batch changes.
     pub fn with_cache(mut self, cache: Cache) -> Self {
         self.cache = Some(cache);
-        self
-    }
-
-    /// Records each stored batch in the recognizers' cooldown ledger, in the same transaction:
-    /// for a bus whose acknowledgements are not durable (in-process), where the recognizer
-    /// cannot record its emissions itself.
-    pub fn with_ledger(mut self) -> Self {
-        self.records_emissions = true;
         self
     }
 
@@ -250,11 +239,7 @@ impl Projector {
         );
         loop {
             let write = tracing::info_span!("store.write", events = self.batch.len());
-            let written = self
-                .store
-                .write_attendance_with(&self.batch, self.records_emissions)
-                .instrument(write)
-                .await;
+            let written = self.store.write_attendance(&self.batch).instrument(write).await;
             match written {
                 Ok(outcome) => {
                     BatchStored {

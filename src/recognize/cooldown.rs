@@ -59,35 +59,39 @@ impl Cooldown {
     }
 }
 
-/// Keeps the cooldown right across restarts and rebalances, through the store's ledger.
+/// Keeps the cooldown right across restarts and rebalances, through the store.
 ///
-/// Suppression depends on what a camera emitted before, and a recognizer that restarts from the
-/// committed offset, or takes a partition over from another worker, has not seen that. So every
-/// emission is recorded once it is durable, and a worker loads a camera's recent emissions
-/// before its first frame of that camera, and again whenever a partition's offsets jump,
-/// because then someone else may have worked on it. A replayed frame then finds its own earlier
-/// emission and is suppressed, and every later frame meets the same state as in an
-/// uninterrupted run (frame times only grow within a camera).
+/// Suppression depends on what a camera emitted before, and a recognizer that restarts, or
+/// takes a partition over from another worker, has not seen that. So before its first frame of
+/// a camera (and again whenever a partition's offsets jump, because then someone else may have
+/// worked on it) a worker loads what the camera's earlier frames emitted. Where that comes from
+/// depends on what survives a crash:
 ///
-/// When is an emission durable? Over Kafka, once the broker acknowledged the event: the worker
-/// records it then, before the frame's offset is stored. Over the in-process bus an
-/// acknowledged event is still only in memory, so the projector records it in the transaction
-/// that stores the event (see `project`): a crash can then lose the event and its record
-/// together, never one without the other, and the frame that is redone emits it again.
+/// - Over Kafka an acknowledged event is durable, and the frames topic is read again from the
+///   committed offset. Every emission is recorded in the ledger table once acknowledged (before
+///   the frame's offset is stored), and all recent ones are loaded: a redone frame finds its own
+///   emission and is suppressed, and every later frame meets the state of an uninterrupted run
+///   (frame times only grow within a camera).
+/// - Over the in-process bus an acknowledged event is only in memory until the projector stores
+///   it, and the cameras are read again from their start (a folder from its first file; a live
+///   camera from its next frame). There the stored attendance events are the record: what the
+///   camera's frames before this one emitted and the store kept. A replayed frame then emits
+///   its event again (the same id, which the projector drops), a lost one is emitted again, and
+///   a live camera's person seen just before the crash stays suppressed after it.
 pub(crate) struct CooldownLedger {
     store: Store,
-    /// Whether this worker records its emissions (the bus's acknowledgement is durable).
-    records: bool,
+    /// Whether the bus's acknowledgements are durable (see above).
+    durable_bus: bool,
     /// The offset each partition should deliver next if nobody else touched it.
     next_offsets: HashMap<i32, i64>,
     restored: HashSet<CameraId>,
 }
 
 impl CooldownLedger {
-    pub(crate) fn new(store: Store, records: bool) -> Self {
+    pub(crate) fn new(store: Store, durable_bus: bool) -> Self {
         Self {
             store,
-            records,
+            durable_bus,
             next_offsets: HashMap::new(),
             restored: HashSet::new(),
         }
@@ -107,13 +111,21 @@ impl CooldownLedger {
         }
     }
 
-    /// Loads `camera`'s emissions that can still suppress a frame taken at `at`.
-    pub(crate) async fn restore(&mut self, camera: &CameraId, at: DateTime<Utc>, cooldown: &mut Cooldown) {
+    /// Loads the emissions of `camera` that can still suppress its frame `seq`, taken at `at`.
+    pub(crate) async fn restore(&mut self, camera: &CameraId, seq: u64, at: DateTime<Utc>, cooldown: &mut Cooldown) {
         if self.restored.contains(camera) {
             return;
         }
         let since = at - cooldown.window();
-        let emissions = retry_store("loading cooldowns", || self.store.emissions_since(camera, since)).await;
+        let store = &self.store;
+        let emissions = if self.durable_bus {
+            retry_store("loading cooldowns", || store.emissions_since(camera, since)).await
+        } else {
+            retry_store("loading cooldowns", || {
+                store.stored_emissions_before(camera, seq, since)
+            })
+            .await
+        };
         for (person, emitted_at) in emissions {
             cooldown.restore(camera, &person, emitted_at);
         }
@@ -121,7 +133,7 @@ impl CooldownLedger {
     }
 
     pub(crate) async fn record(&self, events: &[AttendanceEvent]) {
-        if !self.records || events.is_empty() {
+        if !self.durable_bus || events.is_empty() {
             return;
         }
         let emitted: Vec<_> = events

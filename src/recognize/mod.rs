@@ -14,7 +14,7 @@ use crate::bus::{DeadLetter, Producer};
 use crate::domain::{AttendanceEvent, UnknownFaceEvent};
 
 pub use cooldown::Cooldown;
-pub use gallery::{Gallery, Identity, MatchRule, SharedGallery};
+pub use gallery::{Gallery, Identity, MatchRule, SharedGallery, Template};
 pub use watch::{keep_gallery_current, load_gallery};
 pub use worker::{FrameOutcome, RecognizeWorker};
 

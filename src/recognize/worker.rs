@@ -55,12 +55,11 @@ impl RecognizeWorker {
         }
     }
 
-    /// Keeps the cooldown in `store`'s ledger, so that a restarted worker, or one that takes a
-    /// partition over, suppresses what an uninterrupted one would. `records`: whether this
-    /// worker writes its emissions there, which it does when the bus acknowledges durably (else
-    /// the projector does, with the events).
-    pub fn with_ledger(mut self, store: Store, records: bool) -> Self {
-        self.ledger = Some(CooldownLedger::new(store, records));
+    /// Keeps the cooldown through `store`, so that a restarted worker, or one that takes a
+    /// partition over, decides what an uninterrupted one would; `durable_bus` says what
+    /// survives a crash (see `CooldownLedger`).
+    pub fn with_ledger(mut self, store: Store, durable_bus: bool) -> Self {
+        self.ledger = Some(CooldownLedger::new(store, durable_bus));
         self
     }
 
@@ -132,14 +131,16 @@ impl RecognizeWorker {
             }
         };
         self.stats.faces += faces.len() as u64;
-        crate::metrics::metrics().recognize_faces_per_frame.observe(faces.len() as f64);
+        crate::metrics::metrics()
+            .recognize_faces_per_frame
+            .observe(faces.len() as f64);
         let frame = Frame {
             data: Vec::new(),
             ..frame
         };
         if let Some(ledger) = self.ledger.as_mut() {
             ledger
-                .restore(&frame.camera, frame.captured_at, &mut self.cooldown)
+                .restore(&frame.camera, frame.seq, frame.captured_at, &mut self.cooldown)
                 .await;
         }
         let matching = std::time::Instant::now();
@@ -162,10 +163,7 @@ impl RecognizeWorker {
 
     /// Runs the engine on a frame's bytes off the async reactor (inference is CPU-bound); gives
     /// the bytes back for a dead letter.
-    async fn analyse(
-        &mut self,
-        data: Vec<u8>,
-    ) -> anyhow::Result<(Vec<u8>, Result<Vec<Face>, VisionError>, String)> {
+    async fn analyse(&mut self, data: Vec<u8>) -> anyhow::Result<(Vec<u8>, Result<Vec<Face>, VisionError>, String)> {
         let mut engine = self.engine.take().expect("engine is returned after every frame");
         let span = tracing::Span::current();
         let (engine, data, analysed) = tokio::task::spawn_blocking(move || {

@@ -6,12 +6,12 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::assess::{PersonOutcome, Phase, Status, assess};
-use super::schedule::Occurrence;
-use super::{Schedule, format_time};
 use crate::cache::keys;
 use crate::domain::CameraRole;
 use crate::store::Store;
+use crate::timetable::assess::{PersonOutcome, Phase, Status, assess};
+use crate::timetable::schedule::Occurrence;
+use crate::timetable::{Schedule, format_time};
 
 /// How many people had each outcome.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -87,17 +87,6 @@ impl Store {
     /// Writes a batch in one transaction. Only events that were not stored before are folded
     /// into `attendance_days`, so a redelivered or replayed batch changes nothing.
     pub async fn write_attendance(&self, events: &[AttendanceEvent]) -> Result<BatchOutcome, sea_orm::DbErr> {
-        self.write_attendance_with(events, false).await
-    }
-
-    /// `write_attendance`, and with `record_emissions` the events go into the cooldown ledger
-    /// in the same transaction: for recognizers whose bus forgets acknowledged events in a
-    /// crash (the in-process bus), the ledger then holds exactly the stored emissions.
-    pub async fn write_attendance_with(
-        &self,
-        events: &[AttendanceEvent],
-        record_emissions: bool,
-    ) -> Result<BatchOutcome, sea_orm::DbErr> {
         if events.is_empty() {
             return Ok(BatchOutcome::default());
         }
@@ -158,24 +147,6 @@ impl Store {
         for chunk in crate::cache::keys::affected_by(&days).chunks(ROWS_PER_STATEMENT) {
             for row in txn.query_all(&bump_generations(chunk)).await? {
                 generations.push((row.try_get_by_index::<String>(0)?, row.try_get_by_index::<i64>(1)?));
-            }
-        }
-        if record_emissions {
-            // One row per (camera, person), the latest: PostgreSQL refuses to upsert a row twice
-            // in one statement.
-            let mut latest: BTreeMap<(&str, &str), &AttendanceEvent> = BTreeMap::new();
-            for e in events {
-                let entry = latest.entry((e.camera_id.as_str(), e.person_id.as_str())).or_insert(e);
-                if e.seen_at > entry.seen_at {
-                    *entry = e;
-                }
-            }
-            let emitted: Vec<_> = latest
-                .values()
-                .map(|e| (e.camera_id.clone(), e.person_id.clone(), e.seen_at))
-                .collect();
-            for chunk in emitted.chunks(ROWS_PER_STATEMENT) {
-                txn.execute(&super::cooldowns::emissions_upsert(chunk)).await?;
             }
         }
         txn.commit().await?;

@@ -5,8 +5,8 @@ use sea_orm::{ConnectionTrait, EntityTrait, TransactionTrait};
 
 use super::Store;
 use super::entities::camera;
-use crate::domain::CameraRole;
 use crate::domain::CameraId;
+use crate::domain::CameraRole;
 
 impl Store {
     /// Creates the camera or updates its name, location and role.
@@ -44,7 +44,7 @@ impl Store {
         txn.execute(&upsert).await?;
         // Session reports depend on which cameras are entries and exits, and where they are.
         if before.is_none_or(|c| c.role != role.as_str() || c.location != location) {
-            super::directory::bump(&txn, &[crate::cache::keys::cameras()]).await?;
+            super::changes::bump(&txn, &[crate::cache::keys::cameras()]).await?;
         }
         txn.commit().await?;
         Ok(())

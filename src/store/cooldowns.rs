@@ -26,6 +26,36 @@ impl Store {
         Ok(())
     }
 
+    /// The latest stored attendance event of each person at `camera` from frames before
+    /// `before_seq`, seen at or after `since`: the cooldown state those frames left, as far as
+    /// it is durable, for a recognizer whose bus does not keep acknowledged events.
+    pub async fn stored_emissions_before(
+        &self,
+        camera: &CameraId,
+        before_seq: u64,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(PersonId, DateTime<Utc>)>, sea_orm::DbErr> {
+        use super::entities::attendance_event as event;
+        let mut select = Query::select();
+        select
+            .column(event::Column::PersonId)
+            .expr(Expr::col(event::Column::SeenAt).max())
+            .from(event::Entity)
+            .and_where(Expr::col(event::Column::CameraId).eq(camera.as_str()))
+            .and_where(Expr::col(event::Column::FrameSeq).lt(i64::try_from(before_seq).unwrap_or(i64::MAX)))
+            .and_where(Expr::col(event::Column::SeenAt).gte(since))
+            .group_by_col(event::Column::PersonId);
+        let mut out = Vec::new();
+        for row in self.db.query_all(&select).await? {
+            let person: String = row.try_get_by_index(0)?;
+            let at: DateTime<Utc> = row.try_get_by_index(1)?;
+            if let Ok(person) = PersonId::parse(&person) {
+                out.push((person, at));
+            }
+        }
+        Ok(out)
+    }
+
     /// The people `camera` emitted at or after `since`, with the time of the last emission.
     pub async fn emissions_since(
         &self,
@@ -52,9 +82,7 @@ impl Store {
 }
 
 /// The upsert of emissions into the ledger; a later time wins.
-pub(super) fn emissions_upsert(
-    emitted: &[(CameraId, PersonId, DateTime<Utc>)],
-) -> sea_orm::sea_query::InsertStatement {
+fn emissions_upsert(emitted: &[(CameraId, PersonId, DateTime<Utc>)]) -> sea_orm::sea_query::InsertStatement {
     let (camera, person, at) = (
         Alias::new("camera_id"),
         Alias::new("person_id"),
@@ -70,14 +98,14 @@ pub(super) fn emissions_upsert(
     // CASE rather than GREATEST: SQLite has no GREATEST.
     insert.on_conflict(
         OnConflict::columns([camera, person])
-        .value(
-            at,
-            Expr::cust(
-            "CASE WHEN excluded.last_emitted_at > recognize_cooldowns.last_emitted_at \
+            .value(
+                at,
+                Expr::cust(
+                    "CASE WHEN excluded.last_emitted_at > recognize_cooldowns.last_emitted_at \
              THEN excluded.last_emitted_at ELSE recognize_cooldowns.last_emitted_at END",
-            ),
-        )
-        .to_owned(),
+                ),
+            )
+            .to_owned(),
     );
     insert
 }

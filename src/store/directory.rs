@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -44,7 +44,7 @@ impl Store {
             return Ok(false);
         }
         // A reader may have cached "no such person".
-        bump(&txn, &[keys::person(id.as_str())]).await?;
+        super::changes::bump(&txn, &[keys::person(id.as_str())]).await?;
         txn.commit().await?;
         Ok(true)
     }
@@ -111,8 +111,8 @@ impl Store {
         }
         // Day lists show display names too.
         let changed = keys_about(&txn, id).await?;
-        let generations = bump(&txn, &changed).await?;
-        audit(
+        let generations = super::changes::bump(&txn, &changed).await?;
+        super::changes::audit(
             &txn,
             actor,
             "person.renamed",
@@ -166,14 +166,14 @@ impl Store {
             .exec(&txn)
             .await?;
         person::Entity::delete_by_id(id.as_str()).exec(&txn).await?;
-        let generations = bump(&txn, &changed).await?;
+        let generations = super::changes::bump(&txn, &changed).await?;
         let details = serde_json::json!({
             "templates_removed": templates,
             "attendance_events_removed": events,
             "attendance_days_removed": days_removed,
             "attendance_kept": !erase_attendance,
         });
-        let audit_id = audit(&txn, actor, "person.erased", id.as_str(), details).await?;
+        let audit_id = super::changes::audit(&txn, actor, "person.erased", id.as_str(), details).await?;
         txn.commit().await?;
         Ok(Some(Erasure {
             templates,
@@ -183,62 +183,6 @@ impl Store {
             generations,
         }))
     }
-
-    /// Records an audit entry on its own (for changes made outside a store transaction).
-    pub async fn audit(
-        &self,
-        actor: &str,
-        action: &str,
-        subject: &str,
-        details: serde_json::Value,
-    ) -> Result<Uuid, sea_orm::DbErr> {
-        let txn = self.db.begin().await?;
-        let id = audit(&txn, actor, action, subject, details).await?;
-        txn.commit().await?;
-        Ok(id)
-    }
-
-    /// Audit entries about `subject`, oldest first: (id, at, actor, action, details).
-    pub async fn audit_entries(&self, subject: &str) -> Result<Vec<AuditEntry>, sea_orm::DbErr> {
-        let mut select = Query::select();
-        select
-            .columns(["id", "at", "actor", "action", "details"].map(Alias::new))
-            .from(Alias::new("audit_log"))
-            .and_where(Expr::col(Alias::new("subject")).eq(subject))
-            .order_by(Alias::new("at"), sea_orm::Order::Asc);
-        let mut out = Vec::new();
-        for row in self.db.query_all(&select).await? {
-            let details: String = row.try_get_by_index(4)?;
-            out.push(AuditEntry {
-                id: row.try_get_by_index(0)?,
-                at: row.try_get_by_index(1)?,
-                actor: row.try_get_by_index(2)?,
-                action: row.try_get_by_index(3)?,
-                subject: subject.to_owned(),
-                details: serde_json::from_str(&details).unwrap_or(serde_json::Value::String(details)),
-            });
-        }
-        Ok(out)
-    }
-
-    /// Bumps the generations of `changed` keys on their own (after enrolment, camera changes).
-    pub async fn bump_generations(&self, changed: &[String]) -> Result<Vec<(String, i64)>, sea_orm::DbErr> {
-        let txn = self.db.begin().await?;
-        let generations = bump(&txn, changed).await?;
-        txn.commit().await?;
-        Ok(generations)
-    }
-}
-
-/// One audit log entry.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AuditEntry {
-    pub id: Uuid,
-    pub at: chrono::DateTime<Utc>,
-    pub actor: String,
-    pub action: String,
-    pub subject: String,
-    pub details: serde_json::Value,
 }
 
 /// The cache keys whose entries show something about `id`: their record, and each day they
@@ -266,38 +210,4 @@ async fn keys_about(txn: &DatabaseTransaction, id: &PersonId) -> Result<Vec<Stri
     changed.sort();
     changed.dedup();
     Ok(changed)
-}
-
-pub(super) async fn bump(txn: &DatabaseTransaction, changed: &[String]) -> Result<Vec<(String, i64)>, sea_orm::DbErr> {
-    let mut generations = Vec::new();
-    for chunk in changed.chunks(1_000) {
-        for row in txn.query_all(&super::attendance::bump_generations(chunk)).await? {
-            generations.push((row.try_get_by_index::<String>(0)?, row.try_get_by_index::<i64>(1)?));
-        }
-    }
-    Ok(generations)
-}
-
-pub(super) async fn audit(
-    txn: &DatabaseTransaction,
-    actor: &str,
-    action: &str,
-    subject: &str,
-    details: serde_json::Value,
-) -> Result<Uuid, sea_orm::DbErr> {
-    let id = Uuid::new_v4();
-    let mut insert = Query::insert();
-    insert
-        .into_table(Alias::new("audit_log"))
-        .columns(["id", "at", "actor", "action", "subject", "details"].map(Alias::new))
-        .values_panic([
-            id.into(),
-            super::now().into(),
-            actor.into(),
-            action.into(),
-            subject.into(),
-            details.to_string().into(),
-        ]);
-    txn.execute(&insert).await?;
-    Ok(id)
 }

@@ -11,9 +11,10 @@ use uuid::Uuid;
 
 use super::Store;
 use super::entities::{attendance_event, camera, group, group_member, person, session_schedule};
+use super::schedule_rows::{schedule_from_row, schedule_to_row};
 use crate::cache::keys;
 use crate::domain::CameraRole;
-use crate::sessions::{Schedule, Sighting};
+use crate::timetable::{Schedule, Sighting};
 
 /// One membership period; open ends are unbounded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,8 +103,8 @@ impl Store {
         .into_active_model()
         .insert(&txn)
         .await?;
-        super::directory::bump(&txn, &[keys::group(id)]).await?;
-        super::directory::audit(&txn, actor, "group.created", id, serde_json::json!({ "name": name })).await?;
+        super::changes::bump(&txn, &[keys::group(id)]).await?;
+        super::changes::audit(&txn, actor, "group.created", id, serde_json::json!({ "name": name })).await?;
         txn.commit().await?;
         Ok(true)
     }
@@ -139,8 +140,8 @@ impl Store {
             .await?
             .rows_affected;
         group::Entity::delete_by_id(id).exec(&txn).await?;
-        let generations = super::directory::bump(&txn, &[keys::group(id)]).await?;
-        super::directory::audit(
+        let generations = super::changes::bump(&txn, &[keys::group(id)]).await?;
+        super::changes::audit(
             &txn,
             actor,
             "group.deleted",
@@ -189,8 +190,8 @@ impl Store {
         .into_active_model()
         .insert(&txn)
         .await?;
-        let generations = super::directory::bump(&txn, &[keys::group(group_id), keys::person(person_id)]).await?;
-        super::directory::audit(
+        let generations = super::changes::bump(&txn, &[keys::group(group_id), keys::person(person_id)]).await?;
+        super::changes::audit(
             &txn,
             actor,
             "group.member_added",
@@ -219,8 +220,8 @@ impl Store {
         if removed == 0 {
             return Ok(None);
         }
-        let generations = super::directory::bump(&txn, &[keys::group(group_id), keys::person(person_id)]).await?;
-        super::directory::audit(
+        let generations = super::changes::bump(&txn, &[keys::group(group_id), keys::person(person_id)]).await?;
+        super::changes::audit(
             &txn,
             actor,
             "group.member_removed",
@@ -290,7 +291,10 @@ impl Store {
             (None, true) => return Ok(ScheduleWrite::NotFound),
             (None, false) => {
                 written.version = 1;
-                written.to_row(now, now).into_active_model().insert(&txn).await?;
+                schedule_to_row(&written, now, now)
+                    .into_active_model()
+                    .insert(&txn)
+                    .await?;
             }
             (Some(old), true) => {
                 written.version = old.version + 1;
@@ -298,8 +302,7 @@ impl Store {
                 affected.push(keys::group(&old.group_id));
                 // The row is the new schedule whole: replaced, keeping its creation time.
                 session_schedule::Entity::delete_by_id(&schedule.id).exec(&txn).await?;
-                written
-                    .to_row(old.created_at, now)
+                schedule_to_row(&written, old.created_at, now)
                     .into_active_model()
                     .insert(&txn)
                     .await?;
@@ -308,13 +311,13 @@ impl Store {
         // One statement cannot bump a key twice (PostgreSQL refuses it).
         affected.sort();
         affected.dedup();
-        let generations = super::directory::bump(&txn, &affected).await?;
+        let generations = super::changes::bump(&txn, &affected).await?;
         let action = if replace {
             "schedule.replaced"
         } else {
             "schedule.created"
         };
-        super::directory::audit(
+        super::changes::audit(
             &txn,
             actor,
             action,
@@ -333,7 +336,7 @@ impl Store {
         session_schedule::Entity::find_by_id(id)
             .one(&self.db)
             .await?
-            .map(|row| Schedule::from_row(&row))
+            .map(|row| schedule_from_row(&row))
             .transpose()
     }
 
@@ -343,7 +346,7 @@ impl Store {
         if let Some(group_id) = group_id {
             find = find.filter(session_schedule::Column::GroupId.eq(group_id));
         }
-        find.all(&self.db).await?.iter().map(Schedule::from_row).collect()
+        find.all(&self.db).await?.iter().map(schedule_from_row).collect()
     }
 
     /// Deletes a schedule; None if there is none.
@@ -353,8 +356,8 @@ impl Store {
             return Ok(None);
         };
         session_schedule::Entity::delete_by_id(id).exec(&txn).await?;
-        let generations = super::directory::bump(&txn, &[keys::group(&row.group_id)]).await?;
-        super::directory::audit(
+        let generations = super::changes::bump(&txn, &[keys::group(&row.group_id)]).await?;
+        super::changes::audit(
             &txn,
             actor,
             "schedule.deleted",

@@ -2,6 +2,8 @@
 
 mod attendance;
 mod cameras;
+mod changes;
+mod config;
 mod cooldowns;
 mod directory;
 pub mod entities;
@@ -11,6 +13,7 @@ mod people;
 mod queries;
 mod report;
 mod retention;
+mod schedule_rows;
 mod transfer;
 
 use std::time::Duration;
@@ -20,7 +23,9 @@ use migration::MigratorTrait;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
 pub use attendance::{BatchOutcome, DayFold, fold_days};
-pub use directory::{AuditEntry, Erasure, PersonEntry};
+pub use changes::AuditEntry;
+pub use config::StoreConfig;
+pub use directory::{Erasure, PersonEntry};
 pub use people::NewTemplate;
 pub use queries::DailyStats;
 pub use report::{AttendanceRow, render_table};

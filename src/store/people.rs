@@ -87,7 +87,7 @@ impl Store {
             added += txn.execute(&insert).await?.rows_affected() as usize;
         }
         // The person's cached record (name, template count) changed with it.
-        super::directory::bump(&txn, &[crate::cache::keys::person(id.as_str())]).await?;
+        super::changes::bump(&txn, &[crate::cache::keys::person(id.as_str())]).await?;
         txn.commit().await?;
         Ok(added)
     }

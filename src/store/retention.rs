@@ -94,7 +94,7 @@ impl Store {
             }
             deleted
                 .generations
-                .extend(super::directory::bump(&txn, &keys::affected_by(&rows)).await?);
+                .extend(super::changes::bump(&txn, &keys::affected_by(&rows)).await?);
             txn.commit().await?;
             deleted.days += rows.len() as u64;
             if (rows.len() as u64) < batch {

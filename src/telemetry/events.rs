@@ -52,7 +52,10 @@ pub struct CameraDown<'a> {
 
 impl Emit for CameraDown<'_> {
     fn emit(self) {
-        metrics().ingest_camera_up.with_label_values(&[self.camera.as_str()]).set(0);
+        metrics()
+            .ingest_camera_up
+            .with_label_values(&[self.camera.as_str()])
+            .set(0);
         tracing::warn!(camera = %self.camera, error = self.error, "camera down; retrying");
     }
 }
@@ -129,8 +132,17 @@ pub struct DeadLettered<'a> {
 
 impl Emit for DeadLettered<'_> {
     fn emit(self) {
-        metrics().bus_dead_letters.with_label_values(&[self.stage, self.kind]).inc();
-        tracing::warn!(stage = self.stage, kind = self.kind, key = self.key, reason = self.reason, "dead-lettered");
+        metrics()
+            .bus_dead_letters
+            .with_label_values(&[self.stage, self.kind])
+            .inc();
+        tracing::warn!(
+            stage = self.stage,
+            kind = self.kind,
+            key = self.key,
+            reason = self.reason,
+            "dead-lettered"
+        );
     }
 }
 
@@ -189,7 +201,10 @@ pub struct CacheDegraded<'a> {
 
 impl Emit for CacheDegraded<'_> {
     fn emit(self) {
-        metrics().project_cache_invalidations.with_label_values(&["failed"]).inc();
+        metrics()
+            .project_cache_invalidations
+            .with_label_values(&["failed"])
+            .inc();
         tracing::warn!(error = %self.error, keys = self.keys, "cache degraded: invalidation failed (readers are safe: keys are versioned)");
     }
 }

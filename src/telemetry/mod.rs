@@ -1,8 +1,11 @@
 //! Logs and traces: text or JSON lines on stderr, and spans exported over OTLP/HTTP when a
 //! collector is configured. Trace context crosses process boundaries through `context`.
 
+mod config;
 pub mod context;
 pub mod events;
+
+pub use config::{LogFormat, OtlpProtocol, TelemetryConfig};
 
 use std::io::IsTerminal;
 
@@ -16,8 +19,6 @@ use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
-
-use crate::config::{LogFormat, OtlpProtocol, TelemetryConfig};
 
 /// Keeps the trace exporter alive; dropping it flushes the spans still queued.
 #[must_use = "dropping the guard stops trace export"]

@@ -65,7 +65,7 @@ pub fn load_specs(dir: &Path) -> anyhow::Result<Vec<TopicSpec>> {
     Ok(specs)
 }
 
-/// The name a declared topic has in this deployment: `[kafka.topics]` may rename DESIGN.md's five.
+/// The name a declared topic has in this deployment: `[kafka.topics]` may rename the five (docs/contracts.md, section 1.1).
 pub fn deployed_name(declared: &str, names: &TopicNames) -> String {
     let defaults = TopicNames::default();
     let pairs = [

@@ -76,7 +76,11 @@ pub async fn run(config: &Config, stages: Stages, shutdown: CancellationToken) -
     // A durable bus keeps what is not consumed yet, so every stage stops at shutdown. The
     // in-process bus would lose it: there the stages after ingest stop when their input ends,
     // unless the drain outlives its deadline.
-    let downstream_stop = if bus.durable() { shutdown.clone() } else { drain_deadline.clone() };
+    let downstream_stop = if bus.durable() {
+        shutdown.clone()
+    } else {
+        drain_deadline.clone()
+    };
     let store = if stages.recognize() || stages.project() {
         Some(open_store(config, bus.durable(), &shutdown).await?)
     } else {

@@ -56,7 +56,9 @@ impl<'a> Wiring<'a> {
     }
 
     fn store(&self) -> &Store {
-        self.store.as_ref().expect("a store is opened for recognize and project")
+        self.store
+            .as_ref()
+            .expect("a store is opened for recognize and project")
     }
 
     /// Starts the cameras; `register` records them in the store first (a process that runs
@@ -130,23 +132,29 @@ impl<'a> Wiring<'a> {
         self.watcher = Some((tokio::spawn(watch), watch_stop));
         let cooldown = TimeDelta::seconds(config.recognize.cooldown_secs as i64);
         for engine in engines {
-            let worker = RecognizeWorker::new(engine, gallery.clone(), config.matching.threshold, cooldown, outputs.clone())
-                .with_ledger(store.clone(), bus.durable());
+            let worker = RecognizeWorker::new(
+                engine,
+                gallery.clone(),
+                config.matching.threshold,
+                cooldown,
+                outputs.clone(),
+            )
+            .with_ledger(store.clone(), bus.durable());
             self.workers.spawn(worker.run(bus.frames_consumer()?, stop.clone()));
         }
         Ok(())
     }
 
-    /// Starts the projector: the cache invalidated when Redis is configured, and the cooldown
-    /// ledger written with the events when the bus is not durable.
+    /// Starts the projector, with the cache invalidated when Redis is configured.
     pub(super) fn project(&mut self, stop: CancellationToken) -> anyhow::Result<()> {
         let bus = Arc::clone(self.bus());
-        let mut projector = Projector::new(self.store().clone(), self.config.project.clone(), bus.attendance_dead_letters()?);
+        let mut projector = Projector::new(
+            self.store().clone(),
+            self.config.project.clone(),
+            bus.attendance_dead_letters()?,
+        );
         if let Some(url) = &self.config.redis.url {
             projector = projector.with_cache(crate::cache::Cache::connect(url)?);
-        }
-        if !bus.durable() {
-            projector = projector.with_ledger();
         }
         let (events, abort) = (bus.attendance_consumer()?, self.drain_deadline.clone());
         self.projector = Some(tokio::spawn(projector.run(events, stop, abort)));

@@ -15,7 +15,9 @@ pub async fn register(
 ) -> anyhow::Result<()> {
     svc.store.upsert_camera(id, name, location, role).await?;
     let details = serde_json::json!({ "name": name, "location": location, "role": role.as_str() });
-    svc.store.audit(actor, "camera.registered", id.as_str(), details).await?;
+    svc.store
+        .audit(actor, "camera.registered", id.as_str(), details)
+        .await?;
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 
 use super::Services;
 use crate::store::{GroupDeletion, MembershipChange, Period, ScheduleWrite};
-use crate::sessions::Schedule;
+use crate::timetable::Schedule;
 
 /// Creates a group; false if the id is taken.
 pub async fn create(svc: &Services, actor: &str, id: &str, name: &str) -> anyhow::Result<bool> {

@@ -13,7 +13,7 @@ pub struct Chip {
 }
 
 impl Chip {
-    /// dlib's 150×150 chip (MODELS.md).
+    /// dlib's 150×150 chip (docs/contracts.md, section 8.2).
     pub const DLIB: Chip = Chip {
         side: 150,
         template: DLIB_TEMPLATE,

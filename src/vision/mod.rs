@@ -1,6 +1,7 @@
 //! Face analysis: decode an image, detect faces (YuNet), align them and compute embeddings.
 
 mod align;
+mod config;
 mod decode;
 mod detect;
 mod embed;
@@ -13,6 +14,7 @@ use ort::session::Session;
 use ort::session::builder::GraphOptimizationLevel;
 
 pub use align::{Chip, Similarity, align_face, box_downscale};
+pub use config::VisionConfig;
 pub use decode::{DecodeError, decode_image};
 pub use detect::{Detection, Detector, non_maximum_suppression, prepare_input};
 pub use embed::{Embedder, chips_to_tensor};

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use rollcall::bus::{Consumer, MemoryConsumer, Producer, memory_topic};
 use rollcall::cache::{Cache, keys};
 use rollcall::domain::AttendanceEvent;
-use rollcall::stages::project::Projector;
+use rollcall::project::Projector;
 use rollcall::store::Store;
 use tokio_util::sync::CancellationToken;
 

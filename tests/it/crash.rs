@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use rollcall::domain::{AttendanceEvent, Frame};
-use rollcall::gallery::SharedGallery;
+use rollcall::recognize::SharedGallery;
 use rollcall::store::Store;
 use tokio_util::sync::CancellationToken;
 
@@ -32,7 +32,11 @@ async fn a_recognizer_restarted_from_an_earlier_frame_suppresses_what_an_uninter
         .enrol(&person, "Obama", &model, &[obama])
         .await
         .unwrap();
-    let gallery = SharedGallery::new(uninterrupted_ledger.load_gallery(&model).await.unwrap());
+    let gallery = SharedGallery::new(
+        rollcall::recognize::load_gallery(&uninterrupted_ledger, &model)
+            .await
+            .unwrap(),
+    );
 
     // Obama in front of the door for 15 s, one frame a second, cooldown 5 s.
     let photo = std::fs::read(face("face_recognition/obama/test_obama1.jpg")).unwrap();

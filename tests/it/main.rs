@@ -20,5 +20,7 @@ mod operations;
 mod pipeline;
 mod postgres;
 mod recognition;
+mod restart;
 mod sessions;
 mod sources;
+mod usecases;

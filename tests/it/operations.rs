@@ -11,7 +11,7 @@ async fn migrate_store_moves_a_populated_sqlite_store_into_postgresql() {
     let work = tempfile::tempdir().unwrap();
     let config = config(work.path());
     enrol_and_film(&config, work.path()).await;
-    rollcall::pipeline::run_embedded(&config, CancellationToken::new())
+    rollcall::topology::run_embedded(&config, CancellationToken::new())
         .await
         .unwrap();
     let sqlite = Store::open(&config.store.url, 1).await.unwrap();
@@ -38,7 +38,7 @@ async fn migrate_store_moves_a_populated_sqlite_store_into_postgresql() {
         until: None,
     };
     sqlite.add_member("staff", "obama", always, "ops").await.unwrap();
-    let spec: rollcall::sessions::spec::ScheduleSpec = serde_json::from_value(serde_json::json!({
+    let spec: rollcall::timetable::spec::ScheduleSpec = serde_json::from_value(serde_json::json!({
         "kind": "weekly", "days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "end": "17:00",
         "time_zone": "Europe/London"
     }))
@@ -79,8 +79,12 @@ async fn migrate_store_moves_a_populated_sqlite_store_into_postgresql() {
         sqlite.attendance_events().await.unwrap()
     );
     let (a, b) = (
-        postgres.load_gallery(&config.models.recognizer).await.unwrap(),
-        sqlite.load_gallery(&config.models.recognizer).await.unwrap(),
+        rollcall::recognize::load_gallery(&postgres, &config.models.recognizer)
+            .await
+            .unwrap(),
+        rollcall::recognize::load_gallery(&sqlite, &config.models.recognizer)
+            .await
+            .unwrap(),
     );
     assert_eq!((a.len(), a.people()), (b.len(), b.people()));
 
@@ -136,7 +140,7 @@ async fn replay_into_an_empty_database_gives_the_rows_of_the_original_run() {
     let shutdown = CancellationToken::new();
     let recognize = spawn_recognize(&config, &shutdown);
     let project = spawn_project(&config, &shutdown);
-    rollcall::deploy::ingest(&config, CancellationToken::new())
+    rollcall::topology::ingest(&config, CancellationToken::new())
         .await
         .unwrap();
     let expected = ["biden", "kit", "obama", "rose"].map(String::from).into();

@@ -1,7 +1,7 @@
 //! The embedded pipeline end to end: camera folders in, attendance in SQLite out.
 
-use rollcall::pipeline::run_embedded;
 use rollcall::store::Store;
+use rollcall::topology::run_embedded;
 use tokio_util::sync::CancellationToken;
 
 use crate::helpers::*;

@@ -11,7 +11,7 @@ async fn a_stage_started_during_an_outage_waits_for_the_database() {
     let name = db.url.rsplit('/').next().unwrap().to_owned();
     set_database_reachable(&name, false).await;
     let stop = tokio_util::sync::CancellationToken::new();
-    let backoff = rollcall::stages::Backoff::new(
+    let backoff = rollcall::retry::Backoff::new(
         std::time::Duration::from_millis(50),
         std::time::Duration::from_millis(200),
     );

@@ -2,7 +2,7 @@
 
 use rollcall::config::Config;
 use rollcall::domain::Metric;
-use rollcall::gallery::{Identity, MatchRule};
+use rollcall::recognize::{Identity, MatchRule};
 use rollcall::vision::decode_image;
 
 use crate::helpers::*;

@@ -7,8 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use rollcall::bus::Consumer;
-use rollcall::config::{CameraConfig, SourceKind};
+use rollcall::config::{CameraConfig, SourceConfig};
 use rollcall::domain::CameraId;
+use rollcall::ingest::{FfmpegConfig, FolderConfig, MjpegConfig, SnapshotConfig};
 
 use crate::helpers::*;
 
@@ -30,7 +31,7 @@ async fn a_snapshot_camera_is_polled_and_its_frames_recognized() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/snapshot.jpg", listener.local_addr().unwrap());
     let _server = serve(listener, app).await;
-    let camera = source_camera(SourceKind::Snapshot, url, 10.0);
+    let camera = source_camera(SourceConfig::Snapshot(SnapshotConfig { url }), 10.0);
     let mut running = start_camera(&camera);
     let frames = running.take(4, Duration::from_secs(30)).await;
     let stats = running.stop().await;
@@ -51,7 +52,12 @@ async fn an_mjpeg_camera_that_goes_away_is_reconnected_and_its_health_shows_the_
     let address = listener.local_addr().unwrap();
     let on = Arc::new(std::sync::atomic::AtomicBool::new(true));
     let server = serve(listener, mjpeg_app(photo.clone(), Arc::clone(&on))).await;
-    let camera = source_camera(SourceKind::Mjpeg, format!("http://{address}/stream"), 5.0);
+    let camera = source_camera(
+        SourceConfig::Mjpeg(MjpegConfig {
+            url: format!("http://{address}/stream"),
+        }),
+        5.0,
+    );
     let metrics = rollcall::metrics::metrics();
     let up = || metrics.ingest_camera_up.with_label_values(&[camera.id.as_str()]).get();
     let reconnects = || metrics.ingest_reconnects.with_label_values(&[camera.id.as_str()]).get();
@@ -108,7 +114,13 @@ async fn a_video_file_is_read_through_ffmpeg_to_its_end() {
             ("face_recognition/obama/test_obama1.jpg", 2),
         ],
     );
-    let camera = source_camera(SourceKind::Ffmpeg, video.display().to_string(), 2.0);
+    let camera = source_camera(
+        SourceConfig::Ffmpeg(FfmpegConfig {
+            url: video.display().to_string(),
+            ffmpeg_input_options: Vec::new(),
+        }),
+        2.0,
+    );
     let mut running = start_camera(&camera);
     // At 2 frames a second, four seconds of video give about 8 frames, and then the camera ends.
     let frames = running.take(6, Duration::from_secs(60)).await;
@@ -130,10 +142,13 @@ async fn an_rtsp_stream_is_read_through_ffmpeg_and_followed_when_it_stops() {
     let port = free_port();
     let url = format!("rtsp://127.0.0.1:{port}/gate");
     // The ingestor's ffmpeg listens; the "camera" (another ffmpeg) pushes its stream to it.
-    let camera = CameraConfig {
-        ffmpeg_input_options: vec!["-rtsp_flags".into(), "listen".into()],
-        ..source_camera(SourceKind::Ffmpeg, url.clone(), 2.0)
-    };
+    let camera = source_camera(
+        SourceConfig::Ffmpeg(FfmpegConfig {
+            url: url.clone(),
+            ffmpeg_input_options: vec!["-rtsp_flags".into(), "listen".into()],
+        }),
+        2.0,
+    );
     let mut running = start_camera(&camera);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let publisher = std::process::Command::new("ffmpeg")
@@ -191,10 +206,13 @@ async fn a_watched_folder_publishes_each_new_file_once_complete_and_the_same_fra
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::copy(face("face_recognition/obama/obama.jpg"), dir.join("0001.jpg")).unwrap();
     let id = format!("watch-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let camera = CameraConfig {
-        watch: true,
-        ..CameraConfig::folder(CameraId::parse(&id).unwrap(), dir.clone())
-    };
+    let camera = CameraConfig::new(
+        CameraId::parse(&id).unwrap(),
+        SourceConfig::Folder(FolderConfig {
+            path: dir.clone(),
+            watch: true,
+        }),
+    );
     let mut running = start_camera(&camera);
     let mut frames = running.take(1, Duration::from_secs(10)).await;
 

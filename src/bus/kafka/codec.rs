@@ -47,7 +47,7 @@ fn invalid(name: &str, e: impl std::fmt::Display) -> DecodeFailure {
 }
 
 /// Frames: the image bytes as payload; camera, sequence, capture time and content type in
-/// headers (DESIGN.md), so that no consumer needs to parse an envelope around the image.
+/// headers (docs/contracts.md, section 1.2), so that no consumer needs to parse an envelope around the image.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FrameCodec;
 

@@ -3,10 +3,12 @@
 
 mod bus;
 mod codec;
+mod config;
 mod consumer;
 mod producer;
 
 pub use bus::{KafkaBus, client_config};
 pub use codec::{Codec, DeadLetterCodec, DecodeFailure, Encoded, FrameCodec, JsonCodec};
+pub use config::{KafkaConfig, TopicNames};
 pub use consumer::KafkaConsumer;
 pub use producer::KafkaProducer;

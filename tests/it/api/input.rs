@@ -102,7 +102,13 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
     // Nothing changed: still one person, with no template.
     let people = api.store.people().await.unwrap();
     assert_eq!(people.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ["ana"]);
-    assert_eq!(api.store.load_gallery("dlib_resnet_v1").await.unwrap().len(), 0);
+    assert_eq!(
+        rollcall::recognize::load_gallery(&api.store, "dlib_resnet_v1")
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
 
     // A name that looks like SQL is just a name: stored as given, harming nothing.
     let sql = "Robert'); DROP TABLE people;--";

@@ -7,7 +7,7 @@ use chrono::TimeDelta;
 use reqwest::StatusCode;
 use rollcall::cache::keys;
 use rollcall::domain::AttendanceEvent;
-use rollcall::gallery::SharedGallery;
+use rollcall::recognize::SharedGallery;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
@@ -28,13 +28,17 @@ async fn erasure_removes_templates_cache_entries_and_recognition_and_is_audited(
     assert_eq!(status, StatusCode::CREATED);
 
     // A recognizer's gallery, kept current over NATS as a running recognizer's is.
-    let gallery = SharedGallery::new(api.store.load_gallery("dlib_resnet_v1").await.unwrap());
+    let gallery = SharedGallery::new(
+        rollcall::recognize::load_gallery(&api.store, "dlib_resnet_v1")
+            .await
+            .unwrap(),
+    );
     let nats = rollcall::control::connect(api.config.nats.url.as_ref().unwrap())
         .await
         .unwrap();
     let watching = CancellationToken::new();
-    let watcher = tokio::spawn(rollcall::control::keep_gallery_current(
-        nats,
+    let watcher = tokio::spawn(rollcall::recognize::keep_gallery_current(
+        Some(nats),
         api.store.clone(),
         "dlib_resnet_v1".into(),
         gallery.clone(),
@@ -64,7 +68,9 @@ async fn erasure_removes_templates_cache_entries_and_recognition_and_is_audited(
     assert_eq!(erased["attendance_events_removed"], 1);
     assert_eq!(person_entries(), "", "no cache entry about the person is left");
     assert_eq!(api.get("/v1/people/obama", READER_KEY).await.0, StatusCode::NOT_FOUND);
-    let templates = api.store.load_gallery("dlib_resnet_v1").await.unwrap();
+    let templates = rollcall::recognize::load_gallery(&api.store, "dlib_resnet_v1")
+        .await
+        .unwrap();
     assert_eq!(templates.people(), 1, "only biden's template is left");
 
     // The running recognizer applies the broadcast: obama is a stranger now.

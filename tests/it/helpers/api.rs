@@ -11,8 +11,8 @@ use rollcall::bus::{MemoryConsumer, Producer, memory_topic};
 use rollcall::cache::Cache;
 use rollcall::config::{ApiKeyConfig, ApiRole, Config};
 use rollcall::domain::AttendanceEvent;
-use rollcall::gallery::SharedGallery;
-use rollcall::stages::project::Projector;
+use rollcall::project::Projector;
+use rollcall::recognize::SharedGallery;
 use rollcall::store::Store;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
@@ -157,7 +157,11 @@ impl Api {
     /// Recognizes `frames` against the store's gallery and projects the events through the
     /// projector, which invalidates the cache: the pipeline's own stages.
     pub async fn feed(&self, frames: &[rollcall::domain::Frame]) -> Vec<AttendanceEvent> {
-        let gallery = SharedGallery::new(self.store.load_gallery("dlib_resnet_v1").await.unwrap());
+        let gallery = SharedGallery::new(
+            rollcall::recognize::load_gallery(&self.store, "dlib_resnet_v1")
+                .await
+                .unwrap(),
+        );
         let events = recognize_once(&gallery, Some(&self.store), frames).await;
         self.project(&events).await;
         events

@@ -7,23 +7,21 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use rollcall::bus::{Consumer, MemoryConsumer, memory_topic};
-use rollcall::config::{CameraConfig, CameraRole, SourceKind};
-use rollcall::domain::{CameraId, Frame};
+use rollcall::config::{CameraConfig, SourceConfig};
+use rollcall::domain::{CameraId, CameraRole, Frame};
 use tokio_util::sync::CancellationToken;
 
 use super::{face, link};
 
-/// A live camera of `kind` at `url`, with an id of its own (metrics are process-wide).
-pub fn source_camera(kind: SourceKind, url: String, fps: f64) -> CameraConfig {
+/// A live camera reading `source`, with an id of its own (metrics are process-wide).
+pub fn source_camera(source: SourceConfig, fps: f64) -> CameraConfig {
     // Metrics are process-wide: each test's camera has an id of its own.
-    let id = format!("{kind:?}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]).to_lowercase();
+    let id = format!("{}-{}", source.kind(), &uuid::Uuid::new_v4().simple().to_string()[..8]);
     CameraConfig {
-        source: kind,
-        url: Some(url),
         fps: Some(fps),
         max_side: 480,
         jpeg_quality: 80,
-        ..CameraConfig::folder(CameraId::parse(&id).unwrap(), Default::default())
+        ..CameraConfig::new(CameraId::parse(&id).unwrap(), source)
     }
 }
 
@@ -41,7 +39,7 @@ pub fn folder_camera(work: &Path, id: &str, photo: &str) -> CameraConfig {
 pub struct Running {
     pub frames: MemoryConsumer<Frame>,
     stop: CancellationToken,
-    pub task: tokio::task::JoinHandle<anyhow::Result<rollcall::stages::ingest::IngestStats>>,
+    pub task: tokio::task::JoinHandle<anyhow::Result<rollcall::ingest::IngestStats>>,
 }
 
 /// Starts ingesting `camera` in this process, into a memory topic.
@@ -50,7 +48,7 @@ pub fn start_camera(camera: &CameraConfig) -> Running {
     let stop = CancellationToken::new();
     let (camera, token) = (camera.clone(), stop.clone());
     let task = tokio::spawn(async move {
-        rollcall::stages::ingest::replay_cameras(std::slice::from_ref(&camera), 0.0, Arc::new(tx), token).await
+        rollcall::ingest::run_cameras(std::slice::from_ref(&camera), 0.0, Arc::new(tx), token).await
     });
     Running {
         frames: MemoryConsumer::new(rx),
@@ -78,7 +76,7 @@ impl Running {
         while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(200), self.frames.next()).await {}
     }
 
-    pub async fn stop(self) -> rollcall::stages::ingest::IngestStats {
+    pub async fn stop(self) -> rollcall::ingest::IngestStats {
         self.stop.cancel();
         self.task.await.unwrap().unwrap()
     }

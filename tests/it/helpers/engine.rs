@@ -9,8 +9,8 @@ use rollcall::bus::{Consumer, MemoryConsumer, Producer, memory_topic};
 use rollcall::config::Config;
 use rollcall::domain::{AttendanceEvent, Frame, PersonId};
 use rollcall::enroll::{EnrolCriteria, template_from_photo};
-use rollcall::gallery::{Gallery, SharedGallery, Template};
-use rollcall::stages::recognize::{RecognizeOutputs, RecognizeWorker};
+use rollcall::recognize::{Gallery, SharedGallery, Template};
+use rollcall::recognize::{RecognizeOutputs, RecognizeWorker};
 use rollcall::store::Store;
 use rollcall::vision::{FaceEngine, decode_image};
 use tokio_util::sync::CancellationToken;
@@ -105,7 +105,7 @@ pub async fn recognize_once(gallery: &SharedGallery, ledger: Option<&Store>, fra
     };
     let mut worker = RecognizeWorker::new(engine(), gallery.clone(), 0.55, TimeDelta::seconds(5), outputs);
     if let Some(store) = ledger {
-        worker = worker.with_ledger(store.clone());
+        worker = worker.with_ledger(store.clone(), true);
     }
     for f in frames {
         frames_tx.send(f.camera.as_str(), f.clone()).await.unwrap();

@@ -1,6 +1,7 @@
 //! Camera frames for the recognizer: frames of the shared photos at known times, and a stream of
 //! scenes from several cameras published to Kafka.
 
+use rollcall::bus::Bus;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};

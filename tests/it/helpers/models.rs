@@ -17,7 +17,7 @@ pub fn download_cache() -> PathBuf {
     base.join("rollcall/upstream")
 }
 
-/// Cosine distance that MODELS.md's L2 threshold of 0.55 corresponds to (cosine ≈ 0.93).
+/// Cosine distance that the default L2 threshold of 0.55 corresponds to (cosine ≈ 0.93).
 pub const COSINE_THRESHOLD: f32 = 0.07;
 
 /// Builds the stand-in model into `dir`; returns its path and sha256.

@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use rollcall::pipeline::run_embedded;
 use rollcall::store::Store;
+use rollcall::topology::run_embedded;
 use tokio_util::sync::CancellationToken;
 
 use super::{at, attendance_event, faces, link, person_id, person_photos, template};

@@ -7,16 +7,16 @@ use tokio_util::sync::CancellationToken;
 pub fn spawn_recognize(
     config: &Config,
     shutdown: &CancellationToken,
-) -> tokio::task::JoinHandle<anyhow::Result<rollcall::stages::recognize::RecognizeStats>> {
+) -> tokio::task::JoinHandle<anyhow::Result<rollcall::recognize::RecognizeStats>> {
     let (config, shutdown) = (config.clone(), shutdown.clone());
-    tokio::spawn(async move { rollcall::deploy::recognize(&config, shutdown).await })
+    tokio::spawn(async move { rollcall::topology::recognize(&config, shutdown).await })
 }
 
 /// Starts the projector stage in this process, until `shutdown`.
 pub fn spawn_project(
     config: &Config,
     shutdown: &CancellationToken,
-) -> tokio::task::JoinHandle<anyhow::Result<rollcall::stages::project::ProjectStats>> {
+) -> tokio::task::JoinHandle<anyhow::Result<rollcall::project::ProjectStats>> {
     let (config, shutdown) = (config.clone(), shutdown.clone());
-    tokio::spawn(async move { rollcall::deploy::project(&config, shutdown).await })
+    tokio::spawn(async move { rollcall::topology::project(&config, shutdown).await })
 }

@@ -1,6 +1,7 @@
 //! The recognizer and projector over Kafka in this process: bad input dead-lettered, a database
 //! outage waited out, and a person enrolled while recognizing.
 
+use rollcall::bus::Bus;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -37,7 +38,7 @@ async fn stages_over_kafka_dead_letter_bad_input_and_keep_going() {
     let shutdown = CancellationToken::new();
     let recognize = spawn_recognize(&config, &shutdown);
     let project = spawn_project(&config, &shutdown);
-    let ingested = rollcall::deploy::ingest(&config, CancellationToken::new())
+    let ingested = rollcall::topology::ingest(&config, CancellationToken::new())
         .await
         .unwrap();
     assert_eq!(ingested.frames, 3);
@@ -160,7 +161,7 @@ async fn a_person_enrolled_while_recognizing_is_recognized_in_the_next_frames() 
     // Biden passes before he is enrolled: an unknown face.
     let mut first = config.clone();
     first.ingest.cameras = vec![folder_camera(work.path(), &before, "face_recognition/biden/biden.jpg")];
-    rollcall::deploy::ingest(&first, CancellationToken::new())
+    rollcall::topology::ingest(&first, CancellationToken::new())
         .await
         .unwrap();
     let bus = KafkaBus::new(&config.kafka);
@@ -201,7 +202,7 @@ async fn a_person_enrolled_while_recognizing_is_recognized_in_the_next_frames() 
     // The next frame with Biden: recognised, stored, and announced live.
     let mut second = config.clone();
     second.ingest.cameras = vec![folder_camera(work.path(), &after, "face_recognition/biden/biden.jpg")];
-    rollcall::deploy::ingest(&second, CancellationToken::new())
+    rollcall::topology::ingest(&second, CancellationToken::new())
         .await
         .unwrap();
     let message = tokio::time::timeout(Duration::from_secs(60), live.next())

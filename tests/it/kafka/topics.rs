@@ -1,6 +1,7 @@
 //! `rollcall topics`: the plan against a cluster's topics, and the check of their messages against
 //! the declared contracts.
 
+use rollcall::bus::Bus;
 use std::time::Duration;
 
 use rdkafka::ClientConfig;

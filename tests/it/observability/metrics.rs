@@ -71,7 +71,7 @@ async fn every_dashboard_query_and_alert_rule_has_data_from_a_live_pipeline() {
         store.add_member("staff", person, always, "test").await.unwrap();
     }
     let started = chrono::Utc::now() - chrono::TimeDelta::hours(1);
-    let spec: rollcall::sessions::spec::ScheduleSpec = serde_json::from_value(serde_json::json!({
+    let spec: rollcall::timetable::spec::ScheduleSpec = serde_json::from_value(serde_json::json!({
         "kind": "once", "date": started.date_naive(), "start": started.format("%H:%M").to_string(),
         "end": started.format("%H:%M").to_string(), "ends_next_day": true, "time_zone": "UTC"
     }))

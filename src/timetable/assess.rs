@@ -247,7 +247,7 @@ mod tests {
     use chrono::{NaiveDate, NaiveTime};
 
     use super::*;
-    use crate::sessions::schedule::{Recurrence, parse_time_zone};
+    use crate::timetable::schedule::{Recurrence, parse_time_zone};
 
     fn timing() -> Timing {
         Timing {

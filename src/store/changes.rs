@@ -1,0 +1,101 @@
+//! What every change writes beside its data, in the same transaction: the audit log entry and
+//! the cache generations of the keys it affects.
+
+use chrono::Utc;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
+use uuid::Uuid;
+
+use super::Store;
+
+/// One audit log entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEntry {
+    pub id: Uuid,
+    pub at: chrono::DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub details: serde_json::Value,
+}
+
+impl Store {
+    /// Records an audit entry on its own (for changes made outside a store transaction).
+    pub async fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        subject: &str,
+        details: serde_json::Value,
+    ) -> Result<Uuid, sea_orm::DbErr> {
+        let txn = self.db.begin().await?;
+        let id = audit(&txn, actor, action, subject, details).await?;
+        txn.commit().await?;
+        Ok(id)
+    }
+
+    /// Audit entries about `subject`, oldest first: (id, at, actor, action, details).
+    pub async fn audit_entries(&self, subject: &str) -> Result<Vec<AuditEntry>, sea_orm::DbErr> {
+        let mut select = Query::select();
+        select
+            .columns(["id", "at", "actor", "action", "details"].map(Alias::new))
+            .from(Alias::new("audit_log"))
+            .and_where(Expr::col(Alias::new("subject")).eq(subject))
+            .order_by(Alias::new("at"), sea_orm::Order::Asc);
+        let mut out = Vec::new();
+        for row in self.db.query_all(&select).await? {
+            let details: String = row.try_get_by_index(4)?;
+            out.push(AuditEntry {
+                id: row.try_get_by_index(0)?,
+                at: row.try_get_by_index(1)?,
+                actor: row.try_get_by_index(2)?,
+                action: row.try_get_by_index(3)?,
+                subject: subject.to_owned(),
+                details: serde_json::from_str(&details).unwrap_or(serde_json::Value::String(details)),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Bumps the generations of `changed` keys on their own (after enrolment, camera changes).
+    pub async fn bump_generations(&self, changed: &[String]) -> Result<Vec<(String, i64)>, sea_orm::DbErr> {
+        let txn = self.db.begin().await?;
+        let generations = bump(&txn, changed).await?;
+        txn.commit().await?;
+        Ok(generations)
+    }
+}
+
+pub(super) async fn bump(txn: &DatabaseTransaction, changed: &[String]) -> Result<Vec<(String, i64)>, sea_orm::DbErr> {
+    let mut generations = Vec::new();
+    for chunk in changed.chunks(1_000) {
+        for row in txn.query_all(&super::attendance::bump_generations(chunk)).await? {
+            generations.push((row.try_get_by_index::<String>(0)?, row.try_get_by_index::<i64>(1)?));
+        }
+    }
+    Ok(generations)
+}
+
+pub(super) async fn audit(
+    txn: &DatabaseTransaction,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    details: serde_json::Value,
+) -> Result<Uuid, sea_orm::DbErr> {
+    let id = Uuid::new_v4();
+    let mut insert = Query::insert();
+    insert
+        .into_table(Alias::new("audit_log"))
+        .columns(["id", "at", "actor", "action", "subject", "details"].map(Alias::new))
+        .values_panic([
+            id.into(),
+            super::now().into(),
+            actor.into(),
+            action.into(),
+            subject.into(),
+            details.to_string().into(),
+        ]);
+    txn.execute(&insert).await?;
+    Ok(id)
+}
