@@ -137,6 +137,16 @@ impl Config {
     }
 }
 
+impl<'a> From<&'a Config> for crate::vision::EngineConfig<'a> {
+    fn from(config: &'a Config) -> Self {
+        Self {
+            runtime: &config.runtime,
+            models: &config.models,
+            vision: &config.vision,
+        }
+    }
+}
+
 impl Default for RuntimeConfig {
     fn default() -> Self {
         Config::default().runtime

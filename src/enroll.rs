@@ -45,7 +45,7 @@ pub struct EnrolCriteria {
 }
 
 impl EnrolCriteria {
-    pub fn from_config(v: &crate::config::VisionConfig) -> Self {
+    pub fn from_config(v: &crate::vision::VisionConfig) -> Self {
         Self {
             min_face_px: v.min_enrol_face_px,
             min_score: v.min_enrol_score,

@@ -12,6 +12,7 @@ pub mod groups;
 mod health;
 mod openapi;
 mod people;
+mod schedules;
 
 pub use config::{ApiConfig, ApiKeyConfig, ApiRole};
 use std::future::Future;
@@ -297,19 +298,19 @@ pub fn router(state: ApiState) -> Router {
             admin(put(groups::add_member)).merge(admin(delete(groups::remove_member))),
         )
         .route("/v1/groups/{id}/absentees", reader(get(groups::absentees)))
-        .route("/v1/groups/{id}/schedules", admin(post(groups::create_schedule)))
+        .route("/v1/groups/{id}/schedules", admin(post(schedules::create_schedule)))
         .route(
             "/v1/schedules/{id}",
-            reader(get(groups::show_schedule))
-                .merge(admin(put(groups::replace_schedule)))
-                .merge(admin(delete(groups::delete_schedule))),
+            reader(get(schedules::show_schedule))
+                .merge(admin(put(schedules::replace_schedule)))
+                .merge(admin(delete(schedules::delete_schedule))),
         )
-        .route("/v1/schedules/{id}/sessions", reader(get(groups::sessions)))
+        .route("/v1/schedules/{id}/sessions", reader(get(schedules::sessions)))
         .route(
             "/v1/schedules/{id}/sessions/{date}",
-            reader(get(groups::session_report)),
+            reader(get(schedules::session_report)),
         )
-        .route("/v1/people/{id}/sessions", reader(get(groups::person_sessions)))
+        .route("/v1/people/{id}/sessions", reader(get(schedules::person_sessions)))
         .fallback(error::no_route)
         .method_not_allowed_fallback(error::wrong_method)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))

@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{attendance, cameras, dto, error, groups, health, people};
+use super::{attendance, cameras, dto, error, groups, health, people, schedules};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -14,8 +14,8 @@ use super::{attendance, cameras, dto, error, groups, health, people};
         attendance::day, attendance::person, attendance::daily_stats,
         cameras::list, cameras::register, cameras::set_role,
         groups::list, groups::create, groups::show, groups::delete, groups::add_member, groups::remove_member,
-        groups::absentees, groups::create_schedule, groups::show_schedule, groups::replace_schedule,
-        groups::delete_schedule, groups::sessions, groups::session_report, groups::person_sessions,
+        groups::absentees, schedules::create_schedule, schedules::show_schedule, schedules::replace_schedule,
+        schedules::delete_schedule, schedules::sessions, schedules::session_report, schedules::person_sessions,
         document,
     ),
     components(schemas(
@@ -24,7 +24,7 @@ use super::{attendance, cameras, dto, error, groups, health, people};
         dto::AttendancePage, dto::PersonAttendance, dto::CameraCount, dto::DailyStats, dto::Camera,
         dto::NewCamera, dto::CameraRoleChange, dto::AuditRecord, dto::Health, dto::Readiness,
         groups::NewGroup, groups::GroupSummary, groups::Group, groups::Membership, groups::MembershipPeriod,
-        groups::Absentees, groups::RunningSession, groups::PersonSessions, groups::SessionDate,
+        groups::Absentees, groups::RunningSession, schedules::PersonSessions, schedules::SessionDate,
         crate::timetable::spec::ScheduleSpec, crate::sessions::report::SessionReport,
         crate::sessions::report::Counts, crate::sessions::report::PersonSession, crate::timetable::PersonOutcome,
         crate::timetable::Status, crate::timetable::Phase,

@@ -15,6 +15,7 @@ use super::{ApiState, Caller, Shared, cursor};
 use crate::cache::keys;
 use crate::domain::PersonId;
 use crate::enroll::{PhotoError, template_from_photo};
+use crate::store::NewTemplate;
 use crate::usecases::people;
 
 fn person_id(raw: &str) -> Result<PersonId, ApiError> {
@@ -183,82 +184,11 @@ pub async fn enrol(
 ) -> Result<Response, ApiError> {
     let id = person_id(&id)?;
     let person = find(&state, &id).await?;
-    let mut multipart = multipart.map_err(|r| {
-        ApiError::new(
-            r.status(),
-            "invalid_body",
-            format!("expected multipart/form-data: {}", r.body_text()),
-        )
-    })?;
-    let max_photo = state.config.max_photo_bytes;
-    let mut uploads: Vec<(String, Result<Vec<u8>, PhotoResult>)> = Vec::new();
-    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
-        let file = field
-            .file_name()
-            .or(field.name())
-            .unwrap_or("photo")
-            .chars()
-            .take(200)
-            .collect::<String>();
-        let bytes = field.bytes().await.map_err(multipart_error)?;
-        let upload = if bytes.len() > max_photo {
-            Err(PhotoResult {
-                file: file.clone(),
-                status: "rejected".into(),
-                code: Some("too_large".into()),
-                message: format!("{} bytes; a photo may have at most {max_photo}", bytes.len()),
-                quality: None,
-            })
-        } else {
-            Ok(bytes.to_vec())
-        };
-        uploads.push((file, upload));
-    }
+    let uploads = read_uploads(multipart, state.config.max_photo_bytes).await?;
     if uploads.is_empty() {
         return Err(ApiError::bad_request("no_photos", "the request has no file parts"));
     }
-    let engine = state.engine.clone().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "model_unavailable",
-            "the face models are not loaded",
-        )
-    })?;
-    let criteria = state.criteria;
-    // Detection and embedding are CPU-bound: off the async reactor.
-    let analysed = tokio::task::spawn_blocking(move || {
-        let mut engine = engine.lock().expect("face engine lock");
-        uploads
-            .into_iter()
-            .map(|(file, upload)| match upload {
-                Err(rejected) => (rejected, None),
-                Ok(bytes) => match template_from_photo(&mut engine, &bytes, &file, criteria) {
-                    Ok(template) => (
-                        PhotoResult {
-                            file,
-                            status: "enrolled".into(),
-                            code: None,
-                            message: "one usable face".into(),
-                            quality: Some(template.quality),
-                        },
-                        Some(template),
-                    ),
-                    Err(e) => (
-                        PhotoResult {
-                            file,
-                            status: "rejected".into(),
-                            code: Some(photo_code(&e).into()),
-                            message: e.to_string(),
-                            quality: None,
-                        },
-                        None,
-                    ),
-                },
-            })
-            .collect::<Vec<_>>()
-    })
-    .await
-    .map_err(|e| ApiError::internal("analysing photos", e))?;
+    let analysed = analyse(&state, uploads).await?;
     let (photos, templates): (Vec<PhotoResult>, Vec<_>) = analysed.into_iter().unzip();
     let templates: Vec<_> = templates.into_iter().flatten().collect();
     if templates.is_empty() {
@@ -290,6 +220,93 @@ pub async fn enrol(
         photos,
     };
     Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+}
+
+/// One photo of an upload: its file name, and its bytes or why it was refused before analysis.
+type Upload = (String, Result<Vec<u8>, PhotoResult>);
+
+/// The file parts of an enrolment upload; a part over `max_photo` bytes is refused on its own.
+async fn read_uploads(
+    multipart: Result<Multipart, MultipartRejection>,
+    max_photo: usize,
+) -> Result<Vec<Upload>, ApiError> {
+    let mut multipart = multipart.map_err(|r| {
+        ApiError::new(
+            r.status(),
+            "invalid_body",
+            format!("expected multipart/form-data: {}", r.body_text()),
+        )
+    })?;
+    let mut uploads: Vec<Upload> = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+        let file = field
+            .file_name()
+            .or(field.name())
+            .unwrap_or("photo")
+            .chars()
+            .take(200)
+            .collect::<String>();
+        let bytes = field.bytes().await.map_err(multipart_error)?;
+        let upload = if bytes.len() > max_photo {
+            Err(PhotoResult {
+                file: file.clone(),
+                status: "rejected".into(),
+                code: Some("too_large".into()),
+                message: format!("{} bytes; a photo may have at most {max_photo}", bytes.len()),
+                quality: None,
+            })
+        } else {
+            Ok(bytes.to_vec())
+        };
+        uploads.push((file, upload));
+    }
+    Ok(uploads)
+}
+
+/// Each photo's result, and its template when it shows exactly one usable face.
+async fn analyse(state: &Shared, uploads: Vec<Upload>) -> Result<Vec<(PhotoResult, Option<NewTemplate>)>, ApiError> {
+    let engine = state.engine.clone().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "model_unavailable",
+            "the face models are not loaded",
+        )
+    })?;
+    let criteria = state.criteria;
+    // Detection and embedding are CPU-bound: off the async reactor.
+    tokio::task::spawn_blocking(move || {
+        let mut engine = engine.lock().expect("face engine lock");
+        uploads
+            .into_iter()
+            .map(|(file, upload)| match upload {
+                Err(rejected) => (rejected, None),
+                Ok(bytes) => match template_from_photo(&mut engine, &bytes, &file, criteria) {
+                    Ok(template) => (
+                        PhotoResult {
+                            file,
+                            status: "enrolled".into(),
+                            code: None,
+                            message: "one usable face".into(),
+                            quality: Some(template.quality),
+                        },
+                        Some(template),
+                    ),
+                    Err(e) => (
+                        PhotoResult {
+                            file,
+                            status: "rejected".into(),
+                            code: Some(photo_code(&e).into()),
+                            message: e.to_string(),
+                            quality: None,
+                        },
+                        None,
+                    ),
+                },
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| ApiError::internal("analysing photos", e))
 }
 
 /// Audit entries about a person or camera, oldest first.

@@ -17,19 +17,12 @@ use crate::timetable::spec::ScheduleSpec;
 const GROUP: &str = "bench-class";
 const SCHEDULE: &str = "bench-lesson";
 
-/// Yesterday's 08:00–16:00 (UTC) lesson of a class of `people`, everyone entering and leaving
-/// once, a few of them late or early; then its report read three ways.
-pub async fn sessions_benchmark(
-    config: &Config,
+/// A class of `people` with their entries and exits on `day`, and its 08:00–16:00 lesson.
+async fn class_with_a_lesson(
+    store: &Store,
     people: usize,
-    connections: usize,
-    seconds: f64,
-) -> anyhow::Result<String> {
-    let Some(redis) = &config.redis.url else {
-        bail!("the sessions benchmark compares the Redis cache with no cache: set [redis] url");
-    };
-    let store = Store::open(&config.store.url, config.store.max_connections.max(8)).await?;
-    let day = (Utc::now() - TimeDelta::days(1)).date_naive();
+    day: chrono::NaiveDate,
+) -> anyhow::Result<(Vec<PersonId>, Vec<crate::domain::AttendanceEvent>)> {
     let (entry, exit) = (CameraId::parse("bench-in")?, CameraId::parse("bench-out")?);
     store.upsert_camera(&entry, "bench in", "", CameraRole::Entry).await?;
     store.upsert_camera(&exit, "bench out", "", CameraRole::Exit).await?;
@@ -72,6 +65,23 @@ pub async fn sessions_benchmark(
     }))?;
     let schedule = spec.into_schedule(SCHEDULE, GROUP).map_err(anyhow::Error::msg)?;
     store.write_schedule(&schedule, false, "bench").await?;
+    Ok((ids, events))
+}
+
+/// Yesterday's 08:00–16:00 (UTC) lesson of a class of `people`, everyone entering and leaving
+/// once, a few of them late or early; then its report read three ways.
+pub async fn sessions_benchmark(
+    config: &Config,
+    people: usize,
+    connections: usize,
+    seconds: f64,
+) -> anyhow::Result<String> {
+    let Some(redis) = &config.redis.url else {
+        bail!("the sessions benchmark compares the Redis cache with no cache: set [redis] url");
+    };
+    let store = Store::open(&config.store.url, config.store.max_connections.max(8)).await?;
+    let day = (Utc::now() - TimeDelta::days(1)).date_naive();
+    let (ids, events) = class_with_a_lesson(&store, people, day).await?;
 
     let cache = Cache::connect(redis)?;
     let stop = CancellationToken::new();

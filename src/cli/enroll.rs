@@ -45,7 +45,7 @@ pub async fn enroll(config: &Config, args: EnrollArgs) -> anyhow::Result<ExitCod
         bail!("no people to enrol: the folder has no sub-folders with JPEG or PNG photos");
     }
     // Connect before analysing anything, so a wrong store or NATS address fails up front.
-    let svc = Services::connect(config).await?;
+    let svc = Services::connect(&config.store, &config.redis, &config.nats).await?;
     let total: usize = people.iter().map(|p| p.photos.len()).sum();
     let bar = if args.dir.is_some() {
         ProgressBar::new(total as u64)

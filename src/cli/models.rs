@@ -52,30 +52,7 @@ enum ModelsAction {
 pub async fn models(config: &Config, args: ModelsArgs) -> anyhow::Result<ExitCode> {
     let dir = &config.models.dir;
     match args.action {
-        ModelsAction::List => {
-            for m in models::catalogue(&config.models.custom)? {
-                let bytes = m.bytes.map(|b| format!("  {b} bytes")).unwrap_or_default();
-                println!(
-                    "{}  {:?}  {}{bytes}\n  sha256 {}\n  licence: {}\n  source: {}",
-                    m.name, m.role, m.file, m.sha256, m.licence, m.source
-                );
-                if let Some(card) = &m.card {
-                    println!(
-                        "  card: input {:?} {}x{} {:?} mean {:?} std {:?}, output {:?} {} values, metric {:?}",
-                        card.input,
-                        card.input_size,
-                        card.input_size,
-                        card.colour,
-                        card.mean,
-                        card.std,
-                        card.output,
-                        card.dimension,
-                        card.metric
-                    );
-                }
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        ModelsAction::List => list(config),
         ModelsAction::Install { from } => {
             for m in models::manifest() {
                 match models::install(&m, &from, dir)? {
@@ -102,26 +79,7 @@ pub async fn models(config: &Config, args: ModelsArgs) -> anyhow::Result<ExitCod
             }
             Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
-        ModelsAction::Fetch { names, mirror, cache } => {
-            let sources = models::fetch::upstream();
-            if let Some(unknown) = names.iter().find(|n| !sources.iter().any(|s| &s.name == *n)) {
-                let known: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
-                anyhow::bail!("no upstream source {unknown:?}; known: {}", known.join(", "));
-            }
-            let cache = cache.unwrap_or_else(|| dir.join("upstream"));
-            let client = crate::http::client()?;
-            let mut ok = true;
-            for source in sources.iter().filter(|s| names.is_empty() || names.contains(&s.name)) {
-                match models::fetch::fetch(&client, source, mirror.as_deref(), &cache, dir).await {
-                    Ok(path) => println!("ok       {}: {} (sha256 verified)", source.name, path.display()),
-                    Err(e) => {
-                        ok = false;
-                        println!("FAILED   {}: {e:#}", source.name);
-                    }
-                }
-            }
-            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
-        }
+        ModelsAction::Fetch { names, mirror, cache } => fetch(dir, &names, mirror.as_deref(), cache).await,
         ModelsAction::ConvertDlib { dat, out } => {
             let recognizer = models::spec("dlib_resnet_v1", models::ModelRole::Recognizer)?;
             let dat = dat.unwrap_or_else(|| dir.join("dlib_face_recognition_resnet_model_v1.dat"));
@@ -140,4 +98,57 @@ pub async fn models(config: &Config, args: ModelsArgs) -> anyhow::Result<ExitCod
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `models list`: every model of the manifest and of the configuration, with its card.
+fn list(config: &Config) -> anyhow::Result<ExitCode> {
+    for m in models::catalogue(&config.models.custom)? {
+        let bytes = m.bytes.map(|b| format!("  {b} bytes")).unwrap_or_default();
+        println!(
+            "{}  {:?}  {}{bytes}\n  sha256 {}\n  licence: {}\n  source: {}",
+            m.name, m.role, m.file, m.sha256, m.licence, m.source
+        );
+        if let Some(card) = &m.card {
+            println!(
+                "  card: input {:?} {}x{} {:?} mean {:?} std {:?}, output {:?} {} values, metric {:?}",
+                card.input,
+                card.input_size,
+                card.input_size,
+                card.colour,
+                card.mean,
+                card.std,
+                card.output,
+                card.dimension,
+                card.metric
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `models fetch`: the named upstream sources (all by default) into `dir`, each verified.
+async fn fetch(
+    dir: &std::path::Path,
+    names: &[String],
+    mirror: Option<&str>,
+    cache: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let sources = models::fetch::upstream();
+    if let Some(unknown) = names.iter().find(|n| !sources.iter().any(|s| &s.name == *n)) {
+        let known: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
+        anyhow::bail!("no upstream source {unknown:?}; known: {}", known.join(", "));
+    }
+    let cache = cache.unwrap_or_else(|| dir.join("upstream"));
+    let client = crate::http::client()?;
+    let mut ok = true;
+    for source in sources.iter().filter(|s| names.is_empty() || names.contains(&s.name)) {
+        match models::fetch::fetch(&client, source, mirror, &cache, dir).await {
+            Ok(path) => println!("ok       {}: {} (sha256 verified)", source.name, path.display()),
+            Err(e) => {
+                ok = false;
+                println!("FAILED   {}: {e:#}", source.name);
+            }
+        }
+    }
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -25,7 +25,7 @@ pub async fn replay(config: &Config, args: ReplayArgs) -> anyhow::Result<ExitCod
         .as_deref()
         .map(crate::cache::Cache::connect)
         .transpose()?;
-    let stats = crate::operations::replay::replay(config, &store, cache.as_ref(), args.batch.max(1)).await?;
+    let stats = crate::operations::replay::replay(&config.kafka, &store, cache.as_ref(), args.batch.max(1)).await?;
     println!(
         "replay: {} messages, {} new events, {} already stored, {} invalid (skipped)",
         stats.messages, stats.inserted, stats.duplicates, stats.invalid

@@ -89,33 +89,11 @@ fn read_spec(file: &PathBuf) -> anyhow::Result<ScheduleSpec> {
 }
 
 pub async fn groups(config: &Config, args: GroupsArgs) -> anyhow::Result<ExitCode> {
-    let svc = Services::connect(config).await?;
+    let svc = Services::connect(&config.store, &config.redis, &config.nats).await?;
     let store = &svc.store;
     let actor = cli_actor();
     match args.action {
-        GroupsAction::List => {
-            for g in store.groups().await? {
-                println!("{}  {}", g.id, g.name);
-                for (person, p) in store.members(&g.id).await? {
-                    let end = |d: Option<NaiveDate>| d.map_or("…".to_owned(), |d| d.to_string());
-                    println!("  member    {person}  {} – {}", end(p.from), end(p.until));
-                }
-                for s in store.schedules(Some(&g.id)).await? {
-                    let spec = ScheduleSpec::of(&s);
-                    println!(
-                        "  schedule  {}  {} {}{}  {}–{}{} {}",
-                        s.id,
-                        spec.kind,
-                        spec.date.map(|d| d.to_string()).unwrap_or_default(),
-                        spec.days.join(","),
-                        spec.start,
-                        spec.end,
-                        if spec.ends_next_day { " (next day)" } else { "" },
-                        spec.time_zone
-                    );
-                }
-            }
-        }
+        GroupsAction::List => print_groups(store).await?,
         GroupsAction::Create { id, name } => {
             let id = slug("group", &id)?;
             let name = name.unwrap_or_else(|| id.clone());
@@ -161,34 +139,8 @@ pub async fn groups(config: &Config, args: GroupsArgs) -> anyhow::Result<ExitCod
             }
             println!("{person} is no longer a member of {group}");
         }
-        GroupsAction::AddSchedule { file } => {
-            let spec = read_spec(&file)?;
-            let id = spec.id.clone().context("the schedule needs an id")?;
-            let group = spec.group_id.clone().context("the schedule needs a group_id")?;
-            let schedule = spec.into_schedule(&id, &group).map_err(anyhow::Error::msg)?;
-            match groups::write_schedule(&svc, &actor, &schedule, false).await? {
-                ScheduleWrite::Written { .. } => println!("created schedule {id}"),
-                ScheduleWrite::NoGroup => bail!("no group {group}"),
-                _ => bail!("schedule {id} exists"),
-            }
-        }
-        GroupsAction::ReplaceSchedule { id, file } => {
-            let id = slug("schedule", &id)?;
-            let current = store
-                .schedule(&id)
-                .await?
-                .with_context(|| format!("no schedule {id}"))?;
-            let spec = read_spec(&file)?;
-            let group = spec.group_id.clone().unwrap_or(current.group_id);
-            let schedule = spec.into_schedule(&id, &group).map_err(anyhow::Error::msg)?;
-            match groups::write_schedule(&svc, &actor, &schedule, true).await? {
-                ScheduleWrite::Written { schedule, .. } => {
-                    println!("replaced schedule {id} (version {})", schedule.version)
-                }
-                ScheduleWrite::NoGroup => bail!("no group {group}"),
-                _ => bail!("no schedule {id}"),
-            }
-        }
+        GroupsAction::AddSchedule { file } => add_schedule(&svc, &actor, &file).await?,
+        GroupsAction::ReplaceSchedule { id, file } => replace_schedule(&svc, &actor, &id, &file).await?,
         GroupsAction::DeleteSchedule { id } => {
             if !groups::delete_schedule(&svc, &actor, &slug("schedule", &id)?).await? {
                 bail!("no schedule {id}");
@@ -197,6 +149,99 @@ pub async fn groups(config: &Config, args: GroupsArgs) -> anyhow::Result<ExitCod
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Every group with its members and schedules.
+async fn print_groups(store: &Store) -> anyhow::Result<()> {
+    for g in store.groups().await? {
+        println!("{}  {}", g.id, g.name);
+        for (person, p) in store.members(&g.id).await? {
+            let end = |d: Option<NaiveDate>| d.map_or("…".to_owned(), |d| d.to_string());
+            println!("  member    {person}  {} – {}", end(p.from), end(p.until));
+        }
+        for s in store.schedules(Some(&g.id)).await? {
+            let spec = ScheduleSpec::of(&s);
+            println!(
+                "  schedule  {}  {} {}{}  {}–{}{} {}",
+                s.id,
+                spec.kind,
+                spec.date.map(|d| d.to_string()).unwrap_or_default(),
+                spec.days.join(","),
+                spec.start,
+                spec.end,
+                if spec.ends_next_day { " (next day)" } else { "" },
+                spec.time_zone
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `groups add-schedule FILE`.
+async fn add_schedule(svc: &Services, actor: &str, file: &PathBuf) -> anyhow::Result<()> {
+    let spec = read_spec(file)?;
+    let id = spec.id.clone().context("the schedule needs an id")?;
+    let group = spec.group_id.clone().context("the schedule needs a group_id")?;
+    let schedule = spec.into_schedule(&id, &group).map_err(anyhow::Error::msg)?;
+    match groups::write_schedule(svc, actor, &schedule, false).await? {
+        ScheduleWrite::Written { .. } => println!("created schedule {id}"),
+        ScheduleWrite::NoGroup => bail!("no group {group}"),
+        _ => bail!("schedule {id} exists"),
+    }
+    Ok(())
+}
+
+/// `groups replace-schedule ID FILE`.
+async fn replace_schedule(svc: &Services, actor: &str, id: &str, file: &PathBuf) -> anyhow::Result<()> {
+    let id = slug("schedule", id)?;
+    let current = svc
+        .store
+        .schedule(&id)
+        .await?
+        .with_context(|| format!("no schedule {id}"))?;
+    let spec = read_spec(file)?;
+    let group = spec.group_id.clone().unwrap_or(current.group_id);
+    let schedule = spec.into_schedule(&id, &group).map_err(anyhow::Error::msg)?;
+    match groups::write_schedule(svc, actor, &schedule, true).await? {
+        ScheduleWrite::Written { schedule, .. } => {
+            println!("replaced schedule {id} (version {})", schedule.version)
+        }
+        ScheduleWrite::NoGroup => bail!("no group {group}"),
+        _ => bail!("no schedule {id}"),
+    }
+    Ok(())
+}
+
+/// A session report as a summary line and one line per person.
+fn print_report(report: &report::SessionReport) {
+    let c = report.counts;
+    println!(
+        "{} ({}) on {}: {} – {} UTC, {:?}; present {}, late {}, left early {}, absent {}",
+        report.schedule_name,
+        report.group_id,
+        report.date,
+        report.starts_at.format("%Y-%m-%d %H:%M"),
+        report.ends_at.format("%Y-%m-%d %H:%M"),
+        report.phase,
+        c.present,
+        c.late,
+        c.left_early,
+        c.absent
+    );
+    for p in &report.people {
+        let minutes = match (p.late_minutes, p.left_early_minutes) {
+            (Some(l), Some(e)) => format!("  {l} min late, left {e} min early"),
+            (Some(l), None) => format!("  {l} min late"),
+            (None, Some(e)) => format!("  left {e} min early"),
+            (None, None) => String::new(),
+        };
+        println!(
+            "  {:<24} {:<10} {:>4} min present{minutes}",
+            p.person_id,
+            p.status.as_str(),
+            p.present_minutes
+        );
+    }
 }
 
 pub async fn sessions(config: &Config, args: SessionsArgs) -> anyhow::Result<ExitCode> {
@@ -214,35 +259,8 @@ pub async fn sessions(config: &Config, args: SessionsArgs) -> anyhow::Result<Exi
                 .with_context(|| format!("schedule {id} has no session on {date}"))?;
             if csv {
                 print!("{}", report::to_csv(&report));
-                return Ok(ExitCode::SUCCESS);
-            }
-            let c = report.counts;
-            println!(
-                "{} ({}) on {}: {} – {} UTC, {:?}; present {}, late {}, left early {}, absent {}",
-                report.schedule_name,
-                report.group_id,
-                report.date,
-                report.starts_at.format("%Y-%m-%d %H:%M"),
-                report.ends_at.format("%Y-%m-%d %H:%M"),
-                report.phase,
-                c.present,
-                c.late,
-                c.left_early,
-                c.absent
-            );
-            for p in &report.people {
-                let minutes = match (p.late_minutes, p.left_early_minutes) {
-                    (Some(l), Some(e)) => format!("  {l} min late, left {e} min early"),
-                    (Some(l), None) => format!("  {l} min late"),
-                    (None, Some(e)) => format!("  left {e} min early"),
-                    (None, None) => String::new(),
-                };
-                println!(
-                    "  {:<24} {:<10} {:>4} min present{minutes}",
-                    p.person_id,
-                    p.status.as_str(),
-                    p.present_minutes
-                );
+            } else {
+                print_report(&report);
             }
         }
         SessionsAction::Absentees { group } => {

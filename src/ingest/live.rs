@@ -11,6 +11,7 @@ use anyhow::Context;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -120,25 +121,9 @@ pub(crate) async fn run(
         up: false,
     }
     .emit();
-    let delivery = Arc::new(Delivery {
-        camera: camera.id.clone(),
-        slot: Slot::default(),
-        policy: camera.drop,
-        min_interval: if fps > 0.0 && !capture.paces_itself() {
-            Duration::from_secs_f64(1.0 / fps)
-        } else {
-            Duration::ZERO
-        },
-        last_accepted: Mutex::new(None),
-        up: AtomicBool::new(false),
-        connected_once: AtomicBool::new(false),
-    });
     let capture_stop = stop.child_token();
-    let mut capture = Some({
-        let (delivery, stop) = (Arc::clone(&delivery), capture_stop.clone());
-        let span = tracing::info_span!("camera", camera = %camera.id);
-        tokio::spawn(async move { capture.capture(fps, delivery, stop).await }.instrument(span))
-    });
+    let (delivery, capture) = start_capture(camera, fps, capture, capture_stop.clone());
+    let mut capture = Some(capture);
     let mut outlet = Outlet::new(frames);
     let mut last_seq = 0u64;
     loop {
@@ -195,6 +180,34 @@ pub(crate) async fn run(
     }
     tracing::info!(camera = %camera.id, frames = outlet.stats.frames, "camera stopped");
     Ok(outlet.stats)
+}
+
+/// The camera's delivery slot, and its capture loop running until `stop`.
+fn start_capture(
+    camera: &CameraConfig,
+    fps: f64,
+    capture: Arc<dyn Capture>,
+    stop: CancellationToken,
+) -> (Arc<Delivery>, JoinHandle<anyhow::Result<()>>) {
+    let delivery = Arc::new(Delivery {
+        camera: camera.id.clone(),
+        slot: Slot::default(),
+        policy: camera.drop,
+        min_interval: if fps > 0.0 && !capture.paces_itself() {
+            Duration::from_secs_f64(1.0 / fps)
+        } else {
+            Duration::ZERO
+        },
+        last_accepted: Mutex::new(None),
+        up: AtomicBool::new(false),
+        connected_once: AtomicBool::new(false),
+    });
+    let task = {
+        let delivery = Arc::clone(&delivery);
+        let span = tracing::info_span!("camera", camera = %camera.id);
+        tokio::spawn(async move { capture.capture(fps, delivery, stop).await }.instrument(span))
+    };
+    (delivery, task)
 }
 
 /// Decodes an image (any format the decoder takes), scales it to `max_side` and encodes it as

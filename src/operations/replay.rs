@@ -14,9 +14,8 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
-use crate::bus::kafka::client_config;
+use crate::bus::kafka::{KafkaConfig, client_config};
 use crate::cache::Cache;
-use crate::config::Config;
 use crate::domain::AttendanceEvent;
 use crate::store::Store;
 
@@ -57,16 +56,16 @@ fn partition_ends(consumer: &StreamConsumer, topic: &str) -> anyhow::Result<Hash
     Ok(ends)
 }
 
-/// Replays the attendance topic of `config` into `store`, in batches of `batch_size`, invalidating
+/// Replays the attendance topic of `kafka` into `store`, in batches of `batch_size`, invalidating
 /// `cache` after each batch as the projector does.
 pub async fn replay(
-    config: &Config,
+    kafka: &KafkaConfig,
     store: &Store,
     cache: Option<&Cache>,
     batch_size: usize,
 ) -> anyhow::Result<ReplayStats> {
-    let topic = config.kafka.topics.attendance.clone();
-    let mut client = client_config(&config.kafka);
+    let topic = kafka.topics.attendance.clone();
+    let mut client = client_config(kafka);
     client
         .set("group.id", format!("rollcall-replay-{}", uuid::Uuid::new_v4().simple()))
         .set("enable.auto.commit", "false")

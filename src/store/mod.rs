@@ -8,12 +8,14 @@ mod cooldowns;
 mod directory;
 pub mod entities;
 mod groups;
-pub use groups::{GroupDeletion, MembershipChange, Period, ScheduleWrite};
+pub use groups::{GroupDeletion, MembershipChange, Period};
+pub use schedules::ScheduleWrite;
 mod people;
 mod queries;
 mod report;
 mod retention;
 mod schedule_rows;
+mod schedules;
 mod transfer;
 
 use std::time::Duration;

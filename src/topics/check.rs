@@ -13,8 +13,8 @@ use rdkafka::message::{Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::TopicSpec;
+use crate::bus::kafka::KafkaConfig;
 use crate::bus::kafka::client_config;
-use crate::config::KafkaConfig;
 
 /// Headers a declaration lists that a message may lack: the trace context is there only when
 /// tracing is on.

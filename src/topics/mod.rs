@@ -19,7 +19,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use serde::Deserialize;
 
 use crate::bus::kafka::client_config;
-use crate::config::{KafkaConfig, TopicNames};
+use crate::bus::kafka::{KafkaConfig, TopicNames};
 
 /// One `topics/*.toml` file.
 #[derive(Debug, Clone, PartialEq, Deserialize)]

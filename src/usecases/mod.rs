@@ -7,9 +7,9 @@ pub mod cameras;
 pub mod groups;
 pub mod people;
 
-use crate::cache::Cache;
-use crate::control::GalleryChange;
-use crate::store::Store;
+use crate::cache::{Cache, RedisConfig};
+use crate::control::{GalleryChange, NatsConfig};
+use crate::store::{Store, StoreConfig};
 
 /// What an action needs: the store, and when configured the cache whose superseded entries it
 /// drops and the NATS connection it announces gallery changes on.
@@ -21,17 +21,12 @@ pub struct Services {
 }
 
 impl Services {
-    /// Connects to what `config` names: the store (opened as it is), Redis and NATS when set.
+    /// Connects to the store (opened as it is), and to Redis and NATS when their URLs are set.
     /// A wrong NATS address fails here, before anything is changed.
-    pub async fn connect(config: &crate::config::Config) -> anyhow::Result<Services> {
-        let store = Store::open(&config.store.url, config.store.max_connections).await?;
-        Services::with_store(store, config).await
-    }
-
-    /// `connect` around a store already open.
-    pub async fn with_store(store: Store, config: &crate::config::Config) -> anyhow::Result<Services> {
-        let cache = config.redis.url.as_deref().map(Cache::connect).transpose()?;
-        let nats = match &config.nats.url {
+    pub async fn connect(store: &StoreConfig, redis: &RedisConfig, nats: &NatsConfig) -> anyhow::Result<Services> {
+        let store = Store::open(&store.url, store.max_connections).await?;
+        let cache = redis.url.as_deref().map(Cache::connect).transpose()?;
+        let nats = match &nats.url {
             Some(url) => Some(crate::control::connect(url).await?),
             None => None,
         };

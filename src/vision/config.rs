@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::models::ModelsConfig;
+use crate::runtime::RuntimeConfig;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct VisionConfig {
@@ -39,4 +42,12 @@ impl Default for VisionConfig {
             embed_batch: 16,
         }
     }
+}
+
+/// What loading a `FaceEngine` reads: the runtime, the models and the vision settings.
+#[derive(Debug, Clone, Copy)]
+pub struct EngineConfig<'a> {
+    pub runtime: &'a RuntimeConfig,
+    pub models: &'a ModelsConfig,
+    pub vision: &'a VisionConfig,
 }

@@ -14,12 +14,11 @@ use ort::session::Session;
 use ort::session::builder::GraphOptimizationLevel;
 
 pub use align::{Chip, Similarity, align_face, box_downscale};
-pub use config::VisionConfig;
+pub use config::{EngineConfig, VisionConfig};
 pub use decode::{DecodeError, decode_image};
 pub use detect::{Detection, Detector, non_maximum_suppression, prepare_input};
 pub use embed::{Embedder, chips_to_tensor};
 
-use crate::config::Config;
 use crate::domain::{Embedding, FaceBox, Metric};
 use crate::models::{self, ModelRole};
 
@@ -100,7 +99,8 @@ fn session(env_lib: &Path, model: &Path, threads: usize) -> anyhow::Result<Sessi
 
 impl FaceEngine {
     /// Verifies the configured models and opens a session for each.
-    pub fn load(config: &Config) -> anyhow::Result<Self> {
+    pub fn load<'a>(config: impl Into<EngineConfig<'a>>) -> anyhow::Result<Self> {
+        let config = config.into();
         let custom = &config.models.custom;
         let detector_spec = models::resolve(custom, &config.models.detector, ModelRole::Detector)?;
         let recognizer_spec = models::resolve(custom, &config.models.recognizer, ModelRole::Recognizer)?;

@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use rdkafka::ClientConfig;
 
+use super::KafkaConfig;
 use super::{DeadLetterCodec, FrameCodec, JsonCodec, KafkaConsumer, KafkaProducer};
 use crate::bus::{Bus, BusError, Consumer, DeadLetter, Producer};
-use crate::config::KafkaConfig;
 use crate::domain::{AttendanceEvent, Frame, UnknownFaceEvent};
 
 #[derive(Clone)]

@@ -8,37 +8,9 @@ use std::collections::HashMap;
 
 use super::dlib::{Network, Params, Step};
 
-/// Protobuf wire types.
-const VARINT: u64 = 0;
-const LEN: u64 = 2;
+mod encode;
 
-/// ONNX tensor element types.
-const FLOAT: u64 = 1;
-const INT64: u64 = 7;
-
-fn varint(out: &mut Vec<u8>, mut value: u64) {
-    while value >= 0x80 {
-        out.push((value as u8) | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
-}
-
-fn key(out: &mut Vec<u8>, field: u64, wire: u64) {
-    varint(out, (field << 3) | wire);
-}
-
-fn bytes_field(out: &mut Vec<u8>, field: u64, bytes: &[u8]) {
-    key(out, field, LEN);
-    varint(out, bytes.len() as u64);
-    out.extend_from_slice(bytes);
-}
-
-fn int_field(out: &mut Vec<u8>, field: u64, value: i64) {
-    key(out, field, VARINT);
-    // Negative int64 values are ten-byte varints in protobuf.
-    varint(out, value as u64);
-}
+use encode::{FLOAT, INT64, bytes_field, encode_initializer, encode_node, encode_value_info, int_field};
 
 enum Attribute {
     Int(i64),
@@ -116,6 +88,15 @@ fn pooled(size: i64, stride: i64, padding: i64, length: i64) -> i64 {
     1 + (length + 2 * padding - size) / stride
 }
 
+/// The graph as it is being built: the value the next layer reads, and its shape.
+struct Builder {
+    g: Graph,
+    current: String,
+    shape: Shape,
+    /// Values saved by `tag` layers, for `skip` and `add_prev`.
+    tags: HashMap<u8, (String, Shape)>,
+}
+
 /// Builds the graph of `network`, bottom to top, as dlib evaluates it.
 fn build(network: &Network) -> Graph {
     let mut g = Graph::default();
@@ -126,110 +107,16 @@ fn build(network: &Network) -> Graph {
     let scale = g.floats("scale", vec![], &256f32.to_le_bytes());
     current = g.node("Div", vec![current, scale], "div", vec![]);
     let (rows, cols) = network.input_size;
-    let mut shape: Shape = (3, rows, cols);
-    let mut tags: HashMap<u8, (String, Shape)> = HashMap::new();
+    let mut b = Builder {
+        g,
+        current,
+        shape: (3, rows, cols),
+        tags: HashMap::new(),
+    };
     for (step, params) in network.layers.iter().rev() {
-        let (channels, rows, cols) = shape;
-        match (step, params) {
-            (
-                Step::Con { kernel, stride, .. },
-                Params::Con {
-                    shape: filters,
-                    padding,
-                    weights,
-                    bias,
-                },
-            ) => {
-                let w = g.floats("w", filters.to_vec(), weights);
-                let b = g.floats("b", vec![filters[0]], bias);
-                let attributes = vec![
-                    ("kernel_shape", Attribute::Ints(vec![*kernel, *kernel])),
-                    ("strides", Attribute::Ints(vec![*stride, *stride])),
-                    ("pads", Attribute::Ints(vec![*padding; 4])),
-                ];
-                current = g.node("Conv", vec![current, w, b], "conv", attributes);
-                shape = (
-                    filters[0],
-                    pooled(*kernel, *stride, *padding, rows),
-                    pooled(*kernel, *stride, *padding, cols),
-                );
-            }
-            (Step::Affine, Params::Affine { channels, gamma, beta }) => {
-                let gamma = g.floats("gamma", vec![1, *channels, 1, 1], gamma);
-                current = g.node("Mul", vec![current, gamma], "mul", vec![]);
-                let beta = g.floats("beta", vec![1, *channels, 1, 1], beta);
-                current = g.node("Add", vec![current, beta], "add", vec![]);
-            }
-            (Step::Relu, _) => current = g.node("Relu", vec![current], "relu", vec![]),
-            (Step::MaxPool { size, stride } | Step::AvgPool { size, stride }, _) => {
-                let (op, prefix) = match step {
-                    Step::MaxPool { .. } => ("MaxPool", "maxpool"),
-                    _ => ("AveragePool", "averagepool"),
-                };
-                let attributes = vec![
-                    ("kernel_shape", Attribute::Ints(vec![*size, *size])),
-                    ("strides", Attribute::Ints(vec![*stride, *stride])),
-                ];
-                current = g.node(op, vec![current], prefix, attributes);
-                shape = (
-                    channels,
-                    pooled(*size, *stride, 0, rows),
-                    pooled(*size, *stride, 0, cols),
-                );
-            }
-            (Step::AvgPoolAll, _) => {
-                current = g.node("GlobalAveragePool", vec![current], "globalaveragepool", vec![]);
-                shape = (channels, 1, 1);
-            }
-            (Step::Tag(id), _) => {
-                tags.insert(*id, (current.clone(), shape));
-            }
-            (Step::Skip(id), _) => {
-                (current, shape) = tags[id].clone();
-            }
-            (Step::AddPrev(id), _) => {
-                // dlib adds tensors of different shapes as if the smaller were zero-padded at the
-                // end of each axis (more channels, more rows and columns).
-                let (tagged, tagged_shape) = tags[id].clone();
-                let sum = (
-                    channels.max(tagged_shape.0),
-                    rows.max(tagged_shape.1),
-                    cols.max(tagged_shape.2),
-                );
-                let mut padded = |value: String, from: Shape| {
-                    if from == sum {
-                        return value;
-                    }
-                    let pads = [0, 0, 0, 0, 0, sum.0 - from.0, sum.1 - from.1, sum.2 - from.2];
-                    let raw = pads.iter().flat_map(|p| i64::to_le_bytes(*p)).collect();
-                    let pads = g.initializer("pads", vec![8], INT64, raw);
-                    g.node(
-                        "Pad",
-                        vec![value, pads],
-                        "pad",
-                        vec![("mode", Attribute::Text("constant"))],
-                    )
-                };
-                let left = padded(current, shape);
-                let right = padded(tagged, tagged_shape);
-                current = g.node("Add", vec![left, right], "add", vec![]);
-                shape = sum;
-            }
-            (
-                Step::Fc(_),
-                Params::Fc {
-                    inputs,
-                    outputs,
-                    weights,
-                },
-            ) => {
-                current = g.node("Flatten", vec![current], "flatten", vec![("axis", Attribute::Int(1))]);
-                let w = g.floats("fcw", vec![*inputs, *outputs], weights);
-                current = g.node("MatMul", vec![current, w], "embedding_raw", vec![]);
-            }
-            (step, _) => unreachable!("the parser pairs every step with its parameters: {step:?}"),
-        }
+        b.layer(step, params);
     }
+    let Builder { mut g, current, .. } = b;
     g.nodes.push(Node {
         op: "Identity",
         inputs: vec![current],
@@ -239,70 +126,130 @@ fn build(network: &Network) -> Graph {
     g
 }
 
-fn encode_node(node: &Node) -> Vec<u8> {
-    let mut out = Vec::new();
-    for input in &node.inputs {
-        bytes_field(&mut out, 1, input.as_bytes());
+impl Builder {
+    /// Appends one layer's nodes.
+    fn layer(&mut self, step: &Step, params: &Params) {
+        let (channels, rows, cols) = self.shape;
+        match (step, params) {
+            (
+                Step::Con { kernel, stride, .. },
+                Params::Con {
+                    shape,
+                    padding,
+                    weights,
+                    bias,
+                },
+            ) => self.convolution((*kernel, *stride, *padding), shape, weights, bias),
+            (Step::Affine, Params::Affine { channels, gamma, beta }) => {
+                let gamma = self.g.floats("gamma", vec![1, *channels, 1, 1], gamma);
+                self.apply("Mul", gamma, "mul");
+                let beta = self.g.floats("beta", vec![1, *channels, 1, 1], beta);
+                self.apply("Add", beta, "add");
+            }
+            (Step::Relu, _) => self.current = self.g.node("Relu", vec![self.current.clone()], "relu", vec![]),
+            (Step::MaxPool { size, stride } | Step::AvgPool { size, stride }, _) => {
+                let (op, prefix) = match step {
+                    Step::MaxPool { .. } => ("MaxPool", "maxpool"),
+                    _ => ("AveragePool", "averagepool"),
+                };
+                let attributes = vec![
+                    ("kernel_shape", Attribute::Ints(vec![*size, *size])),
+                    ("strides", Attribute::Ints(vec![*stride, *stride])),
+                ];
+                self.current = self.g.node(op, vec![self.current.clone()], prefix, attributes);
+                self.shape = (
+                    channels,
+                    pooled(*size, *stride, 0, rows),
+                    pooled(*size, *stride, 0, cols),
+                );
+            }
+            (Step::AvgPoolAll, _) => {
+                let input = vec![self.current.clone()];
+                self.current = self.g.node("GlobalAveragePool", input, "globalaveragepool", vec![]);
+                self.shape = (channels, 1, 1);
+            }
+            (Step::Tag(id), _) => {
+                self.tags.insert(*id, (self.current.clone(), self.shape));
+            }
+            (Step::Skip(id), _) => (self.current, self.shape) = self.tags[id].clone(),
+            (Step::AddPrev(id), _) => self.add_previous(*id),
+            (
+                Step::Fc(_),
+                Params::Fc {
+                    inputs,
+                    outputs,
+                    weights,
+                },
+            ) => {
+                let flat = vec![("axis", Attribute::Int(1))];
+                self.current = self.g.node("Flatten", vec![self.current.clone()], "flatten", flat);
+                let w = self.g.floats("fcw", vec![*inputs, *outputs], weights);
+                self.apply("MatMul", w, "embedding_raw");
+            }
+            (step, _) => unreachable!("the parser pairs every step with its parameters: {step:?}"),
+        }
     }
-    bytes_field(&mut out, 2, node.output.as_bytes());
-    bytes_field(&mut out, 4, node.op.as_bytes());
-    for (name, value) in &node.attributes {
-        let mut a = Vec::new();
-        bytes_field(&mut a, 1, name.as_bytes());
-        let kind = match value {
-            Attribute::Int(i) => {
-                int_field(&mut a, 3, *i);
-                2
-            }
-            Attribute::Text(s) => {
-                bytes_field(&mut a, 4, s.as_bytes());
-                3
-            }
-            Attribute::Ints(values) => {
-                // onnx.proto is proto2: repeated numbers are not packed.
-                for v in values {
-                    int_field(&mut a, 8, *v);
-                }
-                7
-            }
-        };
-        int_field(&mut a, 20, kind);
-        bytes_field(&mut out, 5, &a);
-    }
-    out
-}
 
-fn encode_initializer(t: &Initializer) -> Vec<u8> {
-    let mut out = Vec::new();
-    for dim in &t.dims {
-        int_field(&mut out, 1, *dim);
+    /// `current = op(current, operand)`.
+    fn apply(&mut self, op: &'static str, operand: String, prefix: &str) {
+        self.current = self.g.node(op, vec![self.current.clone(), operand], prefix, vec![]);
     }
-    int_field(&mut out, 2, t.element as i64);
-    bytes_field(&mut out, 8, t.name.as_bytes());
-    bytes_field(&mut out, 9, &t.raw);
-    out
-}
 
-/// A float tensor value with a symbolic batch dimension `N` and fixed others.
-fn encode_value_info(name: &str, fixed: &[i64]) -> Vec<u8> {
-    let mut shape = Vec::new();
-    let mut batch = Vec::new();
-    bytes_field(&mut batch, 2, b"N");
-    bytes_field(&mut shape, 1, &batch);
-    for d in fixed {
-        let mut dim = Vec::new();
-        int_field(&mut dim, 1, *d);
-        bytes_field(&mut shape, 1, &dim);
+    fn convolution(
+        &mut self,
+        (kernel, stride, padding): (i64, i64, i64),
+        filters: &[i64; 4],
+        weights: &[u8],
+        bias: &[u8],
+    ) {
+        let (_, rows, cols) = self.shape;
+        let w = self.g.floats("w", filters.to_vec(), weights);
+        let b = self.g.floats("b", vec![filters[0]], bias);
+        let attributes = vec![
+            ("kernel_shape", Attribute::Ints(vec![kernel, kernel])),
+            ("strides", Attribute::Ints(vec![stride, stride])),
+            ("pads", Attribute::Ints(vec![padding; 4])),
+        ];
+        self.current = self
+            .g
+            .node("Conv", vec![self.current.clone(), w, b], "conv", attributes);
+        self.shape = (
+            filters[0],
+            pooled(kernel, stride, padding, rows),
+            pooled(kernel, stride, padding, cols),
+        );
     }
-    let mut tensor = Vec::new();
-    int_field(&mut tensor, 1, FLOAT as i64);
-    bytes_field(&mut tensor, 2, &shape);
-    let mut kind = Vec::new();
-    bytes_field(&mut kind, 1, &tensor);
-    let mut out = Vec::new();
-    bytes_field(&mut out, 1, name.as_bytes());
-    bytes_field(&mut out, 2, &kind);
-    out
+
+    /// dlib adds tensors of different shapes as if the smaller were zero-padded at the end of
+    /// each axis (more channels, more rows and columns).
+    fn add_previous(&mut self, id: u8) {
+        let (tagged, tagged_shape) = self.tags[&id].clone();
+        let shape = self.shape;
+        let sum = (
+            shape.0.max(tagged_shape.0),
+            shape.1.max(tagged_shape.1),
+            shape.2.max(tagged_shape.2),
+        );
+        let left = self.padded(self.current.clone(), shape, sum);
+        let right = self.padded(tagged, tagged_shape, sum);
+        self.current = self.g.node("Add", vec![left, right], "add", vec![]);
+        self.shape = sum;
+    }
+
+    fn padded(&mut self, value: String, from: Shape, to: Shape) -> String {
+        if from == to {
+            return value;
+        }
+        let pads = [0, 0, 0, 0, 0, to.0 - from.0, to.1 - from.1, to.2 - from.2];
+        let raw = pads.iter().flat_map(|p| i64::to_le_bytes(*p)).collect();
+        let pads = self.g.initializer("pads", vec![8], INT64, raw);
+        self.g.node(
+            "Pad",
+            vec![value, pads],
+            "pad",
+            vec![("mode", Attribute::Text("constant"))],
+        )
+    }
 }
 
 const GRAPH_NAME: &str = "dlib_face_recognition_resnet_model_v1";
@@ -348,6 +295,7 @@ pub fn model_bytes(network: &Network) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
+    use super::encode::varint;
     use super::*;
 
     #[test]
