@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
-pub use crate::api::{ApiConfig, ApiKeyConfig, ApiRole};
+pub use crate::api::config::{ApiConfig, ApiKeyConfig, ApiRole};
 pub use crate::bus::kafka::{KafkaConfig, TopicNames};
 pub use crate::bus::{BusConfig, BusKind};
 pub use crate::cache::RedisConfig;

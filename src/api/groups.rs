@@ -10,12 +10,12 @@ use utoipa::ToSchema;
 
 use super::error::ApiError;
 use super::extract::{Body, PathParams};
-use super::schedules::cached_report;
+use super::schedules::{cached_report, internal, slug};
 use super::{Caller, Shared};
 use crate::sessions::report;
 use crate::store::{GroupDeletion, MembershipChange, Period};
 use crate::timetable::Status;
-use crate::timetable::spec::{ScheduleSpec, check_slug};
+use crate::timetable::spec::ScheduleSpec;
 use crate::usecases::groups;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -74,23 +74,6 @@ pub struct RunningSession {
     pub ends_at: DateTime<Utc>,
     /// Members not seen yet, by person id.
     pub absent: Vec<String>,
-}
-
-pub(super) fn slug(what: &str, raw: &str) -> Result<String, ApiError> {
-    check_slug(what, raw).map_err(|m| ApiError::bad_request("invalid_id", m))
-}
-
-pub(super) fn internal(e: anyhow::Error) -> ApiError {
-    ApiError::internal("reading schedules", format!("{e:#}"))
-}
-
-/// Cache entries of sessions that have not ended change with the clock: they are keyed by the minute.
-pub(super) fn clock_field(prefix: &str, settled: bool, now: DateTime<Utc>) -> String {
-    if settled {
-        prefix.to_owned()
-    } else {
-        format!("{prefix}@{}", now.timestamp() / 60)
-    }
 }
 
 /// Every group.

@@ -4,7 +4,7 @@
 mod attendance;
 mod auth;
 mod cameras;
-mod config;
+pub mod config;
 mod dto;
 pub mod error;
 mod extract;

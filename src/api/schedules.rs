@@ -11,13 +11,12 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::ApiError;
 use super::extract::{Body, Params, PathParams};
-use super::groups::{clock_field, internal, slug};
 use super::{Caller, Shared};
 use crate::cache::keys;
 use crate::sessions::report::{self, PersonSession, SessionReport};
 use crate::store::ScheduleWrite;
 use crate::timetable::Schedule;
-use crate::timetable::spec::ScheduleSpec;
+use crate::timetable::spec::{ScheduleSpec, check_slug};
 use crate::usecases::groups;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -49,6 +48,23 @@ pub struct DatesQuery {
 pub struct ReportQuery {
     /// `json` (default) or `csv`.
     pub format: Option<String>,
+}
+
+pub(super) fn slug(what: &str, raw: &str) -> Result<String, ApiError> {
+    check_slug(what, raw).map_err(|m| ApiError::bad_request("invalid_id", m))
+}
+
+pub(super) fn internal(e: anyhow::Error) -> ApiError {
+    ApiError::internal("reading schedules", format!("{e:#}"))
+}
+
+/// Cache entries of sessions that have not ended change with the clock: they are keyed by the minute.
+pub(super) fn clock_field(prefix: &str, settled: bool, now: DateTime<Utc>) -> String {
+    if settled {
+        prefix.to_owned()
+    } else {
+        format!("{prefix}@{}", now.timestamp() / 60)
+    }
 }
 
 /// Creates or replaces a schedule and drops the cache entries it outdated.

@@ -12,10 +12,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::live::{self, Capture, Delivery, reconnect_backoff, take_jpegs};
-use super::{CameraConfig, FrameSource, IngestStats};
-use crate::bus::Producer;
-use crate::domain::Frame;
+use super::live::{Capture, Delivery, reconnect_backoff, take_jpegs};
 
 /// `source = "ffmpeg"`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -27,19 +24,6 @@ pub struct FfmpegConfig {
     /// pushes its RTSP stream to the ingestor instead of being pulled from.
     #[serde(default)]
     pub ffmpeg_input_options: Vec<String>,
-}
-
-#[async_trait]
-impl FrameSource for FfmpegConfig {
-    async fn run(
-        &self,
-        camera: &CameraConfig,
-        fps: f64,
-        frames: Arc<dyn Producer<Frame>>,
-        stop: CancellationToken,
-    ) -> anyhow::Result<IngestStats> {
-        live::run(camera, fps, Arc::new(self.clone()), frames, stop).await
-    }
 }
 
 #[async_trait]

@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::publish::{Outlet, truncate_ms};
-use super::{CameraConfig, DropPolicy, IngestStats};
+use super::{CameraConfig, DropPolicy, FrameSource, IngestStats};
 use crate::bus::Producer;
 use crate::domain::{CameraId, Frame};
 use crate::retry::Backoff;
@@ -30,6 +30,20 @@ pub(crate) trait Capture: Send + Sync + 'static {
     /// Whether the source paces its own frames (ffmpeg's fps filter does, by their timestamps).
     fn paces_itself(&self) -> bool {
         false
+    }
+}
+
+/// Every live source is a frame source: its capture runs beside `run`'s publishing loop.
+#[async_trait]
+impl<T: Capture + Clone> FrameSource for T {
+    async fn run(
+        &self,
+        camera: &CameraConfig,
+        fps: f64,
+        frames: Arc<dyn Producer<Frame>>,
+        stop: CancellationToken,
+    ) -> anyhow::Result<IngestStats> {
+        run(camera, fps, Arc::new(self.clone()), frames, stop).await
     }
 }
 

@@ -6,10 +6,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::live::{self, Capture, Delivery, reconnect_backoff, take_jpegs};
-use super::{CameraConfig, FrameSource, IngestStats};
-use crate::bus::Producer;
-use crate::domain::Frame;
+use super::live::{Capture, Delivery, reconnect_backoff, take_jpegs};
 
 /// `source = "mjpeg"`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -17,19 +14,6 @@ use crate::domain::Frame;
 pub struct MjpegConfig {
     /// The URL of the `multipart/x-mixed-replace` stream.
     pub url: String,
-}
-
-#[async_trait]
-impl FrameSource for MjpegConfig {
-    async fn run(
-        &self,
-        camera: &CameraConfig,
-        fps: f64,
-        frames: Arc<dyn Producer<Frame>>,
-        stop: CancellationToken,
-    ) -> anyhow::Result<IngestStats> {
-        live::run(camera, fps, Arc::new(self.clone()), frames, stop).await
-    }
 }
 
 #[async_trait]

@@ -8,10 +8,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::live::{self, Capture, Delivery, reconnect_backoff};
-use super::{CameraConfig, FrameSource, IngestStats};
-use crate::bus::Producer;
-use crate::domain::Frame;
+use super::live::{Capture, Delivery, reconnect_backoff};
 
 /// `source = "snapshot"`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -19,19 +16,6 @@ use crate::domain::Frame;
 pub struct SnapshotConfig {
     /// The URL answering each GET with one JPEG.
     pub url: String,
-}
-
-#[async_trait]
-impl FrameSource for SnapshotConfig {
-    async fn run(
-        &self,
-        camera: &CameraConfig,
-        fps: f64,
-        frames: Arc<dyn Producer<Frame>>,
-        stop: CancellationToken,
-    ) -> anyhow::Result<IngestStats> {
-        live::run(camera, fps, Arc::new(self.clone()), frames, stop).await
-    }
 }
 
 #[async_trait]

@@ -45,15 +45,7 @@ impl Store {
             .and_where(Expr::col(event::Column::FrameSeq).lt(i64::try_from(before_seq).unwrap_or(i64::MAX)))
             .and_where(Expr::col(event::Column::SeenAt).gte(since))
             .group_by_col(event::Column::PersonId);
-        let mut out = Vec::new();
-        for row in self.db.query_all(&select).await? {
-            let person: String = row.try_get_by_index(0)?;
-            let at: DateTime<Utc> = row.try_get_by_index(1)?;
-            if let Ok(person) = PersonId::parse(&person) {
-                out.push((person, at));
-            }
-        }
-        Ok(out)
+        people_and_times(self.db.query_all(&select).await?)
     }
 
     /// The people `camera` emitted at or after `since`, with the time of the last emission.
@@ -68,16 +60,7 @@ impl Store {
             .from(table())
             .and_where(Expr::col(Alias::new("camera_id")).eq(camera.as_str()))
             .and_where(Expr::col(Alias::new("last_emitted_at")).gte(since));
-        let mut out = Vec::new();
-        for row in self.db.query_all(&select).await? {
-            let person: String = row.try_get_by_index(0)?;
-            let at: DateTime<Utc> = row.try_get_by_index(1)?;
-            // Only valid ids are ever written; a hand-edited row is skipped rather than fatal.
-            if let Ok(person) = PersonId::parse(&person) {
-                out.push((person, at));
-            }
-        }
-        Ok(out)
+        people_and_times(self.db.query_all(&select).await?)
     }
 }
 
@@ -108,4 +91,18 @@ fn emissions_upsert(emitted: &[(CameraId, PersonId, DateTime<Utc>)]) -> sea_orm:
             .to_owned(),
     );
     insert
+}
+
+/// Rows of (person id, time) as values. Only valid ids are ever written; a hand-edited row is
+/// skipped rather than fatal.
+fn people_and_times(rows: Vec<sea_orm::QueryResult>) -> Result<Vec<(PersonId, DateTime<Utc>)>, sea_orm::DbErr> {
+    let mut out = Vec::new();
+    for row in rows {
+        let person: String = row.try_get_by_index(0)?;
+        let at: DateTime<Utc> = row.try_get_by_index(1)?;
+        if let Ok(person) = PersonId::parse(&person) {
+            out.push((person, at));
+        }
+    }
+    Ok(out)
 }

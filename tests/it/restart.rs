@@ -8,6 +8,18 @@ use rollcall::store::Store;
 
 use crate::helpers::*;
 
+/// Waits until `store` holds an attendance event.
+async fn first_event_stored(store: &Store) {
+    let started = Instant::now();
+    while events_as_seen(store).await.is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no event stored within 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// `rollcall run` over the demo-like camera folder of `work`, paced to `fps`.
 fn run(work: &std::path::Path, fps: &str) -> std::process::Command {
     let mut command = rollcall(work);
@@ -37,14 +49,7 @@ async fn an_embedded_run_killed_mid_stream_and_started_again_stores_the_events_o
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    while events_as_seen(&store).await.is_empty() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no event stored within 60 s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    first_event_stored(&store).await;
     child.kill().unwrap();
     child.wait().unwrap();
     let before_restart = events_as_seen(&store).await;
@@ -98,14 +103,7 @@ async fn a_person_seen_just_before_an_embedded_run_is_killed_is_not_counted_agai
 
     let store = Store::open(&config(work.path()).store.url, 1).await.unwrap();
     let mut first = run();
-    let started = Instant::now();
-    while events_as_seen(&store).await.is_empty() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no event stored within 60 s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    first_event_stored(&store).await;
     first.kill().unwrap();
     first.wait().unwrap();
 
