@@ -113,10 +113,7 @@ async fn authorize(state: &ApiState, mut request: Request, next: Next, needed: A
         return ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "the API key is not valid").into_response();
     };
     if let Err(wait) = state.limiter.admit(&caller.name, Instant::now()) {
-        crate::metrics::metrics()
-            .api_rate_limited
-            .with_label_values(&[caller.name.as_str()])
-            .inc();
+        crate::telemetry::events::Emit::emit(crate::telemetry::events::RateLimited { key: &caller.name });
         let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
         let mut response = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,

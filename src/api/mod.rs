@@ -38,6 +38,7 @@ use crate::config::Config;
 use crate::enroll::EnrolCriteria;
 use crate::metrics::metrics;
 use crate::store::Store;
+use crate::telemetry::events::{CacheReadDegraded, Emit};
 use crate::usecases::Services;
 use crate::vision::FaceEngine;
 use error::ApiError;
@@ -139,8 +140,11 @@ impl ApiState {
             },
             Ok(None) => {}
             Err(e) => {
-                tracing::warn!(error = %e, "cache degraded: serving uncached");
-                lookups.with_label_values(&["error"]).inc();
+                CacheReadDegraded {
+                    what: "serving uncached",
+                    error: &e,
+                }
+                .emit();
                 return load().await;
             }
         }
@@ -150,8 +154,11 @@ impl ApiState {
         match serde_json::to_string(&value) {
             Ok(json) => {
                 if let Err(e) = cache.put(&versioned, field, &json, ttl).await {
-                    tracing::warn!(error = %e, "cache degraded: entry not stored");
-                    lookups.with_label_values(&["error"]).inc();
+                    CacheReadDegraded {
+                        what: "entry not stored",
+                        error: &e,
+                    }
+                    .emit();
                 }
             }
             Err(e) => tracing::warn!(error = %e, "response not cacheable"),

@@ -208,3 +208,30 @@ impl Emit for CacheDegraded<'_> {
         tracing::warn!(error = %self.error, keys = self.keys, "cache degraded: invalidation failed (readers are safe: keys are versioned)");
     }
 }
+
+/// A cached read could not use Redis: the answer comes from the database, and is counted as
+/// an `error` lookup.
+pub struct CacheReadDegraded<'a> {
+    /// What happened instead: `serving uncached` or `entry not stored`.
+    pub what: &'a str,
+    pub error: &'a dyn Display,
+}
+
+impl Emit for CacheReadDegraded<'_> {
+    fn emit(self) {
+        metrics().api_cache_lookups.with_label_values(&["error"]).inc();
+        tracing::warn!(error = %self.error, "cache degraded: {}", self.what);
+    }
+}
+
+/// A key's requests went over its rate limit; the request was answered 429.
+pub struct RateLimited<'a> {
+    pub key: &'a str,
+}
+
+impl Emit for RateLimited<'_> {
+    fn emit(self) {
+        metrics().api_rate_limited.with_label_values(&[self.key]).inc();
+        tracing::info!(key = self.key, "rate limited");
+    }
+}

@@ -39,12 +39,8 @@ impl Services {
         if let Some(cache) = &self.cache
             && let Err(e) = cache.invalidate(generations).await
         {
-            use crate::telemetry::events::{CacheDegraded, Emit};
-            CacheDegraded {
-                keys: generations.len(),
-                error: &e,
-            }
-            .emit();
+            // Not the projector's `CacheDegraded`: its counter is about committed batches.
+            tracing::warn!(error = %e, keys = generations.len(), "cache degraded: old entries left to expire");
         }
     }
 
