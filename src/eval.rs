@@ -1,5 +1,6 @@
 //! `rollcall eval`: detection rate, leave-one-out rank-1 accuracy and distance statistics of a
-//! folder-per-person photo set, and what the configured threshold accepts.
+//! folder-per-person photo set, what the configured threshold accepts, the true-accept rate at
+//! fixed false-accept rates, and how often a person nobody enrolled is taken for someone else.
 
 use std::path::{Path, PathBuf};
 
@@ -54,7 +55,85 @@ pub struct EvalReport {
     pub accept_rate: f64,
     /// Share of different-person pairs closer than the threshold.
     pub false_accept_rate: f64,
+    /// The true-accept rate at a false-accept rate of 1e-2, 1e-3 and 1e-4, with the threshold
+    /// that gives each.
+    pub tar_at_far: Vec<OperatingPoint>,
+    /// Each person left out of the gallery in turn: how many of their photos the rest of the
+    /// gallery accepts as someone else at the threshold.
+    pub open_set: OpenSet,
     pub failures: Vec<String>,
+}
+
+/// The false-accept rates `tar_at_far` reports.
+pub const FAR_TARGETS: [f64; 3] = [1e-2, 1e-3, 1e-4];
+
+/// A threshold chosen for a false-accept rate, and what it accepts.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct OperatingPoint {
+    pub far_target: f64,
+    /// The largest threshold (accepting distances below it) whose false-accept rate is at most
+    /// the target; none when the set has fewer than 1 / target impostor pairs, too few to tell.
+    pub threshold: Option<f32>,
+    /// The false-accept rate measured at that threshold.
+    pub far: Option<f64>,
+    /// The share of genuine pairs accepted at that threshold.
+    pub tar: Option<f64>,
+}
+
+/// People left out of the gallery in turn, each of their photos matched against everyone else.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct OpenSet {
+    pub probes: usize,
+    /// Photos whose nearest other person is within the threshold.
+    pub accepted_as_someone_else: usize,
+    pub rate: f64,
+}
+
+/// The operating point for `far_target`: impostor pairs are sorted, and the threshold is the
+/// distance of the first one a false-accept budget of `far_target` no longer covers.
+pub fn operating_point(genuine: &[f32], impostor: &[f32], far_target: f64) -> OperatingPoint {
+    let unresolved = OperatingPoint {
+        far_target,
+        threshold: None,
+        far: None,
+        tar: None,
+    };
+    if impostor.is_empty() || (impostor.len() as f64) < 1.0 / far_target {
+        return unresolved;
+    }
+    let mut sorted = impostor.to_vec();
+    sorted.sort_by(f32::total_cmp);
+    let allowed = (far_target * sorted.len() as f64).floor() as usize;
+    let threshold = sorted[allowed.min(sorted.len() - 1)];
+    let below = |d: &[f32]| d.iter().filter(|x| **x < threshold).count();
+    OperatingPoint {
+        far_target,
+        threshold: Some(threshold),
+        far: Some(below(impostor) as f64 / impostor.len() as f64),
+        tar: (!genuine.is_empty()).then(|| below(genuine) as f64 / genuine.len() as f64),
+    }
+}
+
+/// Each person's photos against the gallery of everyone else: how many are accepted.
+fn open_set(found: &[(&str, Embedding)], metric: crate::domain::Metric, threshold: f32) -> OpenSet {
+    let mut accepted = 0;
+    for (label, embedding) in found {
+        let nearest_other = found
+            .iter()
+            .filter(|(other, _)| other != label)
+            .map(|(_, e)| metric.distance(embedding, e))
+            .reduce(f32::min);
+        accepted += usize::from(nearest_other.is_some_and(|d| d < threshold));
+    }
+    OpenSet {
+        probes: found.len(),
+        accepted_as_someone_else: accepted,
+        rate: if found.is_empty() {
+            0.0
+        } else {
+            accepted as f64 / found.len() as f64
+        },
+    }
 }
 
 /// One labelled photo set: (person label, photo) pairs.
@@ -152,6 +231,11 @@ pub fn evaluate(engine: &mut FaceEngine, dir: &Path, threshold: f32) -> anyhow::
         rank1_accuracy: share(correct, probes),
         accept_rate: share(genuine.iter().filter(|d| **d < threshold).count(), genuine.len()),
         false_accept_rate: share(impostor.iter().filter(|d| **d < threshold).count(), impostor.len()),
+        tar_at_far: FAR_TARGETS
+            .iter()
+            .map(|f| operating_point(&genuine, &impostor, *f))
+            .collect(),
+        open_set: open_set(&found, metric, threshold),
         genuine: DistanceRange::of(&genuine),
         impostor: DistanceRange::of(&impostor),
         threshold,
@@ -185,9 +269,54 @@ impl EvalReport {
             self.accept_rate * 100.0,
             self.false_accept_rate * 100.0,
         );
+        for p in &self.tar_at_far {
+            match (p.threshold, p.tar, p.far) {
+                (Some(t), Some(tar), Some(far)) => out.push_str(&format!(
+                    "TAR at FAR {:.0e}: {:.1} % at threshold {t:.3} (measured FAR {:.3} %)\n",
+                    p.far_target,
+                    tar * 100.0,
+                    far * 100.0
+                )),
+                _ => out.push_str(&format!(
+                    "TAR at FAR {:.0e}: not measurable: {} impostor pairs, at least {:.0} needed\n",
+                    p.far_target,
+                    self.impostor.pairs,
+                    1.0 / p.far_target
+                )),
+            }
+        }
+        out.push_str(&format!(
+            "open set at {:.2}: {:.1} % of photos taken for someone else with their own person left out ({} of {})\n",
+            self.threshold,
+            self.open_set.rate * 100.0,
+            self.open_set.accepted_as_someone_else,
+            self.open_set.probes
+        ));
         for f in &self.failures {
             out.push_str(&format!("failed: {f}\n"));
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_threshold_for_a_false_accept_rate_admits_at_most_that_share_of_impostors() {
+        let impostor: Vec<f32> = (0..200).map(|i| 0.5 + i as f32 / 1000.0).collect();
+        let genuine = [0.30, 0.45, 0.50, 0.501, 0.70];
+        let p = operating_point(&genuine, &impostor, 1e-2);
+        // Two of 200 impostor pairs may pass: those at 0.500 and 0.501; the threshold is the third.
+        assert_eq!(p.threshold, Some(impostor[2]));
+        assert_eq!(p.far, Some(2.0 / 200.0));
+        assert_eq!(p.tar, Some(4.0 / 5.0));
+        let too_few = operating_point(&genuine, &impostor, 1e-3);
+        assert_eq!(
+            (too_few.threshold, too_few.tar),
+            (None, None),
+            "200 pairs cannot show 1e-3"
+        );
     }
 }

@@ -113,3 +113,50 @@ fn corrupted_model_is_a_clear_error_naming_file_and_hash() {
         "{stderr}"
     );
 }
+
+#[test]
+fn eval_reports_tar_at_fixed_false_accept_rates_and_the_open_set_figure() {
+    let work = tempfile::tempdir().unwrap();
+    let out = rollcall(work.path())
+        .arg("eval")
+        .arg(faces())
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let impostor_pairs = report["impostor"]["pairs"].as_f64().unwrap();
+    let points = report["tar_at_far"].as_array().unwrap();
+    let targets: Vec<f64> = points.iter().map(|p| p["far_target"].as_f64().unwrap()).collect();
+    assert_eq!(targets, vec![1e-2, 1e-3, 1e-4]);
+    let mut measured = 0;
+    for p in points {
+        let target = p["far_target"].as_f64().unwrap();
+        if impostor_pairs < 1.0 / target {
+            assert!(
+                p["threshold"].is_null() && p["tar"].is_null(),
+                "too few pairs to tell: {p}"
+            );
+            continue;
+        }
+        measured += 1;
+        assert!(p["far"].as_f64().unwrap() <= target, "{p}");
+        // On this set every genuine pair is closer than every impostor pair.
+        assert_eq!(p["tar"], 1.0, "{p}");
+        assert!(
+            p["threshold"].as_f64().unwrap() > report["genuine"]["max"].as_f64().unwrap(),
+            "{p}"
+        );
+    }
+    assert!(measured >= 1, "the shared set measures FAR 1e-2: {report}");
+    let open = &report["open_set"];
+    assert_eq!(open["probes"], report["photos_with_face"], "{open}");
+    // No impostor pair is under the threshold, so nobody left out is taken for someone else.
+    assert_eq!(open["accepted_as_someone_else"], 0, "{open}");
+
+    let text = rollcall(work.path()).arg("eval").arg(faces()).output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("TAR at FAR 1e-2: 100.0 %"), "{text}");
+    assert!(text.contains("TAR at FAR 1e-4: not measurable"), "{text}");
+    assert!(text.contains("open set at 0.55: 0.0 %"), "{text}");
+}
