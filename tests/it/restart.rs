@@ -91,9 +91,14 @@ async fn a_person_seen_just_before_an_embedded_run_is_killed_is_not_counted_agai
         ),
     )
     .unwrap();
+    let metrics_port = free_port();
     let run = || {
         rollcall(work.path())
             .env("ROLLCALL_CONFIG", &file)
+            .env(
+                "ROLLCALL__TELEMETRY__METRICS_LISTEN",
+                format!("127.0.0.1:{metrics_port}"),
+            )
             .arg("run")
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -109,7 +114,7 @@ async fn a_person_seen_just_before_an_embedded_run_is_killed_is_not_counted_agai
 
     // Started again within the cooldown, it keeps seeing obama: no new attendance.
     let second = run();
-    tokio::time::sleep(Duration::from_secs(8)).await;
+    let suppressed = suppressed_at_the_door(metrics_port, 3).await;
     let out = terminate(second);
     let text = output_text(&out);
     assert!(out.status.success(), "{text}");
@@ -121,6 +126,34 @@ async fn a_person_seen_just_before_an_embedded_run_is_killed_is_not_counted_agai
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no face count in {text}"));
     assert!(faces > 0, "the restarted run recognized frames: {text}");
+    assert!(suppressed >= 3, "{suppressed} sightings suppressed");
     let events = events_as_seen(&store).await;
     assert_eq!(events.len(), 1, "{events:?}");
+}
+
+/// Polls a `rollcall run`'s `/metrics` until its recognizer has suppressed at least `wanted`
+/// sightings at the door camera (within 60 s); returns how many.
+async fn suppressed_at_the_door(port: u16, wanted: u64) -> u64 {
+    let client = http_client();
+    let started = Instant::now();
+    loop {
+        let text = match client.get(format!("http://127.0.0.1:{port}/metrics")).send().await {
+            Ok(response) => response.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        let suppressed = text
+            .lines()
+            .find(|l| l.starts_with("rollcall_recognize_events_total{camera=\"door\",outcome=\"suppressed\"}"))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|n| n.parse::<f64>().ok())
+            .unwrap_or(0.0) as u64;
+        if suppressed >= wanted {
+            return suppressed;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "fewer than {wanted} suppressed within 60 s:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
