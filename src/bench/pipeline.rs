@@ -91,8 +91,8 @@ pub async fn pipeline_benchmark(config: &Config, faces: &Path, count: usize, cam
 
     // Raw: one engine on one thread, models loaded and warmed up first; decode timed apart.
     let raw_config = config.clone();
-    let (raw_secs, decode_secs, faces_found, raw2_fps) =
-        tokio::task::spawn_blocking(move || -> anyhow::Result<(f64, f64, usize, f64)> {
+    let (raw_secs, decode_secs, faces_found, (raw2_fps, raw2_decode_fps)) =
+        tokio::task::spawn_blocking(move || -> anyhow::Result<(f64, f64, usize, (f64, f64))> {
             let mut engine = FaceEngine::load(&raw_config)?;
             let t = Instant::now();
             let images: Vec<RgbImage> = frames
@@ -109,7 +109,8 @@ pub async fn pipeline_benchmark(config: &Config, faces: &Path, count: usize, cam
             let one_thread = t.elapsed().as_secs_f64();
             drop(engine);
             let two_threads = raw_parallel(&raw_config, &images, 2)?;
-            Ok((one_thread, decode, found, two_threads))
+            let two_with_decode = raw_parallel_with_decode(&raw_config, &frames, 2)?;
+            Ok((one_thread, decode, found, (two_threads, two_with_decode)))
         })
         .await
         .context("raw benchmark panicked")??;
@@ -127,6 +128,10 @@ pub async fn pipeline_benchmark(config: &Config, faces: &Path, count: usize, cam
         format!(
             "raw detect+align+embed, 2 threads: {raw2_fps:.1} frames/s ({:.2}x one thread: the machine's ceiling for two workers)",
             raw2_fps / raw_fps
+        ),
+        format!(
+            "raw decode+detect+align+embed, 2 threads: {raw2_decode_fps:.1} frames/s ({:.2}x one thread without decode)",
+            raw2_decode_fps / raw_fps
         ),
     ];
     for workers in [1, 2] {
@@ -157,11 +162,32 @@ pub async fn pipeline_benchmark(config: &Config, faces: &Path, count: usize, cam
 /// warmed up before the clock starts: what the machine gives parallel inference, whatever the
 /// pipeline around it does.
 fn raw_parallel(config: &Config, images: &[RgbImage], threads: usize) -> anyhow::Result<f64> {
+    on_threads(config, images, threads, |engine, image| {
+        Ok(engine.analyze(image).map(drop)?)
+    })
+}
+
+/// `raw_parallel` from the JPEG bytes, decoded as the recognizer does: the machine's ceiling
+/// for the whole per-frame work of two workers.
+fn raw_parallel_with_decode(config: &Config, frames: &[Vec<u8>], threads: usize) -> anyhow::Result<f64> {
+    on_threads(config, frames, threads, |engine, bytes| {
+        engine.analyze_bytes(bytes).map(drop).map_err(Into::into)
+    })
+}
+
+/// `work` on every item of `items`, split over `threads` threads with an engine each, loaded and
+/// warmed up before the clock starts; items per second.
+fn on_threads<T: Sync>(
+    config: &Config,
+    items: &[T],
+    threads: usize,
+    work: impl Fn(&mut FaceEngine, &T) -> anyhow::Result<()> + Sync,
+) -> anyhow::Result<f64> {
     let mut engines = (0..threads)
         .map(|_| FaceEngine::load(config))
         .collect::<anyhow::Result<Vec<_>>>()?;
     for engine in &mut engines {
-        engine.analyze(&images[0])?;
+        work(engine, &items[0])?;
     }
     let t = Instant::now();
     std::thread::scope(|scope| {
@@ -169,9 +195,10 @@ fn raw_parallel(config: &Config, images: &[RgbImage], threads: usize) -> anyhow:
             .iter_mut()
             .enumerate()
             .map(|(i, engine)| {
+                let work = &work;
                 scope.spawn(move || -> anyhow::Result<()> {
-                    for image in images.iter().skip(i).step_by(threads) {
-                        engine.analyze(image)?;
+                    for item in items.iter().skip(i).step_by(threads) {
+                        work(engine, item)?;
                     }
                     Ok(())
                 })
@@ -181,5 +208,5 @@ fn raw_parallel(config: &Config, images: &[RgbImage], threads: usize) -> anyhow:
             .into_iter()
             .try_for_each(|thread| thread.join().expect("a raw benchmark thread panicked"))
     })?;
-    Ok(images.len() as f64 / t.elapsed().as_secs_f64())
+    Ok(items.len() as f64 / t.elapsed().as_secs_f64())
 }
