@@ -17,7 +17,7 @@ use crate::vision::{Face, FaceEngine, VisionError};
 
 /// One recognizer worker with its own ONNX sessions.
 pub struct RecognizeWorker {
-    engine: Option<FaceEngine>,
+    inference: Inference,
     gallery: SharedGallery,
     rule: MatchRule,
     cooldown: Cooldown,
@@ -46,7 +46,7 @@ impl RecognizeWorker {
     ) -> Self {
         Self {
             rule: MatchRule::new(engine.metric(), threshold),
-            engine: Some(engine),
+            inference: Inference::start(engine),
             gallery,
             cooldown: Cooldown::new(cooldown),
             ledger: None,
@@ -161,19 +161,11 @@ impl RecognizeWorker {
         self.emit(&frame, outcome).await
     }
 
-    /// Runs the engine on a frame's bytes off the async reactor (inference is CPU-bound); gives
-    /// the bytes back for a dead letter.
+    /// Runs the engine on a frame's bytes on the worker's inference thread (inference is
+    /// CPU-bound: never on the async reactor); gives the bytes back for a dead letter.
     async fn analyse(&mut self, data: Vec<u8>) -> anyhow::Result<(Vec<u8>, Result<Vec<Face>, VisionError>, String)> {
-        let mut engine = self.engine.take().expect("engine is returned after every frame");
-        let span = tracing::Span::current();
-        let (engine, data, analysed) = tokio::task::spawn_blocking(move || {
-            let result = span.in_scope(|| engine.analyze_bytes(&data));
-            (engine, data, result)
-        })
-        .await?;
-        let model_id = engine.model_id().to_owned();
-        self.engine = Some(engine);
-        Ok((data, analysed, model_id))
+        let (data, analysed) = self.inference.analyse(data).await?;
+        Ok((data, analysed, self.inference.model_id.clone()))
     }
 
     /// Sends a frame's events and unknown faces, then records the emissions in the ledger.
@@ -301,4 +293,46 @@ fn observe_arrival(frame: &Frame) {
         .recognize_frame_age
         .with_label_values(&[camera])
         .observe(age.as_secs_f64());
+}
+
+/// A frame's bytes, the span to run in, and where the answer goes.
+type Job = (
+    Vec<u8>,
+    tracing::Span,
+    tokio::sync::oneshot::Sender<(Vec<u8>, Result<Vec<Face>, VisionError>)>,
+);
+
+/// The worker's engine on a thread of its own for the worker's life: one thread per worker
+/// keeps its caches warm and costs no hand-off to a pool per frame.
+struct Inference {
+    jobs: std::sync::mpsc::Sender<Job>,
+    model_id: String,
+}
+
+impl Inference {
+    fn start(mut engine: FaceEngine) -> Self {
+        let model_id = engine.model_id().to_owned();
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("rollcall-inference".into())
+            .spawn(move || {
+                // Ends when the worker, and with it the sender, is dropped.
+                for (data, span, answer) in queue {
+                    let result = span.in_scope(|| engine.analyze_bytes(&data));
+                    let _ = answer.send((data, result));
+                }
+            })
+            .expect("starting an inference thread");
+        Self { jobs, model_id }
+    }
+
+    async fn analyse(&self, data: Vec<u8>) -> anyhow::Result<(Vec<u8>, Result<Vec<Face>, VisionError>)> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send((data, tracing::Span::current(), answer))
+            .map_err(|_| anyhow::anyhow!("the inference thread stopped"))?;
+        answered
+            .await
+            .map_err(|_| anyhow::anyhow!("the inference thread stopped"))
+    }
 }
