@@ -62,14 +62,7 @@ fn identify_prints_each_face_and_clear_errors() {
 #[test]
 fn eval_json_reports_the_shared_set() {
     let work = tempfile::tempdir().unwrap();
-    let out = rollcall(work.path())
-        .arg("eval")
-        .arg(faces())
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = eval_json(work.path());
     assert_eq!(report["detection_rate"], 1.0, "{report}");
     assert_eq!(report["rank1_accuracy"], 1.0, "{report}");
     assert_eq!(report["false_accept_rate"], 0.0, "{report}");
@@ -117,14 +110,7 @@ fn corrupted_model_is_a_clear_error_naming_file_and_hash() {
 #[test]
 fn eval_reports_tar_at_fixed_false_accept_rates_and_the_open_set_figure() {
     let work = tempfile::tempdir().unwrap();
-    let out = rollcall(work.path())
-        .arg("eval")
-        .arg(faces())
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = eval_json(work.path());
     let impostor_pairs = report["impostor"]["pairs"].as_f64().unwrap();
     let points = report["tar_at_far"].as_array().unwrap();
     let targets: Vec<f64> = points.iter().map(|p| p["far_target"].as_f64().unwrap()).collect();

@@ -137,3 +137,15 @@ pub fn output_text(out: &Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     )
 }
+
+/// `rollcall eval --json` over the shared photos, checked to succeed.
+pub fn eval_json(work: &Path) -> serde_json::Value {
+    let out = rollcall(work)
+        .arg("eval")
+        .arg(super::faces())
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
