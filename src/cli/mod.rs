@@ -117,9 +117,9 @@ impl Cli {
         crate::metrics::metrics().set_command(self.command_name());
         match self.command {
             Command::Run(args) => run::run(&config, args).await,
-            Command::Ingest => run::stage(&config, run::Stage::Ingest).await,
-            Command::Recognize => run::stage(&config, run::Stage::Recognize).await,
-            Command::Project => run::stage(&config, run::Stage::Project).await,
+            Command::Ingest => run::stage(&config, crate::topology::Stages::Ingest).await,
+            Command::Recognize => run::stage(&config, crate::topology::Stages::Recognize).await,
+            Command::Project => run::stage(&config, crate::topology::Stages::Project).await,
             Command::Serve => {
                 crate::api::serve(&config, crate::shutdown::on_signals()).await?;
                 Ok(ExitCode::SUCCESS)

@@ -58,8 +58,6 @@ struct LoadArgs {
     seconds: f64,
 }
 
-pub use crate::topology::Stages as Stage;
-
 /// Starts the `/metrics` endpoint when `telemetry.metrics_listen` is set.
 async fn expose_metrics(config: &Config, shutdown: &tokio_util::sync::CancellationToken) -> anyhow::Result<()> {
     if let Some(listen) = &config.telemetry.metrics_listen {
@@ -68,7 +66,7 @@ async fn expose_metrics(config: &Config, shutdown: &tokio_util::sync::Cancellati
     Ok(())
 }
 
-pub async fn stage(config: &Config, stage: Stage) -> anyhow::Result<ExitCode> {
+pub async fn stage(config: &Config, stage: Stages) -> anyhow::Result<ExitCode> {
     let shutdown = crate::shutdown::on_signals();
     expose_metrics(config, &shutdown).await?;
     let s = crate::topology::run(config, stage, shutdown).await?;

@@ -1,5 +1,5 @@
-//! The names of the pipeline's stages, as dead letters, consumer groups, metrics and logs use them.
+//! The names of the stages that consume a topic, as dead letters, consumer groups, metrics and
+//! logs use them.
 
-pub const INGEST: &str = "ingest";
 pub const RECOGNIZE: &str = "recognize";
 pub const PROJECT: &str = "project";

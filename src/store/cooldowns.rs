@@ -22,7 +22,31 @@ impl Store {
         if emitted.is_empty() {
             return Ok(());
         }
-        self.db.execute(&emissions_upsert(emitted)).await?;
+        let (camera, person, at) = (
+            Alias::new("camera_id"),
+            Alias::new("person_id"),
+            Alias::new("last_emitted_at"),
+        );
+        let mut insert = Query::insert();
+        insert
+            .into_table(table())
+            .columns([camera.clone(), person.clone(), at.clone()]);
+        for (c, p, t) in emitted {
+            insert.values_panic([c.as_str().into(), p.as_str().into(), (*t).into()]);
+        }
+        // CASE rather than GREATEST: SQLite has no GREATEST.
+        insert.on_conflict(
+            OnConflict::columns([camera, person])
+                .value(
+                    at,
+                    Expr::cust(
+                        "CASE WHEN excluded.last_emitted_at > recognize_cooldowns.last_emitted_at \
+                         THEN excluded.last_emitted_at ELSE recognize_cooldowns.last_emitted_at END",
+                    ),
+                )
+                .to_owned(),
+        );
+        self.db.execute(&insert).await?;
         Ok(())
     }
 
@@ -62,35 +86,6 @@ impl Store {
             .and_where(Expr::col(Alias::new("last_emitted_at")).gte(since));
         people_and_times(self.db.query_all(&select).await?)
     }
-}
-
-/// The upsert of emissions into the ledger; a later time wins.
-fn emissions_upsert(emitted: &[(CameraId, PersonId, DateTime<Utc>)]) -> sea_orm::sea_query::InsertStatement {
-    let (camera, person, at) = (
-        Alias::new("camera_id"),
-        Alias::new("person_id"),
-        Alias::new("last_emitted_at"),
-    );
-    let mut insert = Query::insert();
-    insert
-        .into_table(table())
-        .columns([camera.clone(), person.clone(), at.clone()]);
-    for (c, p, t) in emitted {
-        insert.values_panic([c.as_str().into(), p.as_str().into(), (*t).into()]);
-    }
-    // CASE rather than GREATEST: SQLite has no GREATEST.
-    insert.on_conflict(
-        OnConflict::columns([camera, person])
-            .value(
-                at,
-                Expr::cust(
-                    "CASE WHEN excluded.last_emitted_at > recognize_cooldowns.last_emitted_at \
-             THEN excluded.last_emitted_at ELSE recognize_cooldowns.last_emitted_at END",
-                ),
-            )
-            .to_owned(),
-    );
-    insert
 }
 
 /// Rows of (person id, time) as values. Only valid ids are ever written; a hand-edited row is
