@@ -8,6 +8,7 @@ mod m20261122_000002_cache_generations;
 mod m20261122_000003_recognize_cooldowns;
 mod m20261122_000004_audit_log;
 mod m20261123_000005_groups_and_sessions;
+mod m20261130_000006_recognize_anchors;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_recognize_cooldowns::Migration),
             Box::new(m20261122_000004_audit_log::Migration),
             Box::new(m20261123_000005_groups_and_sessions::Migration),
+            Box::new(m20261130_000006_recognize_anchors::Migration),
         ]
     }
 }

@@ -4,8 +4,10 @@ mod api;
 mod pipeline;
 mod project;
 mod sessions;
+pub mod stream;
 
 pub use api::api_benchmark;
 pub use pipeline::{make_frames, pipeline_benchmark};
 pub use project::project_benchmark;
 pub use sessions::sessions_benchmark;
+pub use stream::stream_benchmark;

@@ -33,6 +33,16 @@ enum Bench {
         #[arg(long, default_value_t = 4)]
         cameras: usize,
     },
+    /// Door-camera streams synthesised from photos, judged in frame mode and in track mode:
+    /// frames/s, CPU per frame and attendance against the ground truth.
+    Stream {
+        /// Folder-per-person photo set: people with two photos are enrolled, with one are strangers.
+        #[arg(long, default_value = "../shared/faces")]
+        faces: PathBuf,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Projector events/s into PostgreSQL (store.url) for batches of 1, 100 and 5,000, against COPY.
     Project {
         #[arg(long, default_value_t = 20_000)]
@@ -136,6 +146,7 @@ pub async fn bench(config: &Config, args: BenchArgs) -> anyhow::Result<ExitCode>
         Bench::Pipeline { faces, frames, cameras } => {
             crate::bench::pipeline_benchmark(config, &faces, frames, cameras).await?
         }
+        Bench::Stream { faces, json } => crate::bench::stream_benchmark(config, &faces, json).await?,
         Bench::Project { events } => crate::bench::project_benchmark(&config.store.url, events).await?,
         Bench::Api(l) => crate::bench::api_benchmark(config, l.people, l.connections, l.seconds).await?,
         Bench::Sessions(l) => crate::bench::sessions_benchmark(config, l.people, l.connections, l.seconds).await?,

@@ -117,6 +117,10 @@ pub struct UnknownFaceEvent {
     pub nearest_distance: Option<f32>,
     pub embedding: Embedding,
     pub model_id: String,
+    /// The face aligned as the recognizer saw it, a JPEG of at most 160 px a side in base64,
+    /// for the people who review unknown faces (track mode: the track's best face).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub face_crop_jpeg: Option<String>,
 }
 
 #[cfg(test)]

@@ -47,6 +47,12 @@ pub struct Metrics {
     pub recognize_unknown_distance: Histogram,
     /// Attendance events by camera and outcome (emitted, suppressed by the cooldown).
     pub recognize_events: IntCounterVec,
+    /// Frames whose detection the track mode skipped: `still` (no motion, no track) or
+    /// `coasting` (tracks follow their motion between detections).
+    pub recognize_detection_skipped: IntCounterVec,
+    /// Ended or decided face tracks by camera and outcome (known, unknown, faceless: never a
+    /// usable face).
+    pub recognize_tracks: IntCounterVec,
     /// Templates and people in the gallery a recognizer matches against.
     pub recognize_gallery_templates: IntGauge,
     pub recognize_gallery_people: IntGauge,
@@ -118,6 +124,12 @@ impl Metrics {
         }
         for outcome in ["emitted", "suppressed"] {
             let _ = self.recognize_events.with_label_values(&[camera, outcome]);
+        }
+        for reason in ["still", "coasting"] {
+            let _ = self.recognize_detection_skipped.with_label_values(&[camera, reason]);
+        }
+        for outcome in ["known", "unknown", "faceless"] {
+            let _ = self.recognize_tracks.with_label_values(&[camera, outcome]);
         }
     }
 
@@ -193,7 +205,7 @@ mod tests {
     fn names_follow_the_convention_and_labels_never_name_a_person() {
         let m = metrics();
         let names = m.names();
-        assert_eq!(names.len(), 31, "{names:?}");
+        assert_eq!(names.len(), 33, "{names:?}");
         let stages = [
             "build",
             "ingest",
@@ -226,7 +238,7 @@ mod tests {
         m.sessions_people.with_label_values(&["class-4b", "late"]).set(2);
         m.sessions_running.with_label_values(&["class-4b"]).set(1);
         let gathered = m.registry.gather();
-        assert_eq!(gathered.len(), 31);
+        assert_eq!(gathered.len(), 33);
         for family in gathered {
             for metric in family.get_metric() {
                 for label in metric.get_label() {

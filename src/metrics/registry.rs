@@ -99,6 +99,16 @@ pub(super) fn build() -> Metrics {
             "Faces by camera and outcome (recognized, unknown)",
             &["camera", "outcome"],
         ),
+        recognize_detection_skipped: counter(
+            "rollcall_recognize_detection_skipped_total",
+            "Frames not given to the detector in track mode, by camera and reason (still, coasting)",
+            &["camera", "reason"],
+        ),
+        recognize_tracks: counter(
+            "rollcall_recognize_tracks_total",
+            "Face tracks decided or ended, by camera and outcome (known, unknown, faceless)",
+            &["camera", "outcome"],
+        ),
         recognize_match_distance: histogram1(
             "rollcall_recognize_match_distance",
             "Embedding distance of each accepted match",
@@ -210,6 +220,8 @@ pub(super) fn build() -> Metrics {
         Box::new(m.recognize_step_duration.clone()),
         Box::new(m.recognize_faces_per_frame.clone()),
         Box::new(m.recognize_faces.clone()),
+        Box::new(m.recognize_detection_skipped.clone()),
+        Box::new(m.recognize_tracks.clone()),
         Box::new(m.recognize_match_distance.clone()),
         Box::new(m.recognize_unknown_distance.clone()),
         Box::new(m.recognize_events.clone()),

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::bus::Position;
 use crate::domain::{AttendanceEvent, CameraId, PersonId};
 use crate::retry::Backoff;
 use crate::store::Store;
@@ -82,8 +81,6 @@ pub(crate) struct CooldownLedger {
     store: Store,
     /// Whether the bus's acknowledgements are durable (see above).
     durable_bus: bool,
-    /// The offset each partition should deliver next if nobody else touched it.
-    next_offsets: HashMap<i32, i64>,
     restored: HashSet<CameraId>,
 }
 
@@ -92,23 +89,15 @@ impl CooldownLedger {
         Self {
             store,
             durable_bus,
-            next_offsets: HashMap::new(),
             restored: HashSet::new(),
         }
     }
 
-    /// Forgets what may be out of date when `position` is not where this worker left off.
-    pub(crate) fn follow(&mut self, position: Position, cooldown: &mut Cooldown) {
-        let expected = self.next_offsets.insert(position.partition, position.offset + 1);
-        if expected.is_some_and(|next| next != position.offset) {
-            tracing::info!(
-                partition = position.partition,
-                offset = position.offset,
-                "partition rewound or handed over: reloading cooldowns from the ledger"
-            );
-            cooldown.forget_all();
-            self.restored.clear();
-        }
+    /// Forgets what may be out of date: a partition was rewound or handed over, so someone
+    /// else may have worked on its cameras.
+    pub(crate) fn rewound(&mut self, cooldown: &mut Cooldown) {
+        cooldown.forget_all();
+        self.restored.clear();
     }
 
     /// Loads the emissions of `camera` that can still suppress its frame `seq`, taken at `at`.
@@ -146,7 +135,7 @@ impl CooldownLedger {
 
 /// Retries a store call until it succeeds: a database outage must hold frames back, not let
 /// them through with a cooldown that forgot what was emitted.
-async fn retry_store<T, F, Fut>(what: &str, mut call: F) -> T
+pub(crate) async fn retry_store<T, F, Fut>(what: &str, mut call: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, sea_orm::DbErr>>,

@@ -65,6 +65,22 @@ impl Gallery {
             .min_by(|a, b| a.1.total_cmp(&b.1))
     }
 
+    /// The nearest person and the distance to the nearest *other* person: how clearly the face
+    /// is that person and nobody else (a track's decision wants a margin between the two).
+    pub fn nearest_two_people(&self, embedding: &Embedding, metric: Metric) -> Option<(&PersonId, f32, Option<f32>)> {
+        let mut per_person: std::collections::HashMap<&PersonId, f32> = std::collections::HashMap::new();
+        for t in &self.templates {
+            let d = metric.distance(&t.embedding, embedding);
+            let nearest = per_person.entry(&t.person).or_insert(d);
+            *nearest = nearest.min(d);
+        }
+        let mut ranked: Vec<(&PersonId, f32)> = per_person.into_iter().collect();
+        // Ties broken by id: the answer must not depend on the map's order.
+        ranked.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(b.0)));
+        let second = ranked.get(1).map(|(_, d)| *d);
+        ranked.first().map(|(person, d)| (*person, *d, second))
+    }
+
     /// Top-1 by distance; a match must be strictly closer than the rule's threshold.
     pub fn identify(&self, embedding: &Embedding, rule: MatchRule) -> Identity {
         match self.nearest(embedding, rule.metric) {
@@ -152,6 +168,25 @@ mod tests {
                 distance: 0.1
             }
         );
+    }
+
+    #[test]
+    fn nearest_two_people_gives_the_margin_to_another_person() {
+        let g = Gallery::new(vec![
+            template("a", 0.3),
+            template("b", 1.0),
+            template("a", 0.1),
+            template("b", 0.6),
+        ]);
+        let (person, best, second) = g.nearest_two_people(&emb(0.0), Metric::L2).unwrap();
+        assert_eq!(person.as_str(), "a");
+        assert!((best - 0.1).abs() < 1e-6);
+        assert!(
+            (second.unwrap() - 0.6).abs() < 1e-6,
+            "the second is the nearest template of b, not a's other one"
+        );
+        let lone = Gallery::new(vec![template("a", 0.0)]);
+        assert_eq!(lone.nearest_two_people(&emb(0.0), Metric::L2).unwrap().2, None);
     }
 
     #[test]

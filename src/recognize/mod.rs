@@ -1,8 +1,12 @@
 //! Recognize: frames in; faces detected, embedded and matched against the enrolled gallery;
 //! attendance events out, with repeats suppressed by the cooldown.
 
+mod anchors;
+mod commits;
 mod cooldown;
 pub mod gallery;
+mod inference;
+pub mod track;
 mod watch;
 mod worker;
 
@@ -15,8 +19,9 @@ use crate::domain::{AttendanceEvent, UnknownFaceEvent};
 
 pub use cooldown::Cooldown;
 pub use gallery::{Gallery, Identity, MatchRule, SharedGallery, Template};
+pub use track::{RecognizeMode, TrackConfig};
 pub use watch::{keep_gallery_current, load_gallery};
-pub use worker::{FrameOutcome, RecognizeWorker};
+pub use worker::{FrameOutcome, RecognizeWorker, WorkerSettings};
 
 /// `[recognize]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -26,6 +31,10 @@ pub struct RecognizeConfig {
     pub workers: usize,
     /// A person seen again by the same camera within this many seconds emits no new event.
     pub cooldown_secs: u64,
+    /// `track` (default): faces followed across a camera's frames and decided once per track;
+    /// `frame`: every frame detected, embedded and matched on its own.
+    pub mode: RecognizeMode,
+    pub track: TrackConfig,
 }
 
 impl Default for RecognizeConfig {
@@ -33,6 +42,8 @@ impl Default for RecognizeConfig {
         Self {
             workers: 2,
             cooldown_secs: 60,
+            mode: RecognizeMode::default(),
+            track: TrackConfig::default(),
         }
     }
 }

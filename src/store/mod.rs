@@ -1,5 +1,6 @@
 //! The attendance store through sea-orm: PostgreSQL, or SQLite for the embedded default.
 
+mod anchors;
 mod attendance;
 mod cameras;
 mod changes;

@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::control::LiveTee;
 use crate::ingest::IngestStats;
 use crate::project::{ProjectError, ProjectStats, Projector};
-use crate::recognize::{RecognizeOutputs, RecognizeStats, RecognizeWorker, SharedGallery};
+use crate::recognize::{RecognizeOutputs, RecognizeStats, RecognizeWorker, SharedGallery, WorkerSettings};
 use crate::store::Store;
 use crate::vision::FaceEngine;
 
@@ -132,14 +132,14 @@ impl<'a> Wiring<'a> {
         self.watcher = Some((tokio::spawn(watch), watch_stop));
         let cooldown = TimeDelta::seconds(config.recognize.cooldown_secs as i64);
         for engine in engines {
-            let worker = RecognizeWorker::new(
-                engine,
-                gallery.clone(),
-                config.matching.threshold,
+            let settings = WorkerSettings {
+                threshold: config.matching.threshold,
                 cooldown,
-                outputs.clone(),
-            )
-            .with_ledger(store.clone(), bus.durable());
+                mode: config.recognize.mode,
+                track: config.recognize.track.clone(),
+            };
+            let worker = RecognizeWorker::new(engine, gallery.clone(), settings, outputs.clone())
+                .with_ledger(store.clone(), bus.durable());
             self.workers.spawn(worker.run(bus.frames_consumer()?, stop.clone()));
         }
         Ok(())

@@ -71,12 +71,27 @@ fn emitted_events_have_exactly_the_fields_their_schemas_declare() {
         nearest_distance: None,
         embedding: Embedding::new(vec![0.0; 128]).unwrap(),
         model_id: "dlib_resnet_v1".into(),
+        face_crop_jpeg: None,
     };
     let json = serde_json::to_value(&unknown).unwrap();
     assert_valid("rollcall.unknown.v1", &json);
     let unknown_schema = schema("unknown-face.v1.json");
-    assert_eq!(names(&json), names(&unknown_schema["properties"]));
-    assert_eq!(names(&json), required(&unknown_schema));
+    assert_eq!(
+        names(&json),
+        required(&unknown_schema),
+        "without a crop: exactly the required fields"
+    );
+    let with_crop = serde_json::to_value(UnknownFaceEvent {
+        face_crop_jpeg: Some("/9j/4AAQ".into()),
+        ..unknown.clone()
+    })
+    .unwrap();
+    assert_valid("rollcall.unknown.v1", &with_crop);
+    assert_eq!(
+        names(&with_crop),
+        names(&unknown_schema["properties"]),
+        "the crop is the one optional field"
+    );
     assert_eq!(
         json["embedding"].as_array().unwrap().len() as u64,
         unknown_schema["properties"]["embedding"]["minItems"]
@@ -93,13 +108,13 @@ fn migrate_command_reports_applies_and_reverts() {
     };
     let before = run(&["status"]);
     assert!(before.lines().all(|l| l.starts_with("pending")), "{before}");
-    assert_eq!(before.lines().count(), 5, "{before}");
+    assert_eq!(before.lines().count(), 6, "{before}");
     assert!(run(&["up"]).contains("is up to date"));
     assert!(run(&["status"]).lines().all(|l| l.starts_with("applied")));
     assert!(run(&["down"]).contains("reverted 1 migration(s)"));
     let after = run(&["status"]);
     assert!(
-        after.contains("applied  m20261122_000004") && after.contains("pending  m20261123_000005"),
+        after.contains("applied  m20261123_000005") && after.contains("pending  m20261130_000006"),
         "{after}"
     );
 }

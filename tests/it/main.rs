@@ -23,4 +23,5 @@ mod recognition;
 mod restart;
 mod sessions;
 mod sources;
+mod tracks;
 mod usecases;

@@ -87,7 +87,7 @@ async fn a_person_seen_just_before_an_embedded_run_is_killed_is_not_counted_agai
     std::fs::write(
         &file,
         format!(
-            "[recognize]\nworkers = 1\n[[ingest.cameras]]\nid = \"door\"\nsource = \"snapshot\"\nurl = \"http://{address}/snapshot\"\nfps = 4.0\n"
+            "[recognize]\nworkers = 1\n# Frame mode: a still camera is one track in track mode, and this test counts\n# the suppressed sightings of every frame.\nmode = \"frame\"\n[[ingest.cameras]]\nid = \"door\"\nsource = \"snapshot\"\nurl = \"http://{address}/snapshot\"\nfps = 4.0\n"
         ),
     )
     .unwrap();

@@ -10,7 +10,7 @@ use rollcall::config::Config;
 use rollcall::domain::{AttendanceEvent, Frame, PersonId};
 use rollcall::enroll::{EnrolCriteria, template_from_photo};
 use rollcall::recognize::{Gallery, SharedGallery, Template};
-use rollcall::recognize::{RecognizeOutputs, RecognizeWorker};
+use rollcall::recognize::{RecognizeMode, RecognizeOutputs, RecognizeWorker, WorkerSettings};
 use rollcall::store::Store;
 use rollcall::vision::{FaceEngine, decode_image};
 use tokio_util::sync::CancellationToken;
@@ -103,7 +103,13 @@ pub async fn recognize_once(gallery: &SharedGallery, ledger: Option<&Store>, fra
         unknown: Arc::new(unknown_tx),
         dead_letters: Arc::new(dead_tx),
     };
-    let mut worker = RecognizeWorker::new(engine(), gallery.clone(), 0.55, TimeDelta::seconds(5), outputs);
+    let settings = WorkerSettings {
+        threshold: 0.55,
+        cooldown: TimeDelta::seconds(5),
+        mode: RecognizeMode::Frame,
+        track: Default::default(),
+    };
+    let mut worker = RecognizeWorker::new(engine(), gallery.clone(), settings, outputs);
     if let Some(store) = ledger {
         worker = worker.with_ledger(store.clone(), true);
     }

@@ -26,6 +26,7 @@ mod sessions;
 mod stack;
 mod stages;
 mod store;
+mod tracks;
 mod video;
 
 pub use api::*;
@@ -52,4 +53,5 @@ pub use sessions::*;
 pub use stack::*;
 pub use stages::*;
 pub use store::*;
+pub use tracks::*;
 pub use video::*;

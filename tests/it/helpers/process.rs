@@ -53,6 +53,14 @@ pub fn config_env(config: &Config) -> Vec<(String, String)> {
         ),
         ("ROLLCALL__STORE__URL".into(), config.store.url.clone()),
         (
+            "ROLLCALL__RECOGNIZE__MODE".into(),
+            serde_json::to_value(config.recognize.mode)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        ),
+        (
             "ROLLCALL__INGEST__CAMERAS_DIR".into(),
             config.ingest.cameras_dir.display().to_string(),
         ),

@@ -1,17 +1,4 @@
-//! A small seeded random sequence, so that a failing schedule of kills can be replayed.
+//! A small seeded random sequence, so that a failing schedule of kills can be replayed: the one
+//! the stream benchmark lays its passes out with.
 
-/// xorshift64*: a seeded sequence, so a failing schedule of kills can be replayed.
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+pub use rollcall::bench::stream::scene::Rng;

@@ -16,8 +16,12 @@ async fn one_frame_is_one_trace_from_ingest_through_recognition_to_the_store_and
         db,
         redis: _redis,
         work,
-        config,
+        mut config,
     } = Stack::start(2).await;
+    // Frame mode: over Kafka a camera's last track is decided only when its next frames come,
+    // and this test waits for the events of the folder's last photos.
+    config.recognize.mode = rollcall::recognize::RecognizeMode::Frame;
+
     let receiver = OtlpReceiver::start().await;
     let store = Store::open(&db.url, 2).await.unwrap();
     enrol(&store, &config, "obama", "face_recognition/obama/obama.jpg").await;

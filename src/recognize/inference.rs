@@ -1,0 +1,137 @@
+//! A worker's engine on a thread of its own: frames analysed one by one, alone (frame mode) or
+//! as steps of their camera's tracks (track mode).
+
+use tokio::sync::oneshot;
+
+use super::gallery::{MatchRule, SharedGallery};
+use super::track::{FrameHead, TrackConfig, TrackStep, Tracking, camera::StepContext};
+use crate::domain::CameraId;
+use crate::vision::{Face, FaceEngine, VisionError};
+
+/// What the engine made of one frame.
+pub enum Analysis {
+    Faces(Vec<Face>),
+    Tracks(TrackStep),
+}
+
+/// How the thread judges frames.
+pub enum Judge {
+    Frames,
+    Tracks {
+        config: TrackConfig,
+        gallery: SharedGallery,
+        rule: MatchRule,
+    },
+}
+
+type Answer = (Vec<u8>, Result<Analysis, VisionError>);
+
+enum Message {
+    Frame {
+        head: FrameHead,
+        data: Vec<u8>,
+        span: tracing::Span,
+        answer: oneshot::Sender<Answer>,
+    },
+    /// The given cameras' frames come again from their last quiescent point.
+    Forget(Vec<CameraId>),
+    /// The stream has ended: every open track is decided now.
+    Finish(oneshot::Sender<Vec<(CameraId, TrackStep)>>),
+}
+
+/// The worker's end of its inference thread. One thread per worker for the worker's life keeps
+/// its caches warm and costs no hand-off to a pool per frame.
+pub struct Inference {
+    messages: std::sync::mpsc::Sender<Message>,
+    pub model_id: String,
+}
+
+fn stopped<T>(_: T) -> anyhow::Error {
+    anyhow::anyhow!("the inference thread stopped")
+}
+
+impl Inference {
+    pub fn start(mut engine: FaceEngine, judge: Judge) -> Self {
+        let model_id = engine.model_id().to_owned();
+        let (messages, queue) = std::sync::mpsc::channel::<Message>();
+        std::thread::Builder::new()
+            .name("rollcall-inference".into())
+            .spawn(move || {
+                let mut tracking = Tracking::default();
+                // Ends when the worker, and with it the sender, is dropped.
+                for message in queue {
+                    match message {
+                        Message::Frame {
+                            head,
+                            data,
+                            span,
+                            answer,
+                        } => {
+                            let result = span.in_scope(|| analyse(&mut engine, &judge, &mut tracking, &head, &data));
+                            let _ = answer.send((data, result));
+                        }
+                        Message::Forget(cameras) => tracking.forget(&cameras),
+                        Message::Finish(answer) => {
+                            let ended = match &judge {
+                                Judge::Frames => Vec::new(),
+                                Judge::Tracks { config, .. } => tracking.finish(config),
+                            };
+                            let _ = answer.send(ended);
+                        }
+                    }
+                }
+            })
+            .expect("starting an inference thread");
+        Self { messages, model_id }
+    }
+
+    /// Analyses a frame's bytes; gives the bytes back for a dead letter.
+    pub async fn analyse(&self, head: FrameHead, data: Vec<u8>) -> anyhow::Result<Answer> {
+        let (answer, answered) = oneshot::channel();
+        self.messages
+            .send(Message::Frame {
+                head,
+                data,
+                span: tracing::Span::current(),
+                answer,
+            })
+            .map_err(stopped)?;
+        answered.await.map_err(stopped)
+    }
+
+    pub fn forget(&self, cameras: Vec<CameraId>) -> anyhow::Result<()> {
+        self.messages.send(Message::Forget(cameras)).map_err(stopped)
+    }
+
+    /// Ends every open track (the stream is over), with what each camera's ending decided.
+    pub async fn finish(&self) -> anyhow::Result<Vec<(CameraId, TrackStep)>> {
+        let (answer, answered) = oneshot::channel();
+        self.messages.send(Message::Finish(answer)).map_err(stopped)?;
+        answered.await.map_err(stopped)
+    }
+}
+
+fn analyse(
+    engine: &mut FaceEngine,
+    judge: &Judge,
+    tracking: &mut Tracking,
+    head: &FrameHead,
+    data: &[u8],
+) -> Result<Analysis, VisionError> {
+    match judge {
+        Judge::Frames => engine.analyze_bytes(data).map(Analysis::Faces),
+        Judge::Tracks { config, gallery, rule } => {
+            let gallery = gallery.current();
+            let mut cx = StepContext {
+                engine,
+                gallery: &gallery,
+                rule: *rule,
+                config,
+            };
+            tracking
+                .camera(&head.camera)
+                .step(&mut cx, head, data)
+                .map(Analysis::Tracks)
+        }
+    }
+}
