@@ -6,6 +6,7 @@ mod commits;
 mod cooldown;
 pub mod gallery;
 mod inference;
+pub mod offline;
 pub mod track;
 mod watch;
 mod worker;

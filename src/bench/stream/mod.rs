@@ -7,18 +7,15 @@ pub mod scene;
 mod score;
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
-use tokio_util::sync::CancellationToken;
 
-use crate::bus::{Consumer, MemoryConsumer, Producer, memory_topic};
 use crate::config::Config;
 use crate::domain::{AttendanceEvent, CameraId, Frame, UnknownFaceEvent};
-use crate::recognize::{RecognizeMode, RecognizeOutputs, RecognizeWorker, SharedGallery, WorkerSettings};
+use crate::recognize::{RecognizeMode, RecognizeWorker, SharedGallery, WorkerSettings, offline};
 use crate::vision::FaceEngine;
 use people::Person;
 use scene::{Pass, Rng};
@@ -214,16 +211,7 @@ async fn run_mode(
     })
     .await
     .context("loading the engine panicked")??;
-    let n = frames.len();
-    let (frames_tx, frames_rx) = memory_topic::<Frame>(1, n);
-    let (events_tx, events_rx) = memory_topic::<AttendanceEvent>(1, n * 2);
-    let (unknown_tx, unknown_rx) = memory_topic::<UnknownFaceEvent>(1, n * 2);
-    let (dead_tx, _dead_rx) = memory_topic(1, n);
-    let outputs = RecognizeOutputs {
-        events: Arc::new(events_tx),
-        unknown: Arc::new(unknown_tx),
-        dead_letters: Arc::new(dead_tx),
-    };
+    let (outputs, outbox) = offline::in_memory_outputs(frames.len() * 2);
     let settings = WorkerSettings {
         threshold: config.matching.threshold,
         cooldown: TimeDelta::seconds(config.recognize.cooldown_secs as i64),
@@ -231,35 +219,23 @@ async fn run_mode(
         track: config.recognize.track.clone(),
     };
     let worker = RecognizeWorker::new(engine, gallery.clone(), settings, outputs);
-    for frame in frames {
-        frames_tx.send(frame.camera.as_str(), frame.clone()).await?;
-    }
-    drop(frames_tx);
-    let (started, cpu) = (Instant::now(), process_cpu_secs());
-    let stats = worker
-        .run(Box::new(MemoryConsumer::new(frames_rx)), CancellationToken::new())
-        .await?;
+    let mut clock = None;
+    let stats = offline::run_over(worker, frames, || clock = Some((Instant::now(), process_cpu_secs()))).await?;
+    let (started, cpu) = clock.expect("the worker started");
     let (secs, cpu_secs) = (started.elapsed().as_secs_f64(), process_cpu_secs() - cpu);
     anyhow::ensure!(
-        stats.frames as usize == n,
-        "the worker judged {} of {n} frames",
-        stats.frames
+        stats.frames as usize == frames.len(),
+        "the worker judged {} of {} frames",
+        stats.frames,
+        frames.len()
     );
+    let (events, unknown) = outbox.drain().await;
     Ok(ModeRun {
         secs,
         cpu_secs,
-        events: drain(events_rx).await,
-        unknown: drain(unknown_rx).await,
+        events,
+        unknown,
     })
-}
-
-async fn drain<T: Send + 'static>(receivers: Vec<tokio::sync::mpsc::Receiver<crate::bus::Record<T>>>) -> Vec<T> {
-    let mut consumer = MemoryConsumer::new(receivers);
-    let mut out = Vec::new();
-    while let Some(Ok(record)) = consumer.next().await {
-        out.push(record.value);
-    }
-    out
 }
 
 /// CPU seconds this process has used (user and system), from `/proc/self/stat`.

@@ -36,7 +36,9 @@ struct Track {
     best_quality: f32,
     /// Detections of the face since it was last embedded.
     since_embedding: u32,
-    votes: Vec<(Vote, FaceBox)>,
+    votes: Vec<Vote>,
+    /// The face box of each vote's face.
+    vote_boxes: Vec<FaceBox>,
     best: Option<BestFace>,
     decided: bool,
 }
@@ -235,9 +237,9 @@ impl CameraTracks {
                 chip,
             });
         }
-        track.votes.push((vote, face_box));
-        let votes: Vec<Vote> = track.votes.iter().map(|(v, _)| v.clone()).collect();
-        Ok(c.rule().decide_open(&votes).map(|person| track.decide(person)))
+        track.votes.push(vote);
+        track.vote_boxes.push(face_box);
+        Ok(c.rule().decide_open(&track.votes).map(|person| track.decide(person)))
     }
 
     /// Ends every open track: the stream is over.
@@ -281,14 +283,13 @@ impl Track {
             hits = self.hits,
             decided = self.decided,
             best_quality = self.best_quality,
-            votes = ?self.votes.iter().map(|(v, _)| (v.person.as_ref().map(|p| p.as_str().to_owned()), v.distance)).collect::<Vec<_>>(),
+            votes = ?self.votes.iter().map(|v| (v.person.as_ref().map(|p| p.as_str().to_owned()), v.distance)).collect::<Vec<_>>(),
             "track ended"
         );
         if self.decided {
             return;
         }
-        let votes: Vec<Vote> = self.votes.iter().map(|(v, _)| v.clone()).collect();
-        if let Some(person) = c.rule().decide_closed(&votes) {
+        if let Some(person) = c.rule().decide_closed(&self.votes) {
             step.decisions.push(self.decide(person));
         } else if let Some(best) = self.best {
             step.unknown.push(UnknownTrack {
@@ -316,6 +317,7 @@ impl Track {
             best_quality: 0.0,
             since_embedding: 0,
             votes: Vec::new(),
+            vote_boxes: Vec::new(),
             best: None,
             decided: false,
         }
@@ -327,6 +329,7 @@ impl Track {
         let (distance, face_box) = self
             .votes
             .iter()
+            .zip(&self.vote_boxes)
             .filter(|(v, _)| v.person.as_ref() == Some(&person))
             .filter_map(|(v, b)| v.distance.map(|d| (d, *b)))
             .min_by(|a, b| a.0.total_cmp(&b.0))

@@ -13,11 +13,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use boxes::{BoxF, Motion, associate};
 pub use camera::CameraTracks;
-pub use decide::{DecisionRule, Vote};
-pub use motion::Thumbnail;
-pub use quality::{frontality, geometric, sharpness};
+pub use decide::DecisionRule;
 
 use crate::domain::{CameraId, Embedding, FaceBox, PersonId};
 

@@ -2,18 +2,15 @@
 //! people enrolled into a store, and one-off recognizer runs over frames.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use chrono::TimeDelta;
-use rollcall::bus::{Consumer, MemoryConsumer, Producer, memory_topic};
 use rollcall::config::Config;
 use rollcall::domain::{AttendanceEvent, Frame, PersonId};
 use rollcall::enroll::{EnrolCriteria, template_from_photo};
 use rollcall::recognize::{Gallery, SharedGallery, Template};
-use rollcall::recognize::{RecognizeMode, RecognizeOutputs, RecognizeWorker, WorkerSettings};
+use rollcall::recognize::{RecognizeMode, RecognizeWorker, WorkerSettings, offline};
 use rollcall::store::Store;
 use rollcall::vision::{FaceEngine, decode_image};
-use tokio_util::sync::CancellationToken;
 
 use super::{config, face, person_id, person_photos};
 
@@ -94,15 +91,7 @@ pub async fn enrol_named(store: &Store, model: &str, person: &str, name: &str, p
 /// Runs a fresh recognizer worker (nothing in memory) over `frames`, with its cooldown ledger in
 /// `ledger` if given; returns the events it emitted.
 pub async fn recognize_once(gallery: &SharedGallery, ledger: Option<&Store>, frames: &[Frame]) -> Vec<AttendanceEvent> {
-    let (frames_tx, frames_rx) = memory_topic::<Frame>(1, frames.len());
-    let (events_tx, events_rx) = memory_topic::<AttendanceEvent>(1, frames.len() * 4);
-    let (unknown_tx, _unknown_rx) = memory_topic(1, frames.len() * 4);
-    let (dead_tx, _dead_rx) = memory_topic(1, frames.len());
-    let outputs = RecognizeOutputs {
-        events: Arc::new(events_tx),
-        unknown: Arc::new(unknown_tx),
-        dead_letters: Arc::new(dead_tx),
-    };
+    let (outputs, outbox) = offline::in_memory_outputs(frames.len() * 4);
     let settings = WorkerSettings {
         threshold: 0.55,
         cooldown: TimeDelta::seconds(5),
@@ -113,24 +102,12 @@ pub async fn recognize_once(gallery: &SharedGallery, ledger: Option<&Store>, fra
     if let Some(store) = ledger {
         worker = worker.with_ledger(store.clone(), true);
     }
-    for f in frames {
-        frames_tx.send(f.camera.as_str(), f.clone()).await.unwrap();
-    }
-    drop(frames_tx);
-    worker
-        .run(Box::new(MemoryConsumer::new(frames_rx)), CancellationToken::new())
-        .await
-        .unwrap();
-    let mut events = MemoryConsumer::new(events_rx);
-    let mut out = Vec::new();
-    while let Some(record) = events.next().await {
-        out.push(record.unwrap().value);
-    }
-    out
+    offline::run_over(worker, frames, || ()).await.unwrap();
+    outbox.drain().await.0
 }
 
 /// Obama and Biden enrolled from their photos.
-fn obama_and_biden() -> SharedGallery {
+pub fn obama_and_biden() -> SharedGallery {
     let mut engine = engine();
     let templates = [
         ("obama", "face_recognition/obama/obama.jpg"),

@@ -1,16 +1,12 @@
 //! Door-camera streams for track-mode tests: people from the shared photos passing a synthetic
 //! camera, judged by a recognizer worker in track or frame mode.
 
-use std::sync::Arc;
-
 use chrono::TimeDelta;
 use rollcall::bench::stream::people::sprite;
 use rollcall::bench::stream::scene::{Pass, Sprite, background, render};
-use rollcall::bus::{Consumer, MemoryConsumer, Producer, memory_topic};
 use rollcall::domain::{AttendanceEvent, CameraId, Frame, UnknownFaceEvent};
-use rollcall::recognize::{RecognizeOutputs, RecognizeWorker, SharedGallery, WorkerSettings};
+use rollcall::recognize::{RecognizeWorker, SharedGallery, WorkerSettings, offline};
 use rollcall::vision::decode_image;
-use tokio_util::sync::CancellationToken;
 
 use super::{engine, face, start_time};
 
@@ -54,33 +50,8 @@ pub async fn judge(
     settings: WorkerSettings,
     frames: &[Frame],
 ) -> (Vec<AttendanceEvent>, Vec<UnknownFaceEvent>) {
-    let n = frames.len();
-    let (frames_tx, frames_rx) = memory_topic::<Frame>(1, n);
-    let (events_tx, events_rx) = memory_topic::<AttendanceEvent>(1, n * 2);
-    let (unknown_tx, unknown_rx) = memory_topic::<UnknownFaceEvent>(1, n * 2);
-    let (dead_tx, _dead_rx) = memory_topic(1, n);
-    let outputs = RecognizeOutputs {
-        events: Arc::new(events_tx),
-        unknown: Arc::new(unknown_tx),
-        dead_letters: Arc::new(dead_tx),
-    };
+    let (outputs, outbox) = offline::in_memory_outputs(frames.len() * 2);
     let worker = RecognizeWorker::new(engine(), gallery.clone(), settings, outputs);
-    for f in frames {
-        frames_tx.send(f.camera.as_str(), f.clone()).await.unwrap();
-    }
-    drop(frames_tx);
-    worker
-        .run(Box::new(MemoryConsumer::new(frames_rx)), CancellationToken::new())
-        .await
-        .unwrap();
-    (drain(events_rx).await, drain(unknown_rx).await)
-}
-
-async fn drain<T: Send + 'static>(receivers: Vec<tokio::sync::mpsc::Receiver<rollcall::bus::Record<T>>>) -> Vec<T> {
-    let mut consumer = MemoryConsumer::new(receivers);
-    let mut out = Vec::new();
-    while let Some(record) = consumer.next().await {
-        out.push(record.unwrap().value);
-    }
-    out
+    offline::run_over(worker, frames, || ()).await.unwrap();
+    outbox.drain().await
 }
