@@ -11,6 +11,6 @@ mod template;
 pub use camera::CameraRole;
 pub use embedding::{EMBEDDING_DIM, Embedding, EmbeddingError, MAX_EMBEDDING_DIM, Metric, similarity_from_distance};
 pub use event::{ATTENDANCE_SCHEMA_VERSION, AttendanceEvent, FaceBox, InvalidEvent, UnknownFaceEvent};
-pub use frame::Frame;
+pub use frame::{END_OF_STREAM, Frame};
 pub use ids::{CameraId, IdError, PersonId};
 pub use template::Template;

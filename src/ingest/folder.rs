@@ -115,10 +115,15 @@ impl FrameSource for FolderConfig {
             tracing::info!(camera = %camera.id, frames = run.outlet.stats.frames, "stopped watching the camera folder");
             return Ok(run.outlet.stats);
         }
+        let mut replayed = true;
         for (seq, path) in files.iter().enumerate() {
             if !run.publish(path, seq as u64, now_ms()).await? {
+                replayed = false;
                 break;
             }
+        }
+        if replayed {
+            run.outlet.end(&camera.id, files.len() as u64, &run.stop).await?;
         }
         tracing::info!(camera = %camera.id, frames = run.outlet.stats.frames, "camera folder replayed");
         Ok(run.outlet.stats)

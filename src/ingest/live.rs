@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::publish::{Outlet, truncate_ms};
+use super::publish::{Outlet, now_ms, truncate_ms};
 use super::{CameraConfig, DropPolicy, FrameSource, IngestStats};
 use crate::bus::Producer;
 use crate::domain::{CameraId, Frame};
@@ -140,6 +140,7 @@ pub(crate) async fn run(
     let mut capture = Some(capture);
     let mut outlet = Outlet::new(frames);
     let mut last_seq = 0u64;
+    let mut ended = false;
     loop {
         let Some((captured_at, image)) = delivery.take() else {
             if let Some(task) = capture.as_ref()
@@ -154,6 +155,8 @@ pub(crate) async fn run(
                 continue;
             }
             if capture.is_none() {
+                // A capture also ends when told to stop; only one that ended by itself is done.
+                ended = !stop.is_cancelled();
                 break;
             }
             tokio::select! {
@@ -187,6 +190,10 @@ pub(crate) async fn run(
         if !outlet.publish(frame, &stop).await? {
             break;
         }
+    }
+    if ended {
+        let seq = (now_ms().timestamp_millis().max(0) as u64).max(last_seq + 1);
+        outlet.end(&camera.id, seq, &stop).await?;
     }
     capture_stop.cancel();
     if let Some(task) = capture {

@@ -10,7 +10,7 @@ use tracing::Instrument;
 
 use super::IngestStats;
 use crate::bus::Producer;
-use crate::domain::Frame;
+use crate::domain::{CameraId, Frame};
 use crate::telemetry::events::{Emit, FramePublished, FrameUnreadable};
 
 /// A camera's way out to the bus, with its counters.
@@ -41,8 +41,19 @@ impl Outlet {
         Ok(true)
     }
 
+    /// Sends the camera's end-of-stream marker after its last frame, so that a recognizer
+    /// decides the camera's open tracks now rather than waiting for frames that never come.
+    pub(crate) async fn end(&mut self, camera: &CameraId, seq: u64, stop: &CancellationToken) -> anyhow::Result<()> {
+        let marker = Frame::end_of_stream(camera.clone(), seq, now_ms());
+        tokio::select! {
+            _ = stop.cancelled() => {}
+            sent = self.frames.send(camera.as_str(), marker) => sent.context("publishing a camera's end of stream")?,
+        }
+        Ok(())
+    }
+
     /// Counts a frame that could not be read, with the reason.
-    pub(crate) fn unreadable(&mut self, camera: &crate::domain::CameraId, what: &str, error: &dyn std::fmt::Display) {
+    pub(crate) fn unreadable(&mut self, camera: &CameraId, what: &str, error: &dyn std::fmt::Display) {
         self.stats.unreadable += 1;
         FrameUnreadable { camera, what, error }.emit();
     }

@@ -75,6 +75,15 @@ impl HeldCommits {
         self.passed(position, Some(idle_after))
     }
 
+    /// Takes `camera`'s end-of-stream marker: the camera holds nothing open after it, so it no
+    /// longer holds the commit back, and the marker itself need not come again.
+    pub fn ended(&mut self, camera: &CameraId, position: Position, idle_after: TimeDelta) -> Option<Position> {
+        if let Some(marks) = self.marks.get_mut(&position.partition) {
+            marks.remove(camera);
+        }
+        self.passed(position, Some(idle_after))
+    }
+
     /// The position to commit after `position` (also a frame that was dead-lettered), if the
     /// commit may move. A camera idle for `idle_after` of capture time no longer holds it back:
     /// its next frame cannot continue its old state (see `TrackConfig::reference_gap_ms`).
@@ -100,5 +109,64 @@ impl HeldCommits {
             partition: position.partition,
             offset: safe,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(partition: i32, offset: i64) -> Position {
+        Position { partition, offset }
+    }
+
+    fn second(s: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + s, 0).unwrap()
+    }
+
+    #[test]
+    fn commits_stop_before_the_oldest_anchor_and_pass_an_ended_camera() {
+        let (door, gate) = (CameraId::parse("door").unwrap(), CameraId::parse("gate").unwrap());
+        let gap = TimeDelta::seconds(10);
+        let mut commits = HeldCommits::default();
+        // Each camera's first frame is an anchor; the one before it is settled.
+        assert_eq!(commits.processed(&door, at(0, 0), second(0), true, gap), None);
+        assert_eq!(commits.processed(&gate, at(0, 1), second(0), true, gap), None);
+        // Frames inside open tracks do not move the commit.
+        assert_eq!(commits.processed(&door, at(0, 2), second(1), false, gap), None);
+        assert_eq!(commits.processed(&gate, at(0, 3), second(1), true, gap), None);
+        // The door's new anchor leaves the gate's (offset 3) the oldest.
+        assert_eq!(commits.processed(&door, at(0, 4), second(2), true, gap), Some(at(0, 2)));
+        // The gate's stream ends: only the door's anchor holds the commit now.
+        assert_eq!(commits.ended(&gate, at(0, 5), gap), Some(at(0, 3)));
+        assert_eq!(commits.ended(&door, at(0, 6), gap), Some(at(0, 6)));
+        // Another partition keeps its own marks.
+        assert_eq!(commits.processed(&door, at(1, 0), second(3), true, gap), None);
+    }
+
+    #[test]
+    fn an_idle_camera_stops_holding_the_commit_back() {
+        let (door, gate) = (CameraId::parse("door").unwrap(), CameraId::parse("gate").unwrap());
+        let gap = TimeDelta::seconds(10);
+        let mut commits = HeldCommits::default();
+        commits.processed(&door, at(0, 0), second(0), true, gap);
+        commits.processed(&gate, at(0, 1), second(0), true, gap);
+        assert_eq!(commits.processed(&gate, at(0, 2), second(5), true, gap), None);
+        // Eleven seconds of gate frames without a door frame: the door is idle.
+        assert_eq!(
+            commits.processed(&gate, at(0, 3), second(11), true, gap),
+            Some(at(0, 2))
+        );
+    }
+
+    #[test]
+    fn a_rewound_partition_forgets_its_cameras() {
+        let door = CameraId::parse("door").unwrap();
+        let gap = TimeDelta::seconds(10);
+        let mut commits = HeldCommits::default();
+        assert_eq!(commits.follow(at(0, 0)), None);
+        commits.processed(&door, at(0, 0), second(0), true, gap);
+        assert_eq!(commits.follow(at(0, 1)), None);
+        assert_eq!(commits.follow(at(0, 0)), Some(vec![door]));
     }
 }

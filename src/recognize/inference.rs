@@ -33,6 +33,11 @@ enum Message {
         span: tracing::Span,
         answer: oneshot::Sender<Answer>,
     },
+    /// A camera's end-of-stream marker: its open tracks are decided now.
+    End {
+        camera: CameraId,
+        answer: oneshot::Sender<Analysis>,
+    },
     /// The given cameras' frames come again from their last quiescent point.
     Forget(Vec<CameraId>),
     /// The stream has ended: every open track is decided now.
@@ -70,6 +75,13 @@ impl Inference {
                             let result = span.in_scope(|| analyse(&mut engine, &judge, &mut tracking, &head, &data));
                             let _ = answer.send((data, result));
                         }
+                        Message::End { camera, answer } => {
+                            let ended = match &judge {
+                                Judge::Frames => Analysis::Tracks(TrackStep::end()),
+                                Judge::Tracks { config, .. } => Analysis::Tracks(tracking.end(&camera, config)),
+                            };
+                            let _ = answer.send(ended);
+                        }
                         Message::Forget(cameras) => tracking.forget(&cameras),
                         Message::Finish(answer) => {
                             let ended = match &judge {
@@ -96,6 +108,13 @@ impl Inference {
                 answer,
             })
             .map_err(stopped)?;
+        answered.await.map_err(stopped)
+    }
+
+    /// Ends `camera`'s stream: what its open tracks decide (nothing in frame mode).
+    pub async fn end(&self, camera: CameraId) -> anyhow::Result<Analysis> {
+        let (answer, answered) = oneshot::channel();
+        self.messages.send(Message::End { camera, answer }).map_err(stopped)?;
         answered.await.map_err(stopped)
     }
 

@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod anchors;
 mod api;
 mod cache;
 mod cli;

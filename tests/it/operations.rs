@@ -112,9 +112,6 @@ async fn replay_into_an_empty_database_gives_the_rows_of_the_original_run() {
     let work = tempfile::tempdir().unwrap();
     let mut config = kafka.config(work.path());
     config.store.url = original_db.url.clone();
-    // Frame mode: over Kafka a camera's last track is decided only when its next frames come,
-    // and this test waits for the events of the folder's last photos.
-    config.recognize.mode = rollcall::recognize::RecognizeMode::Frame;
 
     kafka.create_topics(&config, 3).await;
     let original = Store::open(&original_db.url, 2).await.unwrap();

@@ -124,12 +124,19 @@ async fn a_video_file_is_read_through_ffmpeg_to_its_end() {
     let mut running = start_camera(&camera);
     // At 2 frames a second, four seconds of video give about 8 frames, and then the camera ends.
     let frames = running.take(6, Duration::from_secs(60)).await;
+    // The file's end is the camera's: its last record is the end-of-stream marker.
+    let rest = running.rest(Duration::from_secs(60)).await;
+    let (end, images) = rest.split_last().expect("an end-of-stream marker");
+    assert!(end.is_end_of_stream() && end.data.is_empty(), "{end:?}");
+    assert!(images.iter().all(|f| !f.is_end_of_stream()));
+    assert!(end.seq > images.last().unwrap_or(&frames[5]).seq);
     let stats = tokio::time::timeout(Duration::from_secs(60), running.task)
         .await
         .expect("a video file ends its camera")
         .unwrap()
         .unwrap();
     assert!((6..=10).contains(&stats.frames), "{stats:?}");
+    assert_eq!(stats.frames, 6 + images.len() as u64, "the marker is not a frame");
     check_frames(&frames, &camera);
     assert_eq!(people_recognized(&frames).await, ["biden", "obama"]);
 }
@@ -196,6 +203,30 @@ async fn an_rtsp_stream_is_read_through_ffmpeg_and_followed_when_it_stops() {
     );
     running.stop().await;
     assert_eq!(people_recognized(&frames).await, ["obama"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_folder_ends_its_stream_with_a_marker_after_its_last_frame() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("door");
+    link(&face("face_recognition/obama/test_obama1.jpg"), &dir, "1.jpg");
+    link(&face("face_recognition/biden/biden2.jpg"), &dir, "2.jpg");
+    let camera = CameraConfig::new(
+        CameraId::parse("door").unwrap(),
+        SourceConfig::Folder(FolderConfig {
+            path: dir,
+            watch: false,
+        }),
+    );
+    let mut running = start_camera(&camera);
+    let records = running.rest(Duration::from_secs(10)).await;
+    let seen: Vec<_> = records
+        .iter()
+        .map(|f| (f.seq, f.is_end_of_stream(), f.data.is_empty()))
+        .collect();
+    assert_eq!(seen, [(0, false, false), (1, false, false), (2, true, true)]);
+    assert_eq!(records[2].content_type, rollcall::domain::END_OF_STREAM);
+    assert_eq!(running.task.await.unwrap().unwrap().frames, 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

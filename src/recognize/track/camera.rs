@@ -67,15 +67,11 @@ impl CameraTracks {
     pub fn step(&mut self, cx: &mut StepContext<'_>, head: &FrameHead, data: &[u8]) -> Result<TrackStep, VisionError> {
         let max_pixels = cx.engine.settings().max_pixels;
         let c = cx.config;
-        // When the detector will run whatever the motion, the frame is decoded once, in full,
-        // and the thumbnail made from it; otherwise the cheap scaled decode feeds the gate.
-        let detect_anyway = self.since_detection + 1 >= c.force_detect_every || self.tracks.iter().any(|t| t.hits < 2);
-        let scaled = if detect_anyway {
-            None
-        } else {
-            Thumbnail::from_jpeg(data, max_pixels)
-        };
-        let (thumbnail, mut decoded) = match scaled {
+        // The gate's thumbnail is made from the bytes alone, the same way whether or not the
+        // frame is then decoded in full: the state after an anchor must not depend on what
+        // came before it (see `recognize::commits`). Only bytes the scaled decoder refuses
+        // (PNG) are decoded in full for it.
+        let (thumbnail, mut decoded) = match Thumbnail::from_jpeg(data, max_pixels) {
             Some(thumbnail) => (thumbnail, None),
             None => {
                 let image = decode_image(data, max_pixels)?;
@@ -244,7 +240,7 @@ impl CameraTracks {
 
     /// Ends every open track: the stream is over.
     pub fn finish(&mut self, config: &TrackConfig) -> TrackStep {
-        let mut step = TrackStep::default();
+        let mut step = TrackStep::end();
         self.end_tracks(config, None, &mut step);
         step
     }

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use camera::CameraTracks;
+pub use camera::{CameraTracks, StepContext};
 pub use decide::DecisionRule;
 
 use crate::domain::{CameraId, Embedding, FaceBox, PersonId};
@@ -152,6 +152,19 @@ pub struct TrackStep {
     pub faceless: usize,
     /// Tracks still open after this frame; 0 is a quiescent point of the camera.
     pub open_tracks: usize,
+    /// The camera's stream ended here: no frame was looked at.
+    pub ended: bool,
+}
+
+impl TrackStep {
+    /// The end of a camera's stream, which leaves the camera with nothing open.
+    pub fn end() -> Self {
+        Self {
+            anchor: true,
+            ended: true,
+            ..Self::default()
+        }
+    }
 }
 
 /// The tracks of every camera a worker sees.
@@ -170,6 +183,14 @@ impl Tracking {
         for camera in cameras {
             self.cameras.remove(camera);
         }
+    }
+
+    /// Ends one camera's stream: its open tracks are decided and its state dropped, so that the
+    /// camera is quiescent (an anchor) after its end-of-stream marker.
+    pub fn end(&mut self, camera: &CameraId, config: &TrackConfig) -> TrackStep {
+        self.cameras
+            .remove(camera)
+            .map_or_else(TrackStep::end, |mut tracks| tracks.finish(config))
     }
 
     /// Ends every camera's open tracks, cameras in id order (the stream is over).

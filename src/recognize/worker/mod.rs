@@ -181,10 +181,12 @@ impl RecognizeWorker {
             );
             crate::telemetry::context::continue_trace(&span, record.trace_parent.as_deref());
             let (camera, captured_at) = (record.value.camera.clone(), record.value.captured_at);
+            let ended = record.value.is_end_of_stream();
             let judged = self.process(record).instrument(span).await?;
             // Frames after a camera's latest anchor are not committed: after a restart they
             // must come again, to be decided the same way (see `commits`).
             let safe = match judged {
+                Some(_) if ended => self.commits.ended(&camera, position, self.idle_after),
                 Some(anchor) if self.tracking => {
                     self.commits
                         .processed(&camera, position, captured_at, anchor, self.idle_after)
@@ -238,26 +240,31 @@ impl RecognizeWorker {
     /// Judges one frame; returns whether it was an anchor of its camera (`None`: the frame was
     /// dead-lettered and changed nothing).
     async fn process(&mut self, record: Record<Frame>) -> anyhow::Result<Option<bool>> {
-        self.stats.frames += 1;
         let Record {
             key,
             value: frame,
             position,
             ..
         } = record;
-        observe_arrival(&frame);
         let head = FrameHead {
             camera: frame.camera.clone(),
             seq: frame.seq,
             captured_at: frame.captured_at,
         };
-        let (data, analysed) = self.inference.analyse(head.clone(), frame.data).await?;
-        let analysis = match analysed {
-            Ok(analysis) => analysis,
-            Err(e) => {
-                tracing::debug!(camera = %head.camera, seq = head.seq, "frame not analysable");
-                self.dead_letter(frame_dead_letter(&e, key, data, position)).await?;
-                return Ok(None);
+        let analysis = if frame.is_end_of_stream() {
+            tracing::debug!(camera = %head.camera, seq = head.seq, "camera's stream ended");
+            self.inference.end(head.camera.clone()).await?
+        } else {
+            self.stats.frames += 1;
+            observe_arrival(&frame);
+            let (data, analysed) = self.inference.analyse(head.clone(), frame.data).await?;
+            match analysed {
+                Ok(analysis) => analysis,
+                Err(e) => {
+                    tracing::debug!(camera = %head.camera, seq = head.seq, "frame not analysable");
+                    self.dead_letter(frame_dead_letter(&e, key, data, position)).await?;
+                    return Ok(None);
+                }
             }
         };
         if let Some(ledger) = self.ledger.as_mut() {

@@ -89,7 +89,9 @@ impl RecognizeWorker {
         let metrics = crate::metrics::metrics();
         let label = camera.as_str();
         self.stats.faces += step.faces as u64;
-        if step.detected {
+        if step.ended {
+            // The end of a stream looks at no frame: nothing was detected or skipped.
+        } else if step.detected {
             metrics.recognize_faces_per_frame.observe(step.faces as f64);
         } else {
             let reason = if step.open_tracks > 0 { "coasting" } else { "still" };

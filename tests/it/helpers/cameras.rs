@@ -71,6 +71,18 @@ impl Running {
         frames
     }
 
+    /// Every record still to come, once the camera has ended by itself.
+    pub async fn rest(&mut self, within: Duration) -> Vec<Frame> {
+        let mut rest = Vec::new();
+        loop {
+            match tokio::time::timeout(within, self.frames.next()).await {
+                Ok(Some(Ok(record))) => rest.push(record.value),
+                Ok(None) => return rest,
+                other => panic!("the camera did not end: {:?}", other.map(|o| o.is_some())),
+            }
+        }
+    }
+
     /// Discards the frames already published.
     pub async fn drain(&mut self) {
         while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(200), self.frames.next()).await {}

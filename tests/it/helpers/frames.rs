@@ -57,7 +57,7 @@ fn scene_photos() -> Vec<Vec<u8>> {
     .collect()
 }
 
-/// Publishes every camera's frames, one round of cameras every 250 ms.
+/// Publishes every camera's frames, one round of cameras every 250 ms, then their ends of stream.
 pub async fn stream_frames(config: Config) {
     let producer = KafkaBus::new(&config.kafka).frames_producer().unwrap();
     let scenes = scene_photos();
@@ -76,5 +76,14 @@ pub async fn stream_frames(config: Config) {
             let scene = (seq / run + k as u64) as usize % scenes.len();
             producer.send(camera, frame(camera, seq, &scenes[scene])).await.unwrap();
         }
+    }
+    // Each camera's stream ends, as a replayed folder's does: its open tracks are decided.
+    for camera in CAMERAS {
+        let end = Frame::end_of_stream(
+            CameraId::parse(camera).unwrap(),
+            FRAMES_PER_CAMERA,
+            start_time() + TimeDelta::seconds(FRAMES_PER_CAMERA as i64),
+        );
+        producer.send(camera, end).await.unwrap();
     }
 }

@@ -16,9 +16,6 @@ async fn stages_as_separate_processes_over_kafka_postgres_redis_and_nats() {
         work,
         mut config,
     } = Stack::start(3).await;
-    // Frame mode: over Kafka a camera's last track is decided only when its next frames come,
-    // and this test waits for the events of the folder's last photos.
-    config.recognize.mode = rollcall::recognize::RecognizeMode::Frame;
     config.nats.url = Some(nats_url());
     let store = Store::open(&db.url, 2).await.unwrap();
     enrol(&store, &config, "obama", "face_recognition/obama/obama.jpg").await;

@@ -20,9 +20,6 @@ async fn stages_over_kafka_dead_letter_bad_input_and_keep_going() {
     let work = tempfile::tempdir().unwrap();
     let mut config = kafka.config(work.path());
     config.recognize.workers = 1;
-    // Frame mode: over Kafka a camera's last track is decided only when its next frames come,
-    // and the hall camera has a single frame.
-    config.recognize.mode = rollcall::recognize::RecognizeMode::Frame;
     kafka.create_topics(&config, 3).await;
     let store = Store::open(&config.store.url, 2).await.unwrap();
     enrol(&store, &config, "obama", "face_recognition/obama/obama.jpg").await;

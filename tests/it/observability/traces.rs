@@ -18,8 +18,8 @@ async fn one_frame_is_one_trace_from_ingest_through_recognition_to_the_store_and
         work,
         mut config,
     } = Stack::start(2).await;
-    // Frame mode: over Kafka a camera's last track is decided only when its next frames come,
-    // and this test waits for the events of the folder's last photos.
+    // Frame mode: in track mode this single frame's track is decided by the camera's
+    // end-of-stream marker, a record of its own that no ingest trace starts.
     config.recognize.mode = rollcall::recognize::RecognizeMode::Frame;
 
     let receiver = OtlpReceiver::start().await;
