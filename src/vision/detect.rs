@@ -21,15 +21,20 @@ pub struct Detection {
     pub landmarks: [[f32; 2]; 5],
 }
 
+/// Intersection over union of two boxes given as left, top, width and height.
+pub fn box_iou([ax, ay, aw, ah]: [f32; 4], [bx, by, bw, bh]: [f32; 4]) -> f32 {
+    let ix = (ax + aw).min(bx + bw) - ax.max(bx);
+    let iy = (ay + ah).min(by + bh) - ay.max(by);
+    if ix <= 0.0 || iy <= 0.0 {
+        return 0.0;
+    }
+    let inter = ix * iy;
+    inter / (aw * ah + bw * bh - inter)
+}
+
 impl Detection {
     fn iou(&self, other: &Detection) -> f32 {
-        let ix = (self.x + self.w).min(other.x + other.w) - self.x.max(other.x);
-        let iy = (self.y + self.h).min(other.y + other.h) - self.y.max(other.y);
-        if ix <= 0.0 || iy <= 0.0 {
-            return 0.0;
-        }
-        let inter = ix * iy;
-        inter / (self.w * self.h + other.w * other.h - inter)
+        box_iou([self.x, self.y, self.w, self.h], [other.x, other.y, other.w, other.h])
     }
 
     fn scaled(mut self, factor: f32) -> Detection {

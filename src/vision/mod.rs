@@ -16,7 +16,7 @@ use ort::session::builder::GraphOptimizationLevel;
 pub use align::{Chip, Similarity, align_face, box_downscale};
 pub use config::{EngineConfig, VisionConfig};
 pub use decode::{DecodeError, decode_image};
-pub use detect::{Detection, Detector, non_maximum_suppression, prepare_input};
+pub use detect::{Detection, Detector, box_iou, non_maximum_suppression, prepare_input};
 pub use embed::{Embedder, chips_to_tensor};
 
 use crate::domain::{Embedding, FaceBox, Metric};

@@ -12,13 +12,7 @@ pub struct BoxF {
 
 impl BoxF {
     pub fn iou(&self, other: &BoxF) -> f32 {
-        let ix = (self.x + self.w).min(other.x + other.w) - self.x.max(other.x);
-        let iy = (self.y + self.h).min(other.y + other.h) - self.y.max(other.y);
-        if ix <= 0.0 || iy <= 0.0 {
-            return 0.0;
-        }
-        let inter = ix * iy;
-        inter / (self.w * self.h + other.w * other.h - inter)
+        crate::vision::box_iou([self.x, self.y, self.w, self.h], [other.x, other.y, other.w, other.h])
     }
 
     fn centre(&self) -> (f32, f32) {
