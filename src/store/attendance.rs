@@ -136,8 +136,11 @@ impl Store {
                 new_ids.push(row.try_get_by_index::<Uuid>(0)?);
             }
         }
-        let new: std::collections::HashSet<Uuid> = new_ids.iter().copied().collect();
-        let folds = fold_days(events.iter().filter(|e| new.contains(&e.event_id)));
+        let mut new: std::collections::HashSet<Uuid> = new_ids.iter().copied().collect();
+        let inserted = new.len();
+        // A batch can hold one event twice (a restarted recognizer sends its events again, and
+        // both copies may meet in one batch): its first copy alone counts in the days.
+        let folds = fold_days(events.iter().filter(|e| new.remove(&e.event_id)));
         for chunk in folds.chunks(ROWS_PER_STATEMENT) {
             txn.execute(&upsert_days(chunk)).await?;
         }
@@ -151,8 +154,8 @@ impl Store {
         }
         txn.commit().await?;
         Ok(BatchOutcome {
-            inserted: new.len(),
-            duplicates: events.len() - new.len(),
+            inserted,
+            duplicates: events.len() - inserted,
             days,
             generations,
         })

@@ -105,9 +105,12 @@ pub async fn writes_are_idempotent_and_order_independent(forward: &Store, backwa
         attendance_event("ben", "door", 4, at("2026-11-22T09:15:00.5Z")),
         attendance_event("ben", "door", 5, at("2026-11-22T09:15:00.05Z")),
     ];
-    // One store gets the events in order in one batch; the other in reverse, one by one, twice.
-    let outcome = forward.write_attendance(&events).await.unwrap();
-    assert_eq!((outcome.inserted, outcome.duplicates), (6, 0));
+    // One store gets the events in order in one batch, one of them twice (as a restarted
+    // recognizer sends it again); the other in reverse, one by one, twice.
+    let mut batch = events.clone();
+    batch.push(events[4].clone());
+    let outcome = forward.write_attendance(&batch).await.unwrap();
+    assert_eq!((outcome.inserted, outcome.duplicates), (6, 1));
     for _ in 0..2 {
         for e in events.iter().rev() {
             backward.write_attendance(std::slice::from_ref(e)).await.unwrap();
@@ -123,6 +126,7 @@ pub async fn writes_are_idempotent_and_order_independent(forward: &Store, backwa
     assert_eq!((ana.person_id.as_str(), ana.events), ("ana", 3));
     assert_eq!((ana.first_camera.as_str(), ana.last_camera.as_str()), ("back", "hall"));
     let ben = days.iter().find(|d| d.person_id == "ben").unwrap();
+    assert_eq!(ben.events, 2, "an event twice in one batch counts once");
     assert_eq!(
         ben.first_seen,
         "2026-11-22T09:15:00.05Z"
