@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 use std::marker::PhantomData;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use rdkafka::ClientConfig;
@@ -47,8 +48,12 @@ impl ClientContext for LagReporter {
 
 impl ConsumerContext for LagReporter {}
 
+/// How long a stopping stage waits for its consumer to commit and leave the group.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
+
 pub struct KafkaConsumer<T, C> {
-    consumer: StreamConsumer<LagReporter>,
+    /// Always present; taken only by `drop`, which hands it to a closing thread.
+    consumer: Option<StreamConsumer<LagReporter>>,
     topic: String,
     codec: C,
     _values: PhantomData<fn() -> T>,
@@ -86,7 +91,7 @@ impl<T, C: Codec<T>> KafkaConsumer<T, C> {
             .subscribe(&[topic])
             .map_err(|e| BusError::Transient(format!("subscribing to {topic}: {e}")))?;
         Ok(Self {
-            consumer,
+            consumer: Some(consumer),
             topic: topic.to_owned(),
             codec,
             _values: PhantomData,
@@ -94,18 +99,48 @@ impl<T, C: Codec<T>> KafkaConsumer<T, C> {
     }
 }
 
+impl<T, C> KafkaConsumer<T, C> {
+    fn consumer(&self) -> &StreamConsumer<LagReporter> {
+        self.consumer.as_ref().expect("the consumer is only taken when dropped")
+    }
+}
+
 impl<T, C> Drop for KafkaConsumer<T, C> {
-    /// Commits what was stored before leaving the group, so a clean stop replays nothing.
+    /// Commits what was stored, then leaves the group, so a clean stop replays nothing. Both
+    /// wait for the group coordinator, and librdkafka's close waits for it without end: with
+    /// the brokers gone a stopping stage would never exit. So they run on a thread of their own,
+    /// given up after `CLOSE_TIMEOUT`; the group then drops the member after its session
+    /// timeout, and what was not committed is read again by the next member.
     fn drop(&mut self) {
-        // NoOffset (nothing stored since the last commit) is the usual answer and not an error.
-        let _ = self.consumer.commit_consumer_state(rdkafka::consumer::CommitMode::Sync);
+        let Some(consumer) = self.consumer.take() else {
+            return;
+        };
+        let (closed, wait) = std::sync::mpsc::channel();
+        let closing = std::thread::Builder::new().name("kafka-close".into()).spawn(move || {
+            // NoOffset (nothing stored since the last commit) is the usual answer, not an error.
+            let _ = consumer.commit_consumer_state(rdkafka::consumer::CommitMode::Sync);
+            drop(consumer);
+            let _ = closed.send(());
+        });
+        if let Err(e) = closing {
+            // The consumer went down with the closure: it was closed on this thread instead.
+            tracing::warn!(topic = %self.topic, error = %e, "no thread for closing the Kafka consumer");
+            return;
+        }
+        if wait.recv_timeout(CLOSE_TIMEOUT).is_err() {
+            tracing::warn!(
+                topic = %self.topic,
+                timeout_secs = CLOSE_TIMEOUT.as_secs(),
+                "the Kafka consumer did not leave its group in time (brokers unreachable?): stopping without it"
+            );
+        }
     }
 }
 
 #[async_trait]
 impl<T: Send + 'static, C: Codec<T>> Consumer<T> for KafkaConsumer<T, C> {
     async fn next(&mut self) -> Option<Result<Record<T>, BusError>> {
-        let message = match self.consumer.recv().await {
+        let message = match self.consumer().recv().await {
             Ok(message) => message,
             Err(e) => return Some(Err(BusError::Transient(format!("consuming {}: {e}", self.topic)))),
         };
@@ -148,7 +183,7 @@ impl<T: Send + 'static, C: Codec<T>> Consumer<T> for KafkaConsumer<T, C> {
     }
 
     fn commit(&mut self, position: Position) -> Result<(), BusError> {
-        self.consumer
+        self.consumer()
             .store_offset(&self.topic, position.partition, position.offset)
             .map_err(|e| BusError::Transient(format!("storing offset {} of {}: {e}", position.offset, self.topic)))
     }

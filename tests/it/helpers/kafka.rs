@@ -26,13 +26,27 @@ impl TestKafka {
     pub async fn start() -> TestKafka {
         match std::env::var("ROLLCALL_TEST_KAFKA") {
             Ok(brokers) => TestKafka { _mock: None, brokers },
-            Err(_) => {
-                let mock = MockCluster::new(3).expect("librdkafka mock cluster");
-                TestKafka {
-                    brokers: mock.bootstrap_servers(),
-                    _mock: Some(mock),
-                }
-            }
+            Err(_) => TestKafka::mock(),
+        }
+    }
+
+    /// Always librdkafka's mock cluster, for a test that takes the brokers down.
+    pub fn mock() -> TestKafka {
+        let mock = MockCluster::new(3).expect("librdkafka mock cluster");
+        TestKafka {
+            brokers: mock.bootstrap_servers(),
+            _mock: Some(mock),
+        }
+    }
+
+    /// Takes every broker of the mock cluster down: connections are refused from now on.
+    pub fn brokers_down(&self) {
+        let mock = self
+            ._mock
+            .as_ref()
+            .expect("only the mock cluster's brokers can be taken down");
+        for broker in 1..=3 {
+            mock.broker_down(broker).unwrap();
         }
     }
 

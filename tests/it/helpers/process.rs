@@ -105,14 +105,30 @@ pub fn spawn_stage(work: &Path, config: &Config, name: &str, generation: u32) ->
         .unwrap()
 }
 
-/// Stops `child` with SIGTERM and waits for it.
+/// How long a stage may take to stop after SIGTERM: its drain deadline and closing its Kafka
+/// consumers fit well inside.
+const STOP_WITHIN: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Stops `child` with SIGTERM and waits for it; a stage that does not stop in `STOP_WITHIN`
+/// is killed and fails the test, rather than hang it.
 pub fn terminate(child: std::process::Child) -> Output {
-    let term = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    let pid = child.id().to_string();
+    let term = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(term.success());
-    child.wait_with_output().unwrap()
+    let (done, exited) = std::sync::mpsc::channel();
+    std::thread::spawn(move || done.send(child.wait_with_output().unwrap()));
+    match exited.recv_timeout(STOP_WITHIN) {
+        Ok(output) => output,
+        Err(_) => {
+            let _ = Command::new("kill").args(["-KILL", &pid]).status();
+            let output = exited.recv().unwrap();
+            panic!(
+                "process {pid} did not stop within {STOP_WITHIN:?} of SIGTERM:\n{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    }
 }
 
 /// Runs `rollcall identify` on one photo with `var` set to `value`; returns its stderr after checking it failed.

@@ -1,5 +1,5 @@
 //! The recognizer and projector over Kafka in this process: bad input dead-lettered, a database
-//! outage waited out, and a person enrolled while recognizing.
+//! outage waited out, a person enrolled while recognizing, and a stop with the brokers gone.
 
 use rollcall::bus::Bus;
 use std::collections::BTreeSet;
@@ -228,4 +228,40 @@ async fn a_person_enrolled_while_recognizing_is_recognized_in_the_next_frames() 
     let recognized = recognize.await.unwrap().unwrap();
     assert_eq!((recognized.frames, recognized.events, recognized.unknown), (2, 1, 1));
     project.await.unwrap().unwrap();
+}
+
+/// A stage told to stop while its brokers are gone still stops: leaving the consumer group waits
+/// for a coordinator that does not answer, and is given up after a bounded wait. Always on a mock
+/// cluster of its own, whose brokers the test can take down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stages_stop_when_told_even_with_their_brokers_gone() {
+    let kafka = TestKafka::mock();
+    let work = tempfile::tempdir().unwrap();
+    let mut config = kafka.config(work.path());
+    config.recognize.workers = 1;
+    kafka.create_topics(&config, 3).await;
+    let store = Store::open(&config.store.url, 2).await.unwrap();
+    enrol(&store, &config, "obama", "face_recognition/obama/obama.jpg").await;
+    link(
+        &face("face_recognition/obama/test_obama1.jpg"),
+        &work.path().join("cameras/door"),
+        "1.jpg",
+    );
+    let shutdown = CancellationToken::new();
+    let recognize = spawn_recognize(&config, &shutdown);
+    let project = spawn_project(&config, &shutdown);
+    rollcall::topology::ingest(&config, CancellationToken::new())
+        .await
+        .unwrap();
+    // Both stages are members of their groups with partitions assigned once the event is stored.
+    let expected: BTreeSet<String> = ["obama".to_owned()].into();
+    wait_for_people(&store, &expected, Duration::from_secs(60)).await;
+
+    kafka.brokers_down();
+    shutdown.cancel();
+    let within = Duration::from_secs(45);
+    let stopped = tokio::time::timeout(within, async { (recognize.await, project.await) }).await;
+    let (recognized, projected) = stopped.unwrap_or_else(|_| panic!("the stages did not stop within {within:?}"));
+    recognized.unwrap().unwrap();
+    projected.unwrap().unwrap();
 }
