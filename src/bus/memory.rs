@@ -6,7 +6,6 @@
 //! last producer is dropped, consumers drain what is left and then see the end of the stream.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
@@ -23,7 +22,7 @@ pub fn memory_topic<T: Send + 'static>(
 ) -> (MemoryProducer<T>, Vec<mpsc::Receiver<Record<T>>>) {
     let partitions = partitions.max(1);
     let (senders, receivers): (Vec<_>, Vec<_>) = (0..partitions).map(|_| mpsc::channel(capacity.max(1))).unzip();
-    let offsets = (0..partitions).map(|_| AtomicI64::new(0)).collect();
+    let offsets = (0..partitions).map(|_| Mutex::new(0)).collect();
     (
         MemoryProducer {
             senders,
@@ -55,7 +54,8 @@ impl Assignments {
 
 pub struct MemoryProducer<T> {
     senders: Vec<mpsc::Sender<Record<T>>>,
-    offsets: Arc<Vec<AtomicI64>>,
+    /// Each partition's next offset.
+    offsets: Arc<Vec<Mutex<i64>>>,
     assignments: Arc<Mutex<Assignments>>,
 }
 
@@ -77,17 +77,25 @@ impl<T: Send + 'static> Producer<T> for MemoryProducer<T> {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .partition_for(key, self.senders.len());
-        let offset = self.offsets[partition].fetch_add(1, Ordering::Relaxed);
+        let permit = self.senders[partition].reserve().await.map_err(|_| BusError::Closed)?;
+        // The offset is taken and the record queued under one lock, so a partition delivers its
+        // offsets in order. Taken apart, two producers could queue 6 before 5; a consumer reads
+        // such a gap as a rewind and forgets its cameras' state (the cooldown among it).
+        let mut next = self.offsets[partition]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let record = Record {
             key: key.to_owned(),
             value,
             position: Position {
                 partition: partition as i32,
-                offset,
+                offset: *next,
             },
             trace_parent: crate::telemetry::context::current_traceparent(),
         };
-        self.senders[partition].send(record).await.map_err(|_| BusError::Closed)
+        *next += 1;
+        permit.send(record);
+        Ok(())
     }
 }
 

@@ -32,6 +32,9 @@ enum Bench {
         /// Camera folders the frames are spread over.
         #[arg(long, default_value_t = 4)]
         cameras: usize,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
     },
     /// Door-camera streams synthesised from photos, judged in frame mode and in track mode:
     /// frames/s, CPU per frame and attendance against the ground truth.
@@ -143,9 +146,12 @@ pub async fn run(config: &Config, _args: RunArgs) -> anyhow::Result<ExitCode> {
 
 pub async fn bench(config: &Config, args: BenchArgs) -> anyhow::Result<ExitCode> {
     let report = match args.which {
-        Bench::Pipeline { faces, frames, cameras } => {
-            crate::bench::pipeline_benchmark(config, &faces, frames, cameras).await?
-        }
+        Bench::Pipeline {
+            faces,
+            frames,
+            cameras,
+            json,
+        } => crate::bench::pipeline_benchmark(config, &faces, frames, cameras, json).await?,
         Bench::Stream { faces, json } => crate::bench::stream_benchmark(config, &faces, json).await?,
         Bench::Project { events } => crate::bench::project_benchmark(&config.store.url, events).await?,
         Bench::Api(l) => crate::bench::api_benchmark(config, l.people, l.connections, l.seconds).await?,

@@ -5,6 +5,7 @@ use tokio::sync::oneshot;
 
 use super::gallery::{MatchRule, SharedGallery};
 use super::track::{FrameHead, TrackConfig, TrackStep, Tracking, camera::StepContext};
+use super::worker::Decoding;
 use crate::domain::CameraId;
 use crate::vision::{Face, FaceEngine, VisionError};
 
@@ -30,6 +31,8 @@ enum Message {
     Frame {
         head: FrameHead,
         data: Vec<u8>,
+        /// The frame's decode, when the worker started it ahead (frame mode).
+        decoding: Option<Decoding>,
         span: tracing::Span,
         answer: oneshot::Sender<Answer>,
     },
@@ -69,10 +72,12 @@ impl Inference {
                         Message::Frame {
                             head,
                             data,
+                            decoding,
                             span,
                             answer,
                         } => {
-                            let result = span.in_scope(|| analyse(&mut engine, &judge, &mut tracking, &head, &data));
+                            let frame = (&head, data.as_slice(), decoding);
+                            let result = span.in_scope(|| analyse(&mut engine, &judge, &mut tracking, frame));
                             let _ = answer.send((data, result));
                         }
                         Message::End { camera, answer } => {
@@ -97,13 +102,15 @@ impl Inference {
         Self { messages, model_id }
     }
 
-    /// Analyses a frame's bytes; gives the bytes back for a dead letter.
-    pub async fn analyse(&self, head: FrameHead, data: Vec<u8>) -> anyhow::Result<Answer> {
+    /// Analyses a frame's bytes, or its decode started ahead; gives the bytes back for a
+    /// dead letter.
+    pub async fn analyse(&self, head: FrameHead, data: Vec<u8>, decoding: Option<Decoding>) -> anyhow::Result<Answer> {
         let (answer, answered) = oneshot::channel();
         self.messages
             .send(Message::Frame {
                 head,
                 data,
+                decoding,
                 span: tracing::Span::current(),
                 answer,
             })
@@ -134,11 +141,14 @@ fn analyse(
     engine: &mut FaceEngine,
     judge: &Judge,
     tracking: &mut Tracking,
-    head: &FrameHead,
-    data: &[u8],
+    (head, data, decoding): (&FrameHead, &[u8], Option<Decoding>),
 ) -> Result<Analysis, VisionError> {
     match judge {
-        Judge::Frames => engine.analyze_bytes(data).map(Analysis::Faces),
+        // A decode started ahead that went missing (its thread gone) is done here instead.
+        Judge::Frames => match decoding.and_then(|decoding| decoding.blocking_recv().ok()) {
+            Some(decoded) => engine.analyze(&decoded?).map(Analysis::Faces),
+            None => engine.analyze_bytes(data).map(Analysis::Faces),
+        },
         Judge::Tracks { config, gallery, rule } => {
             let gallery = gallery.current();
             let mut cx = StepContext {

@@ -183,14 +183,18 @@ impl<'a> Wiring<'a> {
     }
 }
 
-/// One engine per worker, loaded off the reactor.
+/// One engine per worker, loaded off the reactor, side by side: a start with several workers
+/// takes about as long as one.
 pub async fn load_engines(config: &Config, workers: usize) -> anyhow::Result<Vec<FaceEngine>> {
-    let config = config.clone();
-    tokio::task::spawn_blocking(move || {
-        (0..workers)
-            .map(|_| FaceEngine::load(&config))
-            .collect::<anyhow::Result<Vec<_>>>()
-    })
-    .await
-    .context("loading models panicked")?
+    let loading: Vec<_> = (0..workers)
+        .map(|_| {
+            let config = config.clone();
+            tokio::task::spawn_blocking(move || FaceEngine::load(&config))
+        })
+        .collect();
+    let mut engines = Vec::with_capacity(workers);
+    for engine in loading {
+        engines.push(engine.await.context("loading models panicked")??);
+    }
+    Ok(engines)
 }

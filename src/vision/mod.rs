@@ -211,9 +211,15 @@ impl FaceEngine {
 
     /// Decodes `bytes` (with the pixel limit) and analyses the image.
     pub fn analyze_bytes(&mut self, bytes: &[u8]) -> Result<Vec<Face>, VisionError> {
-        let image = timed("decode", || decode_image(bytes, self.settings.max_pixels))?;
+        let image = decode_frame(bytes, self.settings.max_pixels)?;
         self.analyze(&image)
     }
+}
+
+/// Decodes a frame as the engine does, timed as its `decode` step: also run apart from the
+/// engine, on another thread, by a worker that decodes its next frame ahead.
+pub fn decode_frame(bytes: &[u8], max_pixels: u64) -> Result<RgbImage, DecodeError> {
+    timed("decode", || decode_image(bytes, max_pixels))
 }
 
 /// Runs one step of the analysis inside its span and records its latency.

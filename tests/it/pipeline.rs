@@ -170,3 +170,46 @@ fn ctrl_c_drains_and_still_prints_attendance() {
         "{stdout}"
     );
 }
+
+/// Six cameras on one worker, frames as fast as the worker takes them, every person many times
+/// within the cooldown: one event per camera and person. The cameras' producers race for the
+/// one full partition; had it delivered offsets out of order, the worker would take the gap for
+/// a rewind, forget its cooldowns and count people again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cameras_sharing_a_worker_give_one_event_per_camera_and_person_within_the_cooldown() {
+    let work = tempfile::tempdir().unwrap();
+    let mut config = config(work.path());
+    config.recognize.workers = 1;
+    config.recognize.mode = rollcall::recognize::RecognizeMode::Frame;
+    config.bus.capacity = 2;
+    let store = Store::open(&config.store.url, 1).await.unwrap();
+    for (person, photo) in [
+        ("obama", "face_recognition/obama/obama.jpg"),
+        ("biden", "face_recognition/biden/biden.jpg"),
+        ("rose", "face_recognition/rose_leslie/img1.jpg"),
+    ] {
+        enrol(&store, &config, person, photo).await;
+    }
+    let cameras = 6;
+    rollcall::bench::make_frames(
+        &faces().join("face_recognition"),
+        &config.ingest.cameras_dir,
+        240,
+        cameras,
+    )
+    .unwrap();
+
+    let summary = run_embedded(&config, CancellationToken::new()).await.unwrap();
+    assert_eq!(summary.ingest.frames, 240);
+    let mut seen = std::collections::BTreeMap::new();
+    for (_, person, camera, _, _) in events_as_seen(&store).await {
+        *seen.entry((camera, person)).or_insert(0) += 1;
+    }
+    // Which photos a camera gets depends on how the set's size divides among the cameras.
+    assert!(
+        seen.len() >= 2 * cameras,
+        "most cameras see most enrolled people: {seen:?}"
+    );
+    assert!(seen.values().all(|&n| n == 1), "{seen:?}");
+    assert!(summary.recognize.suppressed > 100, "{:?}", summary.recognize);
+}

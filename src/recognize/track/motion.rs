@@ -22,33 +22,11 @@ impl Thumbnail {
     /// The thumbnail of a JPEG through a scaled decode; `None` when the bytes are not a JPEG the
     /// scaled decoder reads or are over `max_pixels` (the caller then decodes them in full).
     pub fn from_jpeg(bytes: &[u8], max_pixels: u64) -> Option<Thumbnail> {
-        let mut decoder = jpeg_decoder::Decoder::new(bytes);
-        decoder.read_info().ok()?;
-        let info = decoder.info()?;
-        let (frame_width, frame_height) = (u32::from(info.width), u32::from(info.height));
-        if u64::from(frame_width) * u64::from(frame_height) > max_pixels || frame_width < SCALE || frame_height < SCALE
-        {
-            return None;
-        }
-        let (width, height) = decoder
-            .scale((info.width / SCALE as u16).max(1), (info.height / SCALE as u16).max(1))
-            .ok()?;
-        let pixels = decoder.decode().ok()?;
-        let format = decoder.info()?.pixel_format;
-        let luma = match format {
-            jpeg_decoder::PixelFormat::L8 => pixels,
-            jpeg_decoder::PixelFormat::RGB24 => pixels.chunks_exact(3).map(|p| luma(p[0], p[1], p[2])).collect(),
-            _ => return None,
-        };
-        // EXIF orientation is left alone on purpose: the gate only compares a camera's frames
-        // with each other, and a camera's orientation does not change between frames.
-        Some(Thumbnail {
-            width: u32::from(width),
-            height: u32::from(height),
-            frame_width,
-            frame_height,
-            luma,
-        })
+        // libjpeg reports a broken stream by unwinding out of the decoder (mozjpeg's error
+        // manager resumes the unwind without the panic hook): caught here, it means "not read".
+        std::panic::catch_unwind(|| scaled_grey_decode(bytes, max_pixels))
+            .ok()
+            .flatten()
     }
 
     /// The thumbnail of a decoded frame (PNG, or a JPEG the scaled decoder refused), by block
@@ -93,6 +71,32 @@ impl Thumbnail {
             .count();
         changed as f32 / self.luma.len().max(1) as f32
     }
+}
+
+/// libjpeg-turbo's 1/8 decode straight to grey: the DCT is scaled and only the luma component
+/// is transformed, which is what makes the gate cheap.
+fn scaled_grey_decode(bytes: &[u8], max_pixels: u64) -> Option<Thumbnail> {
+    let mut decoder = mozjpeg::Decompress::new_mem(bytes).ok()?;
+    let (frame_width, frame_height) = (decoder.width() as u32, decoder.height() as u32);
+    if u64::from(frame_width) * u64::from(frame_height) > max_pixels || frame_width < SCALE || frame_height < SCALE {
+        return None;
+    }
+    decoder.scale(1);
+    let mut started = decoder.grayscale().ok()?;
+    let (width, height) = (started.width() as u32, started.height() as u32);
+    let luma: Vec<u8> = started.read_scanlines().ok()?;
+    // A scan cut short is padded by libjpeg; the full decode, which checks completeness,
+    // dead-letters such a frame if the detector ever needs it.
+    let _ = started.finish();
+    // EXIF orientation is left alone on purpose: the gate only compares a camera's frames
+    // with each other, and a camera's orientation does not change between frames.
+    (luma.len() == (width * height) as usize).then_some(Thumbnail {
+        width,
+        height,
+        frame_width,
+        frame_height,
+        luma,
+    })
 }
 
 /// ITU-R BT.601 luma in integer arithmetic.

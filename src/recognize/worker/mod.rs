@@ -1,11 +1,15 @@
 //! A recognizer worker: frames in; faces detected, embedded and matched; attendance events out.
 
+mod ahead;
 mod outcome;
 
 use chrono::{TimeDelta, Utc};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+pub(crate) use ahead::Decoding;
+
+use self::ahead::ReadAhead;
 use super::anchors::AnchorLedger;
 use super::commits::HeldCommits;
 use super::cooldown::{Cooldown, CooldownLedger};
@@ -32,6 +36,8 @@ pub struct RecognizeWorker {
     anchors: Option<AnchorLedger>,
     /// Track mode: frames are judged with their camera's earlier frames.
     tracking: bool,
+    /// Frame mode: the next frame is decoded while the engine works on the current one.
+    ahead: Option<ReadAhead>,
     held: std::collections::BTreeMap<i32, Position>,
     /// A camera without frames for this long (in capture time) holds no commit back.
     idle_after: TimeDelta,
@@ -75,6 +81,9 @@ impl RecognizeWorker {
                 rule,
             },
         };
+        let tracking = settings.mode == RecognizeMode::Track;
+        // Track mode decodes a frame only when its gate asks for the detector: nothing to start ahead.
+        let ahead = (!tracking).then(|| ReadAhead::new(engine.settings().max_pixels));
         Self {
             rule,
             inference: Inference::start(engine, judge),
@@ -83,7 +92,8 @@ impl RecognizeWorker {
             ledger: None,
             commits: HeldCommits::default(),
             anchors: None,
-            tracking: settings.mode == RecognizeMode::Track,
+            tracking,
+            ahead,
             held: Default::default(),
             idle_after,
             outputs,
@@ -131,16 +141,22 @@ impl RecognizeWorker {
         stop: CancellationToken,
     ) -> anyhow::Result<RecognizeStats> {
         loop {
+            if stop.is_cancelled() {
+                break;
+            }
             let idle = !self.held.is_empty();
-            let next = tokio::select! {
-                biased;
-                _ = stop.cancelled() => break,
-                next = frames.next() => next,
-                // Nothing new for a while: write the anchors and commit what waits for them.
-                _ = tokio::time::sleep(super::anchors::FLUSH_EVERY), if idle => {
-                    self.flush_commits(frames.as_mut()).await?;
-                    continue;
-                }
+            let next = match self.ahead.as_mut().and_then(ReadAhead::take) {
+                Some(next) => next,
+                None => tokio::select! {
+                    biased;
+                    _ = stop.cancelled() => break,
+                    next = frames.next() => next,
+                    // Nothing new for a while: write the anchors and commit what waits for them.
+                    _ = tokio::time::sleep(super::anchors::FLUSH_EVERY), if idle => {
+                        self.flush_commits(frames.as_mut()).await?;
+                        continue;
+                    }
+                },
             };
             let record = match next {
                 None => {
@@ -182,7 +198,7 @@ impl RecognizeWorker {
             crate::telemetry::context::continue_trace(&span, record.trace_parent.as_deref());
             let (camera, captured_at) = (record.value.camera.clone(), record.value.captured_at);
             let ended = record.value.is_end_of_stream();
-            let judged = self.process(record).instrument(span).await?;
+            let judged = self.process(record, frames.as_mut()).instrument(span).await?;
             // Frames after a camera's latest anchor are not committed: after a restart they
             // must come again, to be decided the same way (see `commits`).
             let safe = match judged {
@@ -239,7 +255,11 @@ impl RecognizeWorker {
 
     /// Judges one frame; returns whether it was an anchor of its camera (`None`: the frame was
     /// dead-lettered and changed nothing).
-    async fn process(&mut self, record: Record<Frame>) -> anyhow::Result<Option<bool>> {
+    async fn process(
+        &mut self,
+        record: Record<Frame>,
+        frames: &mut dyn Consumer<Frame>,
+    ) -> anyhow::Result<Option<bool>> {
         let Record {
             key,
             value: frame,
@@ -257,7 +277,12 @@ impl RecognizeWorker {
         } else {
             self.stats.frames += 1;
             observe_arrival(&frame);
-            let (data, analysed) = self.inference.analyse(head.clone(), frame.data).await?;
+            let decoding = self.ahead.as_mut().and_then(|ahead| ahead.decoding(position));
+            let analysing = self.inference.analyse(head.clone(), frame.data, decoding);
+            let (data, analysed) = match self.ahead.as_mut() {
+                Some(ahead) => ahead.overlap(analysing, frames).await?,
+                None => analysing.await?,
+            };
             match analysed {
                 Ok(analysis) => analysis,
                 Err(e) => {
