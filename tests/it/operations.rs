@@ -138,17 +138,12 @@ async fn replay_into_an_empty_database_gives_the_rows_of_the_original_run() {
         &work.path().join("cameras/hall"),
         "1.jpg",
     );
-    let shutdown = CancellationToken::new();
-    let recognize = spawn_recognize(&config, &shutdown);
-    let project = spawn_project(&config, &shutdown);
-    rollcall::topology::ingest(&config, CancellationToken::new())
-        .await
-        .unwrap();
+    let stages = recognize_and_project_cameras(&config).await;
     let expected = ["biden", "kit", "obama", "rose"].map(String::from).into();
     wait_for_people(&original, &expected, std::time::Duration::from_secs(90)).await;
-    shutdown.cancel();
-    recognize.await.unwrap().unwrap();
-    project.await.unwrap().unwrap();
+    stages.shutdown.cancel();
+    stages.recognize.await.unwrap().unwrap();
+    stages.project.await.unwrap().unwrap();
 
     let replay = |db: &str| {
         let out = rollcall(work.path())

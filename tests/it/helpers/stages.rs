@@ -20,3 +20,29 @@ pub fn spawn_project(
     let (config, shutdown) = (config.clone(), shutdown.clone());
     tokio::spawn(async move { rollcall::topology::project(&config, shutdown).await })
 }
+
+/// A recognizer and a projector of `config` in this process, with the configured cameras already
+/// ingested into them; `shutdown` stops both.
+pub struct StagesAtWork {
+    pub shutdown: CancellationToken,
+    pub recognize: tokio::task::JoinHandle<anyhow::Result<rollcall::recognize::RecognizeStats>>,
+    pub project: tokio::task::JoinHandle<anyhow::Result<rollcall::project::ProjectStats>>,
+    pub ingested: rollcall::ingest::IngestStats,
+}
+
+/// Starts the recognizer and the projector, then ingests `config`'s cameras (folders are
+/// replayed to their end).
+pub async fn recognize_and_project_cameras(config: &Config) -> StagesAtWork {
+    let shutdown = CancellationToken::new();
+    let recognize = spawn_recognize(config, &shutdown);
+    let project = spawn_project(config, &shutdown);
+    let ingested = rollcall::topology::ingest(config, CancellationToken::new())
+        .await
+        .unwrap();
+    StagesAtWork {
+        shutdown,
+        recognize,
+        project,
+        ingested,
+    }
+}

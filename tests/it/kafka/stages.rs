@@ -35,12 +35,12 @@ async fn stages_over_kafka_dead_letter_bad_input_and_keep_going() {
         "1.jpg",
     );
 
-    let shutdown = CancellationToken::new();
-    let recognize = spawn_recognize(&config, &shutdown);
-    let project = spawn_project(&config, &shutdown);
-    let ingested = rollcall::topology::ingest(&config, CancellationToken::new())
-        .await
-        .unwrap();
+    let StagesAtWork {
+        shutdown,
+        recognize,
+        project,
+        ingested,
+    } = recognize_and_project_cameras(&config).await;
     assert_eq!(ingested.frames, 3);
 
     // A malformed event, straight onto the attendance topic.
@@ -247,20 +247,15 @@ async fn stages_stop_when_told_even_with_their_brokers_gone() {
         &work.path().join("cameras/door"),
         "1.jpg",
     );
-    let shutdown = CancellationToken::new();
-    let recognize = spawn_recognize(&config, &shutdown);
-    let project = spawn_project(&config, &shutdown);
-    rollcall::topology::ingest(&config, CancellationToken::new())
-        .await
-        .unwrap();
+    let stages = recognize_and_project_cameras(&config).await;
     // Both stages are members of their groups with partitions assigned once the event is stored.
     let expected: BTreeSet<String> = ["obama".to_owned()].into();
     wait_for_people(&store, &expected, Duration::from_secs(60)).await;
 
     kafka.brokers_down();
-    shutdown.cancel();
+    stages.shutdown.cancel();
     let within = Duration::from_secs(45);
-    let stopped = tokio::time::timeout(within, async { (recognize.await, project.await) }).await;
+    let stopped = tokio::time::timeout(within, async { (stages.recognize.await, stages.project.await) }).await;
     let (recognized, projected) = stopped.unwrap_or_else(|_| panic!("the stages did not stop within {within:?}"));
     recognized.unwrap().unwrap();
     projected.unwrap().unwrap();
