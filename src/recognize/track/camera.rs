@@ -4,9 +4,9 @@
 use image::RgbImage;
 
 use super::boxes::{BoxF, Motion, associate};
-use super::decide::Vote;
+use super::decide::{Vote, pooled};
 use super::motion::Thumbnail;
-use super::quality::{geometric, sharpness};
+use super::quality::{geometric, same_view, sharpness};
 use super::{FrameHead, TrackConfig, TrackDecision, TrackStep, UnknownTrack};
 use crate::domain::{Embedding, FaceBox};
 use crate::recognize::gallery::{Gallery, MatchRule};
@@ -39,6 +39,12 @@ struct Track {
     votes: Vec<Vote>,
     /// The face box of each vote's face.
     vote_boxes: Vec<FaceBox>,
+    /// Each vote's embedding, and the vote of their mean once there are two.
+    looks: Vec<Embedding>,
+    pooled: Option<Vote>,
+    /// The landmarks of the face last embedded: a face that has not moved since is the same
+    /// picture, and embedding it again would only repeat a vote.
+    last_landmarks: Option<[[f32; 2]; 5]>,
     best: Option<BestFace>,
     decided: bool,
 }
@@ -205,7 +211,7 @@ impl CameraTracks {
         let better = track.best_quality * c.better_by;
         let another_look = track.best.is_some() && track.since_embedding > c.reembed_after;
         let enough = if another_look { track.best_quality * 0.8 } else { better };
-        if geometry < enough {
+        if geometry < enough || (another_look && same_view(track.last_landmarks.as_ref(), detection)) {
             return Ok(None);
         }
         let chip = align_face(image, &detection.landmarks, cx.engine.chip());
@@ -224,6 +230,7 @@ impl CameraTracks {
         let nearest = cx.gallery.nearest_two_people(&embedding, cx.rule.metric);
         let vote = Vote::cast(nearest, cx.rule.threshold, &c.rule());
         let face_box = face_box_of(detection);
+        let embedding_of_look = embedding.clone();
         if quality > track.best_quality {
             track.best_quality = quality;
             track.best = Some(BestFace {
@@ -235,6 +242,15 @@ impl CameraTracks {
         }
         track.votes.push(vote);
         track.vote_boxes.push(face_box);
+        track.last_landmarks = Some(detection.landmarks);
+        track.looks.push(embedding_of_look);
+        if let Some(mean) = pooled(&track.looks) {
+            track.pooled = Some(Vote::cast(
+                cx.gallery.nearest_two_people(&mean, cx.rule.metric),
+                cx.rule.threshold,
+                &c.rule(),
+            ));
+        }
         Ok(c.rule().decide_open(&track.votes).map(|person| track.decide(person)))
     }
 
@@ -280,12 +296,13 @@ impl Track {
             decided = self.decided,
             best_quality = self.best_quality,
             votes = ?self.votes.iter().map(|v| (v.person.as_ref().map(|p| p.as_str().to_owned()), v.distance)).collect::<Vec<_>>(),
+            pooled = ?self.pooled.as_ref().map(|v| (v.person.as_ref().map(|p| p.as_str().to_owned()), v.distance)),
             "track ended"
         );
         if self.decided {
             return;
         }
-        if let Some(person) = c.rule().decide_closed(&self.votes) {
+        if let Some(person) = c.rule().decide_closed(&self.votes, self.pooled.as_ref()) {
             step.decisions.push(self.decide(person));
         } else if let Some(best) = self.best {
             step.unknown.push(UnknownTrack {
@@ -314,6 +331,9 @@ impl Track {
             since_embedding: 0,
             votes: Vec::new(),
             vote_boxes: Vec::new(),
+            looks: Vec::new(),
+            pooled: None,
+            last_landmarks: None,
             best: None,
             decided: false,
         }

@@ -1,9 +1,10 @@
 //! When a track is a person: the votes of its embeddings, each for the nearest person when that
-//! person is within the threshold and clearly nearer than anyone else.
+//! person is within the threshold and clearly nearer than anyone else, and at the track's end the
+//! vote of all its embeddings pooled.
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::PersonId;
+use crate::domain::{Embedding, PersonId};
 
 /// The rule a track's evidence must meet (`[recognize.track]`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -66,10 +67,17 @@ impl DecisionRule {
     }
 
     /// The person of a track that has ended: the votes for them must be a strict majority of
-    /// its embeddings (a single embedding decides a short pass on its own).
-    pub fn decide_closed(&self, votes: &[Vote]) -> Option<PersonId> {
-        let (person, count) = self.leader(votes)?;
-        (2 * count > votes.len()).then_some(person)
+    /// its embeddings (a single embedding decides a short pass on its own), or the vote of its
+    /// embeddings pooled names them and no embedding named anyone else.
+    pub fn decide_closed(&self, votes: &[Vote], pooled: Option<&Vote>) -> Option<PersonId> {
+        if let Some((person, count)) = self.leader(votes)
+            && 2 * count > votes.len()
+        {
+            return Some(person);
+        }
+        let person = pooled?.person.clone()?;
+        let dissent = votes.iter().any(|v| v.person.as_ref().is_some_and(|p| *p != person));
+        (!dissent).then_some(person)
     }
 
     /// The only person voted for, with their number of votes; `None` without votes or when the
@@ -86,6 +94,24 @@ impl DecisionRule {
         }
         Some((first.clone(), count))
     }
+}
+
+/// The mean of a track's embeddings, from its second on: looks at one face from a few frames,
+/// each a little off in its own way, pooled into a steadier one (a face that sits near the
+/// threshold in every frame is judged on the average, not on its unluckiest look).
+pub fn pooled(looks: &[Embedding]) -> Option<Embedding> {
+    let first = looks.first()?;
+    if looks.len() < 2 {
+        return None;
+    }
+    let mut sum = vec![0.0f32; first.values().len()];
+    for look in looks {
+        for (s, v) in sum.iter_mut().zip(look.values()) {
+            *s += v;
+        }
+    }
+    let n = looks.len() as f32;
+    Embedding::new(sum.into_iter().map(|s| s / n).collect()).ok()
 }
 
 #[cfg(test)]
@@ -145,10 +171,34 @@ mod tests {
     }
 
     #[test]
-    fn a_closed_track_needs_a_majority() {
+    fn a_closed_track_needs_a_majority_or_its_pooled_vote() {
         let rule = DecisionRule::default();
-        assert_eq!(rule.decide_closed(&[vote(Some("a"), 0.5)]).unwrap().as_str(), "a");
-        assert_eq!(rule.decide_closed(&[vote(Some("a"), 0.5), vote(None, 0.6)]), None);
-        assert_eq!(rule.decide_closed(&[]), None);
+        assert_eq!(rule.decide_closed(&[vote(Some("a"), 0.5)], None).unwrap().as_str(), "a");
+        let split = [vote(Some("a"), 0.5), vote(None, 0.6)];
+        assert_eq!(rule.decide_closed(&split, None), None);
+        assert_eq!(rule.decide_closed(&split, Some(&vote(None, 0.56))), None);
+        assert_eq!(
+            rule.decide_closed(&split, Some(&vote(Some("a"), 0.53)))
+                .unwrap()
+                .as_str(),
+            "a",
+            "the pooled face is within the threshold"
+        );
+        let disputed = [vote(Some("a"), 0.5), vote(Some("b"), 0.5), vote(None, 0.6)];
+        assert_eq!(
+            rule.decide_closed(&disputed, Some(&vote(Some("a"), 0.5))),
+            None,
+            "one embedding named someone else"
+        );
+        assert_eq!(rule.decide_closed(&[], None), None);
+    }
+
+    #[test]
+    fn pooling_averages_two_looks_or_more() {
+        let look = |v: f32| Embedding::new(vec![v, 1.0 - v]).unwrap();
+        assert_eq!(pooled(&[look(0.2)]), None, "one look is its own vote");
+        assert_eq!(pooled(&[]), None);
+        let mean = pooled(&[look(0.2), look(0.4), look(0.6)]).unwrap();
+        assert!((mean.values()[0] - 0.4).abs() < 1e-6 && (mean.values()[1] - 0.6).abs() < 1e-6);
     }
 }

@@ -1,5 +1,5 @@
 //! How good a face is for an embedding: size, detector score, a frontal pose read from the
-//! landmarks, and sharpness of the aligned chip.
+//! landmarks, and sharpness of the aligned chip; and whether a face is still where it was.
 
 use image::RgbImage;
 
@@ -60,6 +60,18 @@ pub fn sharpness(chip: &RgbImage) -> f32 {
     (variance / SHARP_VARIANCE).min(1.0)
 }
 
+/// Whether `detection` shows the face where it was last embedded: every landmark within 3 % of
+/// the face's height of where it was (a still face, give or take the detector's jitter).
+pub fn same_view(last: Option<&[[f32; 2]; 5]>, detection: &Detection) -> bool {
+    let Some(last) = last else {
+        return false;
+    };
+    let tolerance = 0.03 * detection.h;
+    last.iter()
+        .zip(&detection.landmarks)
+        .all(|(a, b)| (a[0] - b[0]).abs() <= tolerance && (a[1] - b[1]).abs() <= tolerance)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,5 +115,20 @@ mod tests {
         assert!(sharpness(&sharp) > 0.9);
         assert!(sharpness(&blurred) < sharpness(&sharp) / 2.0);
         assert_eq!(sharpness(&RgbImage::from_pixel(150, 150, image::Rgb([9, 9, 9]))), 0.0);
+    }
+
+    #[test]
+    fn a_face_that_has_not_moved_is_the_same_view() {
+        let still = detection(100.0, 0.9, 50.0);
+        assert!(!same_view(None, &still), "nothing embedded yet");
+        let mut jitter = still.clone();
+        jitter.landmarks[2][0] += 2.0;
+        assert!(same_view(Some(&still.landmarks), &jitter));
+        let mut turned = still.clone();
+        turned.landmarks[2][0] += 6.0;
+        assert!(
+            !same_view(Some(&still.landmarks), &turned),
+            "the nose moved 6 % of the face"
+        );
     }
 }
