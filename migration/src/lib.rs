@@ -9,6 +9,7 @@ mod m20261122_000003_recognize_cooldowns;
 mod m20261122_000004_audit_log;
 mod m20261123_000005_groups_and_sessions;
 mod m20261130_000006_recognize_anchors;
+mod m20261201_000007_erased_people;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_audit_log::Migration),
             Box::new(m20261123_000005_groups_and_sessions::Migration),
             Box::new(m20261130_000006_recognize_anchors::Migration),
+            Box::new(m20261201_000007_erased_people::Migration),
         ]
     }
 }

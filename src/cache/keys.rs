@@ -32,6 +32,11 @@ pub fn session(schedule_id: &str, date: NaiveDate) -> String {
     format!("{PREFIX}:session:{schedule_id}:{date}")
 }
 
+/// The prefix of every report of one schedule, whatever its date and generations.
+pub fn session_reports_of(schedule_id: &str) -> String {
+    format!("{PREFIX}:session:{schedule_id}:")
+}
+
 /// One person's session history.
 pub fn person_sessions(id: &str) -> String {
     format!("{PREFIX}:person-sessions:{id}")

@@ -70,10 +70,16 @@ impl Cache {
         Ok(())
     }
 
-    /// Deletes every generation of `key` (for an erasure: nothing about the person may linger).
-    pub async fn purge(&self, key: &str) -> Result<usize, fred::error::Error> {
-        let pattern = format!("{key}@*");
-        let mut doomed: Vec<String> = vec![key.to_owned()];
+    /// Deletes every generation of each key in `keys`, and every key under each of
+    /// `prefixes` (for an erasure: nothing about the person may linger), in one pass over the
+    /// keyspace.
+    pub async fn purge(&self, keys: &[String], prefixes: &[String]) -> Result<usize, fred::error::Error> {
+        let exact: std::collections::HashSet<&str> = keys.iter().map(String::as_str).collect();
+        let doomed_key = |key: &str| {
+            let family = key.split_once('@').map_or(key, |(family, _)| family);
+            exact.contains(family) || prefixes.iter().any(|p| key.starts_with(p.as_str()))
+        };
+        let mut deleted = 0;
         let mut cursor = "0".to_owned();
         loop {
             let (next, found): (String, Vec<String>) = self
@@ -83,19 +89,21 @@ impl Cache {
                     vec![
                         cursor.clone(),
                         "MATCH".into(),
-                        pattern.clone(),
+                        format!("{}:*", keys::PREFIX),
                         "COUNT".into(),
                         "1000".into(),
                     ],
                 )
                 .await?;
-            doomed.extend(found);
+            let doomed: Vec<String> = found.into_iter().filter(|k| doomed_key(k)).collect();
+            if !doomed.is_empty() {
+                deleted += self.client.del::<i64, _>(doomed).await?;
+            }
             if next == "0" {
                 break;
             }
             cursor = next;
         }
-        let deleted: i64 = self.client.del(doomed).await?;
         Ok(deleted as usize)
     }
 

@@ -110,8 +110,8 @@ fn print_recognize(s: &RunSummary) {
 fn print_project(s: &RunSummary) {
     let p = &s.project;
     println!(
-        "project: {} batches, {} new events, {} duplicates, {} dead-lettered, {} write retries",
-        p.batches, p.inserted, p.duplicates, p.dead_lettered, p.write_retries
+        "project: {} batches, {} new events, {} duplicates, {} of erased people, {} dead-lettered, {} write retries",
+        p.batches, p.inserted, p.duplicates, p.erased, p.dead_lettered, p.write_retries
     );
 }
 

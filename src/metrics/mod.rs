@@ -106,7 +106,7 @@ impl Metrics {
         for step in RECOGNIZE_STEPS {
             let _ = self.recognize_step_duration.with_label_values(&[step]);
         }
-        for outcome in ["inserted", "duplicate"] {
+        for outcome in ["inserted", "duplicate", "erased"] {
             let _ = self.project_events_written.with_label_values(&[outcome]);
         }
         for outcome in ["ok", "failed"] {

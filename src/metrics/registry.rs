@@ -163,7 +163,7 @@ pub(super) fn build() -> Metrics {
         ),
         project_events_written: counter(
             "rollcall_project_events_written_total",
-            "Events stored, by outcome (inserted, duplicate)",
+            "Events written, by outcome (inserted, duplicate, erased: dropped as an erased person's)",
             &["outcome"],
         ),
         project_write_retries: IntCounter::new(

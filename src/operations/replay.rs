@@ -25,6 +25,8 @@ pub struct ReplayStats {
     pub messages: u64,
     pub inserted: u64,
     pub duplicates: u64,
+    /// Events of erased people, left out.
+    pub erased: u64,
     /// Messages that are not valid events (the projector dead-lettered them the first time).
     pub invalid: u64,
 }
@@ -131,6 +133,7 @@ async fn write(
     let outcome = store.write_attendance(batch).await.context("storing replayed events")?;
     stats.inserted += outcome.inserted as u64;
     stats.duplicates += outcome.duplicates as u64;
+    stats.erased += outcome.erased as u64;
     batch.clear();
     if let Some(cache) = cache
         && let Err(e) = cache.invalidate(&outcome.generations).await

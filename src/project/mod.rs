@@ -51,6 +51,8 @@ pub struct ProjectStats {
     pub batches: u64,
     pub inserted: u64,
     pub duplicates: u64,
+    /// Events of erased people, dropped.
+    pub erased: u64,
     pub dead_lettered: u64,
     pub write_retries: u64,
     /// Cache keys invalidated after committed batches.
@@ -213,6 +215,7 @@ impl Projector {
                 KeyValue::new("batch.events", self.batch.len() as i64),
                 KeyValue::new("batch.inserted", outcome.inserted as i64),
                 KeyValue::new("batch.duplicates", outcome.duplicates as i64),
+                KeyValue::new("batch.erased", outcome.erased as i64),
             ];
             for span in &self.traced {
                 span.add_event("stored", stored.clone());
@@ -220,6 +223,7 @@ impl Projector {
             self.stats.batches += 1;
             self.stats.inserted += outcome.inserted as u64;
             self.stats.duplicates += outcome.duplicates as u64;
+            self.stats.erased += outcome.erased as u64;
             changed = outcome.generations;
             self.batch.clear();
         }
@@ -246,6 +250,7 @@ impl Projector {
                         events: self.batch.len(),
                         inserted: outcome.inserted,
                         duplicates: outcome.duplicates,
+                        erased: outcome.erased,
                         took: started.elapsed(),
                     }
                     .emit();

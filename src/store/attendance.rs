@@ -21,6 +21,8 @@ pub struct BatchOutcome {
     pub inserted: usize,
     /// Events already stored (a redelivery or a replay), which changed nothing.
     pub duplicates: usize,
+    /// Events of erased attendance, dropped (see `store::erased`).
+    pub erased: usize,
     /// (person, day) rows created or updated.
     pub days: Vec<(String, NaiveDate)>,
     /// Cache keys whose data changed, with their new generation (see `cache::keys`).
@@ -85,15 +87,19 @@ pub fn fold_days<'a>(events: impl IntoIterator<Item = &'a AttendanceEvent>) -> V
 
 impl Store {
     /// Writes a batch in one transaction. Only events that were not stored before are folded
-    /// into `attendance_days`, so a redelivered or replayed batch changes nothing.
+    /// into `attendance_days`, so a redelivered or replayed batch changes nothing; events of
+    /// erased people are dropped.
     pub async fn write_attendance(&self, events: &[AttendanceEvent]) -> Result<BatchOutcome, sea_orm::DbErr> {
         if events.is_empty() {
             return Ok(BatchOutcome::default());
         }
         let txn = self.db.begin().await?;
+        super::erased::lock_against_erasure(&txn).await?;
+        let erased = super::erased::erased_events(&txn, events).await?;
+        let kept: Vec<&AttendanceEvent> = events.iter().filter(|e| !erased.contains(&e.event_id)).collect();
         let mut new_ids: Vec<Uuid> = Vec::with_capacity(events.len());
         let recorded_at = super::now();
-        for chunk in events.chunks(ROWS_PER_STATEMENT) {
+        for chunk in kept.chunks(ROWS_PER_STATEMENT) {
             let mut insert = Query::insert();
             insert.into_table(event::Entity).columns([
                 event::Column::EventId,
@@ -140,7 +146,7 @@ impl Store {
         let inserted = new.len();
         // A batch can hold one event twice (a restarted recognizer sends its events again, and
         // both copies may meet in one batch): its first copy alone counts in the days.
-        let folds = fold_days(events.iter().filter(|e| new.remove(&e.event_id)));
+        let folds = fold_days(kept.iter().copied().filter(|e| new.remove(&e.event_id)));
         for chunk in folds.chunks(ROWS_PER_STATEMENT) {
             txn.execute(&upsert_days(chunk)).await?;
         }
@@ -155,7 +161,8 @@ impl Store {
         txn.commit().await?;
         Ok(BatchOutcome {
             inserted,
-            duplicates: events.len() - inserted,
+            duplicates: kept.len() - inserted,
+            erased: events.len() - kept.len(),
             days,
             generations,
         })

@@ -12,7 +12,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::Store;
-use super::entities::{attendance_day, attendance_event, face_template, group_member, person};
+use super::entities::{attendance_day, attendance_event, face_template, group_member, person, session_schedule};
 use crate::cache::keys;
 use crate::domain::PersonId;
 
@@ -32,6 +32,10 @@ pub struct Erasure {
     pub audit_id: Uuid,
     /// Cache keys whose data changed, with their new generation.
     pub generations: Vec<(String, i64)>,
+    /// Every cache key family that showed something about the person (each generation of
+    /// these goes), and prefixes under which every key goes (their groups' session reports).
+    pub cache_families: Vec<String>,
+    pub cache_prefixes: Vec<String>,
 }
 
 impl Store {
@@ -110,7 +114,7 @@ impl Store {
             return Ok(None);
         }
         // Day lists show display names too.
-        let changed = keys_about(&txn, id).await?;
+        let (changed, _) = keys_about(&txn, id).await?;
         let generations = super::changes::bump(&txn, &changed).await?;
         super::changes::audit(
             &txn,
@@ -133,6 +137,9 @@ impl Store {
         actor: &str,
     ) -> Result<Option<Erasure>, sea_orm::DbErr> {
         let txn = self.db.begin().await?;
+        if erase_attendance {
+            super::erased::lock_for_erasure(&txn).await?;
+        }
         if person::Entity::find_by_id(id.as_str()).one(&txn).await?.is_none() {
             return Ok(None);
         }
@@ -147,9 +154,10 @@ impl Store {
             .and_where(Expr::col(Alias::new("person_id")).eq(id.as_str()));
         txn.execute(&cooldowns).await?;
         // Read before the days are deleted: every cached read that showed them must move on.
-        let changed = keys_about(&txn, id).await?;
+        let (changed, cache_prefixes) = keys_about(&txn, id).await?;
         let (mut events, mut days_removed) = (0, 0);
         if erase_attendance {
+            super::erased::record_erasure(&txn, id.as_str(), super::now()).await?;
             events = attendance_event::Entity::delete_many()
                 .filter(attendance_event::Column::PersonId.eq(id.as_str()))
                 .exec(&txn)
@@ -167,6 +175,8 @@ impl Store {
             .await?;
         person::Entity::delete_by_id(id.as_str()).exec(&txn).await?;
         let generations = super::changes::bump(&txn, &changed).await?;
+        let mut cache_families = changed;
+        cache_families.push(keys::person_sessions(id.as_str()));
         let details = serde_json::json!({
             "templates_removed": templates,
             "attendance_events_removed": events,
@@ -181,13 +191,16 @@ impl Store {
             days: days_removed,
             audit_id,
             generations,
+            cache_families,
+            cache_prefixes,
         }))
     }
 }
 
-/// The cache keys whose entries show something about `id`: their record, and each day they
-/// attended (day lists and daily stats). Sorted, without repeats.
-async fn keys_about(txn: &DatabaseTransaction, id: &PersonId) -> Result<Vec<String>, sea_orm::DbErr> {
+/// The cache keys whose entries show something about `id`: their record, each day they
+/// attended (day lists and daily stats) and their groups, sorted, without repeats; and the
+/// prefixes of their groups' session reports.
+async fn keys_about(txn: &DatabaseTransaction, id: &PersonId) -> Result<(Vec<String>, Vec<String>), sea_orm::DbErr> {
     let days: Vec<NaiveDate> = attendance_day::Entity::find()
         .select_only()
         .column(attendance_day::Column::Day)
@@ -209,5 +222,13 @@ async fn keys_about(txn: &DatabaseTransaction, id: &PersonId) -> Result<Vec<Stri
     changed.extend(groups.iter().map(|g| keys::group(g)));
     changed.sort();
     changed.dedup();
-    Ok(changed)
+    let schedules: Vec<String> = session_schedule::Entity::find()
+        .select_only()
+        .column(session_schedule::Column::Id)
+        .filter(session_schedule::Column::GroupId.is_in(groups))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let prefixes = schedules.iter().map(|s| keys::session_reports_of(s)).collect();
+    Ok((changed, prefixes))
 }

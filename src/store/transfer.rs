@@ -9,8 +9,8 @@ use sea_orm::{
 
 use super::Store;
 use super::entities::{
-    attendance_day, attendance_event, audit_entry, cache_generation, camera, face_template, group, group_member,
-    person, recognize_anchor, recognize_cooldown, session_schedule,
+    attendance_day, attendance_event, audit_entry, cache_generation, camera, erased_person, face_template, group,
+    group_member, person, recognize_anchor, recognize_cooldown, session_schedule,
 };
 
 /// One table's rows in the source and, after the copy, in the target.
@@ -73,6 +73,7 @@ async fn copy_all(from: &Store, to: &impl ConnectionTrait) -> Result<Vec<TableCo
         copy_table::<recognize_cooldown::Entity>("recognize_cooldowns", from, to).await?,
         copy_table::<recognize_anchor::Entity>("recognize_anchors", from, to).await?,
         copy_table::<audit_entry::Entity>("audit_log", from, to).await?,
+        copy_table::<erased_person::Entity>("erased_people", from, to).await?,
         copy_table::<group::Entity>("groups", from, to).await?,
         copy_table::<group_member::Entity>("group_members", from, to).await?,
         copy_table::<session_schedule::Entity>("session_schedules", from, to).await?,

@@ -151,6 +151,7 @@ pub struct BatchStored {
     pub events: usize,
     pub inserted: usize,
     pub duplicates: usize,
+    pub erased: usize,
     pub took: Duration,
 }
 
@@ -162,7 +163,13 @@ impl Emit for BatchStored {
         let written = &m.project_events_written;
         written.with_label_values(&["inserted"]).inc_by(self.inserted as u64);
         written.with_label_values(&["duplicate"]).inc_by(self.duplicates as u64);
-        tracing::debug!(inserted = self.inserted, duplicates = self.duplicates, "batch stored");
+        written.with_label_values(&["erased"]).inc_by(self.erased as u64);
+        tracing::debug!(
+            inserted = self.inserted,
+            duplicates = self.duplicates,
+            erased = self.erased,
+            "batch stored"
+        );
     }
 }
 

@@ -1,7 +1,6 @@
 //! People: create, enrol templates, rename, erase.
 
 use super::Services;
-use crate::cache::keys;
 use crate::control::{ChangeKind, GalleryChange};
 use crate::domain::PersonId;
 use crate::store::{Erasure, NewTemplate};
@@ -64,7 +63,7 @@ pub async fn erase(
     };
     svc.invalidate(&erasure.generations).await;
     if let Some(cache) = &svc.cache
-        && let Err(e) = cache.purge(&keys::person(id.as_str())).await
+        && let Err(e) = cache.purge(&erasure.cache_families, &erasure.cache_prefixes).await
     {
         // Their entries can no longer be read (the generation moved on) and expire with their TTL.
         tracing::warn!(person = %id, error = %e, "cache degraded: erased person's entries left to expire");

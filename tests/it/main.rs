@@ -13,6 +13,7 @@ mod crash;
 mod deployment;
 mod embedding;
 mod enrolment;
+mod erasure;
 mod kafka;
 mod model_card;
 mod models;

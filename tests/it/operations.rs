@@ -173,6 +173,16 @@ async fn replay_into_an_empty_database_gives_the_rows_of_the_original_run() {
     let days = original.attendance_days().await.unwrap();
     assert!(replay(&original_db.url).contains("0 new events, 4 already stored"));
     assert_eq!(original.attendance_days().await.unwrap(), days);
+    // Kit erased since: a replay brings nothing of theirs back.
+    let kit = rollcall::domain::PersonId::parse("kit").unwrap();
+    original.erase_person(&kit, true, "ops").await.unwrap().unwrap();
+    let after_erasure = replay(&original_db.url);
+    assert!(
+        after_erasure.contains("0 new events, 3 already stored, 1 of erased people"),
+        "{after_erasure}"
+    );
+    let days = original.attendance_days().await.unwrap();
+    assert!(days.iter().all(|r| r.person_id != "kit") && days.len() == 3, "{days:?}");
     drop((original, rebuilt));
     original_db.drop_now().await;
     rebuilt_db.drop_now().await;

@@ -5,6 +5,7 @@ pub mod attendance_event;
 pub mod audit_entry;
 pub mod cache_generation;
 pub mod camera;
+pub mod erased_person;
 pub mod face_template;
 pub mod group;
 pub mod group_member;
