@@ -93,11 +93,15 @@ pub struct PipelineReport {
     pub raw_two_threads_fps: f64,
     /// Decode+detect+align+embed on two threads.
     pub raw_two_threads_with_decode_fps: f64,
-    /// The embedded pipeline in frame mode (ingest, bus, recognizer, projector, SQLite).
+    /// The embedded pipeline in frame mode (ingest, bus, recognizer, projector, SQLite), from
+    /// the moment its engines are loaded, as the raw figures are (models loaded first).
     pub one_worker_fps: f64,
     pub two_workers_fps: f64,
     pub one_worker_ratio: f64,
     pub two_workers_ratio: f64,
+    /// The same with the start of the run counted (store opened, models loaded).
+    pub one_worker_fps_with_start: f64,
+    pub two_workers_fps_with_start: f64,
     pub events_stored: u64,
 }
 
@@ -161,7 +165,9 @@ pub async fn pipeline_benchmark(
         let t = Instant::now();
         let summary = crate::topology::run_embedded(&c, tokio_util::sync::CancellationToken::new()).await?;
         let secs = t.elapsed().as_secs_f64();
-        pipeline.push((summary.ingest.frames as f64 / secs, summary.project.inserted));
+        let ready = summary.recognizer_ready_after.map_or(0.0, |d| d.as_secs_f64());
+        let frames = summary.ingest.frames as f64;
+        pipeline.push((frames / (secs - ready), frames / secs, summary.project.inserted));
     }
     let report = PipelineReport {
         frames: count,
@@ -176,7 +182,9 @@ pub async fn pipeline_benchmark(
         two_workers_fps: pipeline[1].0,
         one_worker_ratio: pipeline[0].0 / raw_fps,
         two_workers_ratio: pipeline[1].0 / raw_fps,
-        events_stored: pipeline[1].1,
+        one_worker_fps_with_start: pipeline[0].1,
+        two_workers_fps_with_start: pipeline[1].1,
+        events_stored: pipeline[1].2,
     };
     if json {
         return Ok(serde_json::to_string(&report)?);
@@ -207,12 +215,12 @@ fn render(r: &PipelineReport) -> String {
             r.raw_two_threads_with_decode_fps / r.raw_fps
         ),
         format!(
-            "embedded pipeline (frame mode), 1 worker: {:.1} frames/s end to end; ratio to raw: {:.2}",
-            r.one_worker_fps, r.one_worker_ratio
+            "embedded pipeline (frame mode), 1 worker: {:.1} frames/s once loaded ({:.1} with the start); ratio to raw: {:.2}",
+            r.one_worker_fps, r.one_worker_fps_with_start, r.one_worker_ratio
         ),
         format!(
-            "embedded pipeline (frame mode), 2 workers: {:.1} frames/s end to end ({} events stored); ratio to raw: {:.2}",
-            r.two_workers_fps, r.events_stored, r.two_workers_ratio
+            "embedded pipeline (frame mode), 2 workers: {:.1} frames/s once loaded ({:.1} with the start; {} events stored); ratio to raw: {:.2}",
+            r.two_workers_fps, r.two_workers_fps_with_start, r.events_stored, r.two_workers_ratio
         ),
     ]
     .join("\n")

@@ -53,11 +53,16 @@ pub struct RunSummary {
     /// Dead letters the in-process bus collected, as (key, "kind: reason"); over Kafka they
     /// are on the dead-letter topics instead.
     pub dead_letters: Vec<(String, String)>,
+    /// From the start of the run until the recognizer's engines were loaded and its workers
+    /// running (the store opened and migrated, the models loaded): what a throughput figure
+    /// leaves out.
+    pub recognizer_ready_after: Option<Duration>,
 }
 
 /// Runs `stages` until their input ends (replayed folders over the in-process bus) or
 /// `shutdown` is cancelled; then in-flight work drains for up to `shutdown.drain_timeout_secs`.
 pub async fn run(config: &Config, stages: Stages, shutdown: CancellationToken) -> anyhow::Result<RunSummary> {
+    let started = std::time::Instant::now();
     let (bus, collected): (Arc<dyn Bus>, _) = match config.bus.kind {
         BusKind::Kafka => (Arc::new(KafkaBus::new(&config.kafka)), None),
         BusKind::Memory if stages == Stages::All => {
@@ -92,14 +97,17 @@ pub async fn run(config: &Config, stages: Stages, shutdown: CancellationToken) -
     } else {
         0
     };
+    let mut recognizer_ready_after = None;
     if stages.recognize() {
         wiring.recognize(downstream_stop.clone()).await?;
+        recognizer_ready_after = Some(started.elapsed());
     }
     if stages.project() {
         wiring.project(downstream_stop)?;
     }
     let mut summary = wiring.finish().await?;
     summary.cameras = cameras;
+    summary.recognizer_ready_after = recognizer_ready_after;
     if let Some(collected) = collected {
         summary.dead_letters = collected.await.context("dead-letter drain panicked")?;
     }
