@@ -92,6 +92,7 @@ impl<T: Send + 'static> Producer<T> for MemoryProducer<T> {
                 offset: *next,
             },
             trace_parent: crate::telemetry::context::current_traceparent(),
+            payload: None,
         };
         *next += 1;
         permit.send(record);

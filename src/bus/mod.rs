@@ -31,6 +31,9 @@ pub struct Record<T> {
     pub position: Position,
     /// The sender's W3C `traceparent`, when it was traced.
     pub trace_parent: Option<String>,
+    /// The message's bytes as received, where the consumer keeps them (Kafka attendance
+    /// events: a record the store refuses goes to the dead-letter topic as it came).
+    pub payload: Option<Vec<u8>>,
 }
 
 /// A message that can never be processed: it goes to the dead-letter topic, and the stage moves on.

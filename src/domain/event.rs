@@ -48,9 +48,18 @@ pub enum InvalidEvent {
     EventId { expected: Uuid, actual: Uuid },
     #[error("distance {0} is not a finite non-negative number")]
     Distance(f32),
-    #[error("model_id is empty")]
-    ModelId,
+    #[error("similarity {0} is not a number from 0 to 1")]
+    Similarity(f32),
+    #[error("model_id must have 1 to {MAX_MODEL_ID_LEN} characters and no NUL (has {0})")]
+    ModelId(usize),
+    #[error("frame_seq {0} is over {max}", max = i64::MAX)]
+    FrameSeq(u64),
+    #[error("seen_at {0} is outside the supported dates ({from} to {to})", from = super::dates::EARLIEST_DAY, to = super::dates::LATEST_DAY)]
+    SeenAt(DateTime<Utc>),
 }
+
+/// The longest model id: the store's column.
+pub const MAX_MODEL_ID_LEN: usize = 64;
 
 impl AttendanceEvent {
     /// An event of the current schema, with its deterministic id and the similarity derived from the distance.
@@ -83,7 +92,8 @@ impl AttendanceEvent {
         Uuid::new_v5(&EVENT_ID_NAMESPACE, name.as_bytes())
     }
 
-    /// Checks what serde cannot: the version, the id derivation and the numbers.
+    /// Checks what serde cannot: the version, the id derivation, the numbers, and that every
+    /// field fits its column in the store (so that a batch never fails on one event's data).
     pub fn validate(&self) -> Result<(), InvalidEvent> {
         if self.schema_version != ATTENDANCE_SCHEMA_VERSION {
             return Err(InvalidEvent::SchemaVersion(self.schema_version));
@@ -98,8 +108,18 @@ impl AttendanceEvent {
         if !(self.distance.is_finite() && self.distance >= 0.0) {
             return Err(InvalidEvent::Distance(self.distance));
         }
-        if self.model_id.is_empty() {
-            return Err(InvalidEvent::ModelId);
+        if !(0.0..=1.0).contains(&self.similarity) {
+            return Err(InvalidEvent::Similarity(self.similarity));
+        }
+        let model_id_len = self.model_id.chars().count();
+        if model_id_len == 0 || model_id_len > MAX_MODEL_ID_LEN || self.model_id.contains('\0') {
+            return Err(InvalidEvent::ModelId(model_id_len));
+        }
+        if i64::try_from(self.frame_seq).is_err() {
+            return Err(InvalidEvent::FrameSeq(self.frame_seq));
+        }
+        if !super::dates::supported_time(self.seen_at) {
+            return Err(InvalidEvent::SeenAt(self.seen_at));
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! Domain values shared by every stage: identifiers, embeddings, frames and attendance events.
 
 mod camera;
+pub mod dates;
 mod embedding;
 mod event;
 mod frame;

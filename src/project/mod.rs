@@ -14,14 +14,16 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use serde::{Deserialize, Serialize};
 
+mod isolate;
+
 use crate::bus::{BusError, Consumer, DeadLetter, Position, Producer};
 use crate::cache::Cache;
 use crate::domain::AttendanceEvent;
 use crate::domain::stage::PROJECT;
-use crate::retry::Backoff;
 use crate::store::{BatchOutcome, Store};
 use crate::telemetry::context::continue_trace;
-use crate::telemetry::events::{BatchRetried, BatchStored, CacheDegraded, CacheInvalidated, Emit};
+use crate::telemetry::events::{BatchStored, CacheDegraded, CacheInvalidated, Emit};
+use isolate::{PartWrite, Source};
 
 /// `[project]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -68,6 +70,8 @@ pub struct Projector {
     cache: Option<Cache>,
     stats: ProjectStats,
     batch: Vec<AttendanceEvent>,
+    /// Where each event of the batch came from.
+    sources: Vec<Source>,
     /// One span per event in the batch, in its frame's trace, ended once the event is stored.
     traced: Vec<tracing::Span>,
     /// Highest position per partition in the current batch: committed once the batch is stored.
@@ -92,6 +96,7 @@ impl Projector {
             cache: None,
             stats: ProjectStats::default(),
             batch: Vec::new(),
+            sources: Vec::new(),
             traced: Vec::new(),
             pending: HashMap::new(),
         }
@@ -152,6 +157,11 @@ impl Projector {
                         );
                         continue_trace(&span, record.trace_parent.as_deref());
                         self.traced.push(span);
+                        self.sources.push(Source {
+                            key: record.key,
+                            position,
+                            payload: record.payload,
+                        });
                         self.batch.push(record.value);
                         self.mark_done(position);
                     }
@@ -226,6 +236,7 @@ impl Projector {
             self.stats.erased += outcome.erased as u64;
             changed = outcome.generations;
             self.batch.clear();
+            self.sources.clear();
         }
         for (_, position) in self.pending.drain() {
             events.commit(position)?;
@@ -234,44 +245,30 @@ impl Projector {
         Ok(())
     }
 
-    /// Writes the batch, retrying with backoff until it lands or `abort` gives up on it.
+    /// Writes the batch, retrying with backoff until it lands or `abort` gives up on it; a batch
+    /// the store refuses for its data is split, and what it refuses is dead-lettered.
     async fn write_retrying(&mut self, abort: &CancellationToken) -> Result<BatchOutcome, ProjectError> {
         let started = std::time::Instant::now();
-        let mut backoff = Backoff::new(
-            Duration::from_millis(self.config.retry_initial_ms),
-            Duration::from_millis(self.config.retry_max_ms),
-        );
-        loop {
-            let write = tracing::info_span!("store.write", events = self.batch.len());
-            let written = self.store.write_attendance(&self.batch).instrument(write).await;
-            match written {
-                Ok(outcome) => {
-                    BatchStored {
-                        events: self.batch.len(),
-                        inserted: outcome.inserted,
-                        duplicates: outcome.duplicates,
-                        erased: outcome.erased,
-                        took: started.elapsed(),
-                    }
-                    .emit();
-                    return Ok(outcome);
-                }
-                Err(e) => {
-                    self.stats.write_retries += 1;
-                    let delay = backoff.next_delay();
-                    BatchRetried {
-                        events: self.batch.len(),
-                        error: &e,
-                        retry_in: delay,
-                    }
-                    .emit();
-                    tokio::select! {
-                        _ = abort.cancelled() => return Err(ProjectError::StoppedWithUnstoredBatch(self.batch.len())),
-                        _ = tokio::time::sleep(delay) => {}
-                    }
-                }
+        let outcome = match self.write_part(0..self.batch.len(), abort).await? {
+            PartWrite::Stored(outcome) => outcome,
+            PartWrite::Refused(reason) => {
+                tracing::warn!(
+                    events = self.batch.len(),
+                    reason,
+                    "the store refused a batch; isolating what it refuses"
+                );
+                self.write_isolating(reason, abort).await?
             }
+        };
+        BatchStored {
+            events: self.batch.len(),
+            inserted: outcome.inserted,
+            duplicates: outcome.duplicates,
+            erased: outcome.erased,
+            took: started.elapsed(),
         }
+        .emit();
+        Ok(outcome)
     }
 
     /// Invalidates the cache keys a committed batch changed, when there is a cache.

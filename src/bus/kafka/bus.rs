@@ -5,7 +5,7 @@ use std::sync::Arc;
 use rdkafka::ClientConfig;
 
 use super::KafkaConfig;
-use super::{DeadLetterCodec, FrameCodec, JsonCodec, KafkaConsumer, KafkaProducer};
+use super::{AttendanceCodec, DeadLetterCodec, FrameCodec, JsonCodec, KafkaConsumer, KafkaProducer};
 use crate::bus::{Bus, BusError, Consumer, DeadLetter, Producer};
 use crate::domain::{AttendanceEvent, Frame, UnknownFaceEvent};
 
@@ -69,7 +69,7 @@ impl Bus for KafkaBus {
         Ok(Arc::new(KafkaProducer::new(
             &self.client,
             &self.config.topics.attendance,
-            JsonCodec::default(),
+            AttendanceCodec,
         )?))
     }
 
@@ -81,7 +81,7 @@ impl Bus for KafkaBus {
             crate::domain::stage::PROJECT,
             group,
             topic,
-            JsonCodec::default(),
+            AttendanceCodec,
         )?))
     }
 

@@ -26,6 +26,10 @@ pub struct DecodeFailure {
 pub trait Codec<T>: Send + Sync + 'static {
     fn encode(&self, value: &T) -> Encoded;
     fn decode(&self, key: &str, payload: &[u8], headers: &[(String, Vec<u8>)]) -> Result<T, DecodeFailure>;
+    /// Whether a decoded record keeps its original bytes too (see `Record::payload`).
+    fn keeps_payload(&self) -> bool {
+        false
+    }
 }
 
 fn header<'a>(headers: &'a [(String, Vec<u8>)], name: &str) -> Result<&'a str, DecodeFailure> {
@@ -109,6 +113,36 @@ impl<T: Serialize + DeserializeOwned + 'static> Codec<T> for JsonCodec<T> {
             kind: "invalid_json",
             reason: e.to_string(),
         })
+    }
+}
+
+/// Attendance events: JSON, checked as the projector needs them (`AttendanceEvent::validate`),
+/// so an event that could never be stored is a dead letter with its original bytes; decoded
+/// events keep their bytes for the same reason.
+#[derive(Debug, Clone, Default)]
+pub struct AttendanceCodec;
+
+impl Codec<crate::domain::AttendanceEvent> for AttendanceCodec {
+    fn encode(&self, value: &crate::domain::AttendanceEvent) -> Encoded {
+        JsonCodec::default().encode(value)
+    }
+
+    fn decode(
+        &self,
+        key: &str,
+        payload: &[u8],
+        headers: &[(String, Vec<u8>)],
+    ) -> Result<crate::domain::AttendanceEvent, DecodeFailure> {
+        let event: crate::domain::AttendanceEvent = JsonCodec::default().decode(key, payload, headers)?;
+        event.validate().map_err(|e| DecodeFailure {
+            kind: "invalid_event",
+            reason: e.to_string(),
+        })?;
+        Ok(event)
+    }
+
+    fn keeps_payload(&self) -> bool {
+        true
     }
 }
 

@@ -171,6 +171,7 @@ impl<T: Send + 'static, C: Codec<T>> Consumer<T> for KafkaConsumer<T, C> {
                 value,
                 position,
                 trace_parent,
+                payload: self.codec.keeps_payload().then(|| payload.to_vec()),
             }),
             Err(failure) => Err(BusError::Poison(Box::new(PoisonMessage {
                 key,

@@ -130,6 +130,21 @@ pub async fn first_dead_letter(config: &Config, source: &str, dlq: &str) -> roll
         .value
 }
 
+/// The first `count` dead letters of `dlq` (whose records came from `source`).
+pub async fn dead_letters(config: &Config, source: &str, dlq: &str, count: usize) -> Vec<rollcall::bus::DeadLetter> {
+    let bus = KafkaBus::new(&config.kafka);
+    let codec = DeadLetterCodec {
+        source_topic: source.to_owned(),
+    };
+    let mut reader = bus.consumer(&format!("reader-{dlq}"), dlq, codec).unwrap();
+    let mut letters = Vec::new();
+    while letters.len() < count {
+        let next = tokio::time::timeout(Duration::from_secs(30), reader.next()).await;
+        letters.push(next.expect("a dead letter within 30 s").unwrap().unwrap().value);
+    }
+    letters
+}
+
 /// True when `group` has committed every message of `topic`.
 fn caught_up(brokers: &str, group: &str, topic: &str) -> bool {
     let client: BaseConsumer = ClientConfig::new()

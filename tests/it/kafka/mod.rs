@@ -3,5 +3,6 @@
 //! topics and consumer groups.
 
 mod processes;
+mod refused;
 mod stages;
 mod topics;
