@@ -30,8 +30,6 @@ pub struct Erasure {
     pub events: u64,
     pub days: u64,
     pub audit_id: Uuid,
-    /// Cache keys whose data changed, with their new generation.
-    pub generations: Vec<(String, i64)>,
     /// Every cache key family that showed something about the person (each generation of
     /// these goes), and prefixes under which every key goes (their groups' session reports).
     pub cache_families: Vec<String>,
@@ -114,7 +112,7 @@ impl Store {
             return Ok(None);
         }
         // Day lists show display names too.
-        let (changed, _) = keys_about(&txn, id).await?;
+        let changed = keys_about(&txn, id).await?;
         let generations = super::changes::bump(&txn, &changed).await?;
         super::changes::audit(
             &txn,
@@ -154,7 +152,8 @@ impl Store {
             .and_where(Expr::col(Alias::new("person_id")).eq(id.as_str()));
         txn.execute(&cooldowns).await?;
         // Read before the days are deleted: every cached read that showed them must move on.
-        let (changed, cache_prefixes) = keys_about(&txn, id).await?;
+        let changed = keys_about(&txn, id).await?;
+        let cache_prefixes = session_report_prefixes(&txn, id).await?;
         let (mut events, mut days_removed) = (0, 0);
         if erase_attendance {
             super::erased::record_erasure(&txn, id.as_str(), super::now()).await?;
@@ -174,7 +173,9 @@ impl Store {
             .exec(&txn)
             .await?;
         person::Entity::delete_by_id(id.as_str()).exec(&txn).await?;
-        let generations = super::changes::bump(&txn, &changed).await?;
+        // Readers move on even if Redis misses the purge below; the purge removes every
+        // generation, so the new ones need not be handed back.
+        super::changes::bump(&txn, &changed).await?;
         let mut cache_families = changed;
         cache_families.push(keys::person_sessions(id.as_str()));
         let details = serde_json::json!({
@@ -190,7 +191,6 @@ impl Store {
             events,
             days: days_removed,
             audit_id,
-            generations,
             cache_families,
             cache_prefixes,
         }))
@@ -198,9 +198,8 @@ impl Store {
 }
 
 /// The cache keys whose entries show something about `id`: their record, each day they
-/// attended (day lists and daily stats) and their groups, sorted, without repeats; and the
-/// prefixes of their groups' session reports.
-async fn keys_about(txn: &DatabaseTransaction, id: &PersonId) -> Result<(Vec<String>, Vec<String>), sea_orm::DbErr> {
+/// attended (day lists and daily stats) and their groups. Sorted, without repeats.
+async fn keys_about(txn: &DatabaseTransaction, id: &PersonId) -> Result<Vec<String>, sea_orm::DbErr> {
     let days: Vec<NaiveDate> = attendance_day::Entity::find()
         .select_only()
         .column(attendance_day::Column::Day)
@@ -222,13 +221,23 @@ async fn keys_about(txn: &DatabaseTransaction, id: &PersonId) -> Result<(Vec<Str
     changed.extend(groups.iter().map(|g| keys::group(g)));
     changed.sort();
     changed.dedup();
+    Ok(changed)
+}
+
+/// The cache key prefixes of every session report that can list `id`: those of their groups'
+/// schedules, whatever the date (an erasure deletes them all, not only the current generation).
+async fn session_report_prefixes(txn: &DatabaseTransaction, id: &PersonId) -> Result<Vec<String>, sea_orm::DbErr> {
+    let their_groups = Query::select()
+        .column(group_member::Column::GroupId)
+        .from(group_member::Entity)
+        .and_where(group_member::Column::PersonId.eq(id.as_str()))
+        .to_owned();
     let schedules: Vec<String> = session_schedule::Entity::find()
         .select_only()
         .column(session_schedule::Column::Id)
-        .filter(session_schedule::Column::GroupId.is_in(groups))
+        .filter(session_schedule::Column::GroupId.in_subquery(their_groups))
         .into_tuple()
         .all(txn)
         .await?;
-    let prefixes = schedules.iter().map(|s| keys::session_reports_of(s)).collect();
-    Ok((changed, prefixes))
+    Ok(schedules.iter().map(|s| keys::session_reports_of(s)).collect())
 }

@@ -61,7 +61,8 @@ pub async fn erase(
     let Some(erasure) = svc.store.erase_person(id, erase_attendance, actor).await? else {
         return Ok(None);
     };
-    svc.invalidate(&erasure.generations).await;
+    // Every generation of every key about them, the current ones included: no separate
+    // invalidation is needed.
     if let Some(cache) = &svc.cache
         && let Err(e) = cache.purge(&erasure.cache_families, &erasure.cache_prefixes).await
     {

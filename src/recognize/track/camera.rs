@@ -244,6 +244,8 @@ impl CameraTracks {
         track.vote_boxes.push(face_box);
         track.last_landmarks = Some(detection.landmarks);
         track.looks.push(embedding_of_look);
+        // Only a track's end uses the pooled vote, but the gallery is at hand here, not there;
+        // the last look's recomputation is the one that counts.
         if let Some(mean) = pooled(&track.looks) {
             track.pooled = Some(Vote::cast(
                 cx.gallery.nearest_two_people(&mean, cx.rule.metric),
