@@ -124,8 +124,13 @@ impl Config {
         if self.api.default_page_size == 0 || self.api.max_page_size < self.api.default_page_size {
             bail!("api.default_page_size must be at least 1 and at most api.max_page_size");
         }
-        if let Some((name, _)) = self.api.keys.iter().find(|(_, k)| k.key.len() < 16) {
-            bail!("api key {name} is shorter than 16 characters: use a long random key");
+        for (name, key) in &self.api.keys {
+            if let Err(why) = key.digest() {
+                bail!("api key {name} {why}");
+            }
+        }
+        if self.api.header_timeout_secs == 0 || self.api.body_timeout_secs == 0 {
+            bail!("api.header_timeout_secs and api.body_timeout_secs must be at least 1");
         }
         let models = &self.models;
         crate::models::resolve(&models.custom, &models.detector, crate::models::ModelRole::Detector)?;

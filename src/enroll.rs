@@ -30,7 +30,7 @@ impl From<VisionError> for PhotoError {
     fn from(e: VisionError) -> Self {
         match e {
             VisionError::Decode(d) => PhotoError::Decode(d),
-            VisionError::Inference(m) => PhotoError::Inference(m),
+            VisionError::Inference(m) | VisionError::Panicked(m) => PhotoError::Inference(m),
         }
     }
 }
@@ -135,7 +135,7 @@ pub struct PersonFolder {
 pub fn is_image(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
-        .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "jpg" | "jpeg" | "png"))
+        .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "jpg" | "jpeg" | "png" | "webp"))
 }
 
 /// Image files directly inside `dir`, sorted.

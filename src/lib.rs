@@ -14,6 +14,7 @@ pub mod domain;
 pub mod enroll;
 pub mod eval;
 pub mod http;
+pub mod http_server;
 pub mod ingest;
 pub mod metrics;
 pub mod models;

@@ -9,6 +9,7 @@ use super::extract::{Params, PathParams};
 use super::{Shared, cursor};
 use crate::cache::keys;
 use crate::domain::PersonId;
+use crate::domain::dates::Day;
 
 /// The longest range one request may cover.
 const MAX_RANGE_DAYS: i64 = 366;
@@ -42,7 +43,7 @@ const FIRST_ARRIVALS: u64 = 10;
     security(("api_key" = [])))]
 pub async fn day(
     state: Shared,
-    PathParams(day): PathParams<NaiveDate>,
+    PathParams(Day(day)): PathParams<Day>,
     Params(q): Params<PageQuery>,
 ) -> Result<axum::Json<AttendancePage>, ApiError> {
     let limit = state.page_size(q.limit)?;
@@ -112,7 +113,7 @@ pub async fn person(
     security(("api_key" = [])))]
 pub async fn daily_stats(
     state: Shared,
-    PathParams(day): PathParams<NaiveDate>,
+    PathParams(Day(day)): PathParams<Day>,
 ) -> Result<axum::Json<DailyStats>, ApiError> {
     let stats = state
         .cached(&keys::stats("daily", day), "v1", || async {

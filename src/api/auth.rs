@@ -1,15 +1,17 @@
-//! API keys and roles, and the per-key rate limit. Keys are compared by their SHA-256, so the
-//! comparison takes the same time whatever the key.
+//! API keys and roles, the per-key rate limit, and the limit on failed authentications per
+//! client address. Keys are compared by their SHA-256 in constant time, against every key.
 
 use std::collections::{BTreeMap, HashMap};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 use super::ApiState;
 use super::error::ApiError;
@@ -27,23 +29,32 @@ pub struct KeyRing {
 }
 
 impl KeyRing {
+    /// The usable keys of `config` (configuration validation refuses the others).
     pub fn new(config: &BTreeMap<String, ApiKeyConfig>) -> Self {
         let keys = config
             .iter()
-            .map(|(name, k)| {
+            .filter_map(|(name, k)| {
                 let caller = Caller {
                     name: name.clone(),
                     role: k.role,
                 };
-                (Sha256::digest(k.key.as_bytes()).into(), caller)
+                Some((k.digest().ok()?, caller))
             })
             .collect();
         Self { keys }
     }
 
+    /// Compares with every key, each in constant time, so the time taken tells nothing about
+    /// which key or how much of one matched.
     pub fn identify(&self, presented: &str) -> Option<Caller> {
         let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
-        self.keys.iter().find(|(d, _)| *d == digest).map(|(_, c)| c.clone())
+        let mut found = None;
+        for (key, caller) in &self.keys {
+            if bool::from(key.ct_eq(&digest)) {
+                found = Some(caller);
+            }
+        }
+        found.cloned()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -58,18 +69,37 @@ pub struct RateLimiter {
     buckets: Mutex<HashMap<String, (f64, Instant)>>,
 }
 
+/// Buckets kept before full (idle) ones are forgotten, so many clients cannot grow the map forever.
+const MAX_BUCKETS: usize = 10_000;
+
 impl RateLimiter {
     pub fn new(per_minute: u32) -> Self {
+        Self::with_burst(per_minute, (f64::from(per_minute) / 10.0).max(5.0))
+    }
+
+    pub fn with_burst(per_minute: u32, burst: f64) -> Self {
         Self {
             per_second: f64::from(per_minute) / 60.0,
-            burst: (f64::from(per_minute) / 10.0).max(5.0),
+            burst,
             buckets: Mutex::new(HashMap::new()),
         }
     }
 
+    /// Whether `key` has a token left, without taking it.
+    pub fn has_tokens(&self, key: &str, now: Instant) -> bool {
+        let buckets = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        buckets
+            .get(key)
+            .is_none_or(|(tokens, last)| tokens + now.duration_since(*last).as_secs_f64() * self.per_second >= 1.0)
+    }
+
     /// Takes a token for `key`, or says how long until one is available.
     pub fn admit(&self, key: &str, now: Instant) -> Result<(), Duration> {
-        let mut buckets = self.buckets.lock().expect("rate limiter lock");
+        let mut buckets = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if buckets.len() >= MAX_BUCKETS && !buckets.contains_key(key) {
+            let (per_second, burst) = (self.per_second, self.burst);
+            buckets.retain(|_, (tokens, last)| *tokens + now.duration_since(*last).as_secs_f64() * per_second < burst);
+        }
         let (tokens, last) = buckets.entry(key.to_owned()).or_insert((self.burst, now));
         *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * self.per_second).min(self.burst);
         *last = now;
@@ -100,31 +130,61 @@ pub async fn require_admin(State(state): State<ApiState>, request: Request, next
     authorize(&state, request, next, ApiRole::Admin).await
 }
 
+/// The client's address, as the connection gave it (a proxy in front would need to pass the
+/// client's own, which rollcall does not trust from headers).
+fn client_address(request: &Request) -> Option<IpAddr> {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| peer.ip())
+}
+
+fn too_many(wait: Duration, message: String) -> Response {
+    let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+    let mut response = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!("{message}; retry in {seconds} s"),
+    )
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    response
+}
+
+/// Answers a failed authentication: counted against the client's address, logged, and 429 once
+/// the address has used up its allowance of failures.
+fn refuse(state: &ApiState, address: Option<IpAddr>, reason: &'static str, message: &str) -> Response {
+    let address_key = address.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
+    crate::telemetry::events::Emit::emit(crate::telemetry::events::AuthenticationFailed {
+        address: &address_key,
+        reason,
+    });
+    if let Err(wait) = state.auth_failures.admit(&address_key, Instant::now()) {
+        return too_many(wait, format!("too many failed authentications from {address_key}"));
+    }
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message).into_response()
+}
+
 async fn authorize(state: &ApiState, mut request: Request, next: Next, needed: ApiRole) -> Response {
+    let address = client_address(&request);
+    // An address that has failed too often is refused before its key is even looked at, so
+    // guessing keys gets no answer either way.
+    let address_key = address.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
+    if !state.auth_failures.has_tokens(&address_key, Instant::now()) {
+        return refuse(state, address, "blocked", "");
+    }
     let Some(presented) = presented_key(request.headers()) else {
-        return ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "an API key is required: send `Authorization: Bearer <key>`",
-        )
-        .into_response();
+        let message = "an API key is required: send `Authorization: Bearer <key>`";
+        return refuse(state, address, "missing", message);
     };
     let Some(caller) = state.keys.identify(presented) else {
-        return ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "the API key is not valid").into_response();
+        return refuse(state, address, "wrong", "the API key is not valid");
     };
     if let Err(wait) = state.limiter.admit(&caller.name, Instant::now()) {
         crate::telemetry::events::Emit::emit(crate::telemetry::events::RateLimited { key: &caller.name });
-        let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
-        let mut response = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            format!("too many requests for key {}; retry in {seconds} s", caller.name),
-        )
-        .into_response();
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-        return response;
+        return too_many(wait, format!("too many requests for key {}", caller.name));
     }
     if caller.role < needed {
         return ApiError::new(
@@ -160,13 +220,51 @@ mod tests {
         let mut config = BTreeMap::new();
         config.insert(
             "desk".to_owned(),
-            ApiKeyConfig {
-                key: "reader-key-0123456789".into(),
-                role: ApiRole::Reader,
-            },
+            ApiKeyConfig::clear("reader-key-0123456789", ApiRole::Reader),
         );
         let ring = KeyRing::new(&config);
         assert_eq!(ring.identify("reader-key-0123456789").unwrap().name, "desk");
         assert!(ring.identify("reader-key-012345678").is_none());
+    }
+
+    #[test]
+    fn a_key_configured_by_its_hash_is_found_by_its_value() {
+        let mut config = BTreeMap::new();
+        let hash = hex::encode(Sha256::digest(b"admin-key-0123456789abcdef"));
+        let entry = ApiKeyConfig {
+            key: None,
+            sha256: Some(hash),
+            role: ApiRole::Admin,
+        };
+        config.insert("ops".to_owned(), entry);
+        let ring = KeyRing::new(&config);
+        let caller = ring.identify("admin-key-0123456789abcdef").unwrap();
+        assert_eq!((caller.name.as_str(), caller.role), ("ops", ApiRole::Admin));
+        assert!(ring.identify("admin-key-0123456789abcdeF").is_none());
+    }
+
+    #[test]
+    fn a_key_entry_needs_exactly_one_usable_form() {
+        let short = ApiKeyConfig::clear("short", ApiRole::Reader);
+        assert!(short.digest().unwrap_err().contains("16"));
+        let neither = ApiKeyConfig::default();
+        assert!(neither.digest().unwrap_err().contains("exactly one"));
+        let bad_hash = ApiKeyConfig {
+            sha256: Some("abcd".into()),
+            ..Default::default()
+        };
+        assert!(bad_hash.digest().unwrap_err().contains("64"));
+    }
+
+    #[test]
+    fn idle_buckets_are_forgotten_when_there_are_too_many() {
+        let limiter = RateLimiter::with_burst(60, 10.0);
+        let start = Instant::now();
+        for n in 0..MAX_BUCKETS {
+            limiter.admit(&format!("client-{n}"), start).unwrap();
+        }
+        let later = start + Duration::from_secs(60);
+        limiter.admit("newcomer", later).unwrap();
+        assert_eq!(limiter.buckets.lock().unwrap().len(), 1, "refilled buckets are dropped");
     }
 }

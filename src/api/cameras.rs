@@ -43,14 +43,13 @@ pub async fn register(
     Body(new): Body<NewCamera>,
 ) -> Result<(StatusCode, axum::Json<Camera>), ApiError> {
     let id = camera_id(&new.id)?;
-    let name = new.name.unwrap_or_else(|| id.to_string());
-    if name.chars().count() > 200 || new.location.chars().count() > 200 {
-        return Err(ApiError::bad_request(
-            "invalid_body",
-            "name and location may have at most 200 characters",
-        ));
-    }
-    crate::usecases::cameras::register(&state.services, &caller.name, &id, &name, &new.location, new.role).await?;
+    let checked = |what, raw: &str, may_be_empty| {
+        crate::domain::text::checked_name(what, raw, may_be_empty)
+            .map_err(|why| ApiError::bad_request("invalid_body", why))
+    };
+    let name = checked("name", new.name.as_deref().unwrap_or(id.as_str()), false)?;
+    let location = checked("location", &new.location, true)?;
+    crate::usecases::cameras::register(&state.services, &caller.name, &id, &name, &location, new.role).await?;
     let camera = state
         .services
         .store

@@ -65,8 +65,10 @@ pub struct PageQuery {
 #[into_params(parameter_in = Query)]
 pub struct RangeQuery {
     /// First day, `YYYY-MM-DD` (default: 30 days before `to`).
+    #[serde(default, deserialize_with = "crate::domain::dates::checked_opt")]
     pub from: Option<NaiveDate>,
     /// Last day, included (default: today, UTC).
+    #[serde(default, deserialize_with = "crate::domain::dates::checked_opt")]
     pub to: Option<NaiveDate>,
 }
 

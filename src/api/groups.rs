@@ -44,7 +44,9 @@ pub struct Membership {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MembershipPeriod {
+    #[serde(default, deserialize_with = "crate::domain::dates::checked_opt")]
     pub from: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "crate::domain::dates::checked_opt")]
     pub until: Option<NaiveDate>,
 }
 
@@ -104,13 +106,8 @@ pub async fn create(
     Body(new): Body<NewGroup>,
 ) -> Result<(StatusCode, axum::Json<Group>), ApiError> {
     let id = slug("group", &new.id)?;
-    let name = new.name.unwrap_or_else(|| id.clone());
-    if name.trim().is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::bad_request(
-            "invalid_body",
-            "name must have 1 to 200 characters",
-        ));
-    }
+    let name = crate::domain::text::checked_name("name", new.name.as_deref().unwrap_or(&id), false)
+        .map_err(|why| ApiError::bad_request("invalid_body", why))?;
     if !groups::create(&state.services, &caller.name, &id, &name).await? {
         return Err(ApiError::conflict(format!("group {id} exists")));
     }

@@ -1,6 +1,7 @@
-//! Liveness, readiness (database, cache, model) and the Prometheus metrics.
+//! Liveness and readiness (database, cache, model). Metrics are served on a listener of their
+//! own (`telemetry.metrics_listen`), not to whoever can reach the API.
 
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 
 use super::Shared;
@@ -24,7 +25,7 @@ pub async fn readyz(state: Shared) -> impl IntoResponse {
         Some(_) => "degraded",
     };
     crate::metrics::metrics().api_cache_up.set(i64::from(cache == "up"));
-    let model = state.engine.is_some();
+    let model = state.engines.is_some();
     let ready = database && model;
     let body = Readiness {
         status: if ready { "ready" } else { "not_ready" }.into(),
@@ -38,14 +39,4 @@ pub async fn readyz(state: Shared) -> impl IntoResponse {
         StatusCode::SERVICE_UNAVAILABLE
     };
     (status, axum::Json(body))
-}
-
-/// Prometheus text exposition.
-#[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "health",
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
-pub async fn prometheus() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, crate::metrics::TEXT_FORMAT)],
-        crate::metrics::render(),
-    )
 }

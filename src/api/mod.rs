@@ -10,6 +10,7 @@ pub mod error;
 mod extract;
 pub mod groups;
 mod health;
+mod limits;
 mod openapi;
 mod people;
 mod schedules;
@@ -17,7 +18,7 @@ mod schedules;
 pub use config::{ApiConfig, ApiKeyConfig, ApiRole};
 use std::future::Future;
 use std::ops::Deref;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -40,7 +41,7 @@ use crate::metrics::metrics;
 use crate::store::Store;
 use crate::telemetry::events::{CacheReadDegraded, Emit};
 use crate::usecases::Services;
-use crate::vision::FaceEngine;
+use crate::vision::EnginePool;
 use error::ApiError;
 
 /// Everything the handlers share.
@@ -48,12 +49,20 @@ pub struct ApiContext {
     /// The store, the cache and NATS, as every use case takes them.
     pub services: Services,
     /// For enrolment; `None` leaves the API up but not ready (and enrolment answers 503).
-    pub engine: Option<Arc<Mutex<FaceEngine>>>,
+    pub engines: Option<Arc<EnginePool>>,
     pub model_id: String,
     pub criteria: EnrolCriteria,
     pub config: ApiConfig,
     pub keys: KeyRing,
     pub limiter: RateLimiter,
+    /// Failed authentications per client address.
+    pub auth_failures: RateLimiter,
+}
+
+/// `api.auth_failures_per_minute` per address, with a burst of as many.
+pub fn auth_failure_limiter(config: &ApiConfig) -> RateLimiter {
+    let per_minute = config.auth_failures_per_minute;
+    RateLimiter::with_burst(per_minute, f64::from(per_minute.max(1)))
 }
 
 #[derive(Clone)]
@@ -84,18 +93,22 @@ impl ApiState {
             Some(url) => Some(crate::control::connect(url).await?),
             None => None,
         };
-        let engines = crate::topology::load_engines(config, 1).await?;
-        let engine = engines.into_iter().next().context("loading the face models")?;
+        let count = match config.api.analysis_engines {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        };
+        let engines = EnginePool::new(crate::topology::load_engines(config, count).await?)?;
         if config.api.keys.is_empty() {
             tracing::warn!("no API keys configured ([api.keys]): every /v1 route will answer 401");
         }
         Ok(ApiState::new(ApiContext {
-            model_id: engine.model_id().to_owned(),
-            engine: Some(Arc::new(Mutex::new(engine))),
+            model_id: engines.model_id().to_owned(),
+            engines: Some(Arc::new(engines)),
             services: Services { store, cache, nats },
             criteria: EnrolCriteria::from_config(&config.vision),
             keys: KeyRing::new(&config.api.keys),
             limiter: RateLimiter::new(config.api.rate_limit_per_minute),
+            auth_failures: auth_failure_limiter(&config.api),
             config: config.api.clone(),
         }))
     }
@@ -219,58 +232,20 @@ async fn observe(request: Request, next: Next) -> Response {
     response
 }
 
-/// Refuses a body declared larger than the limit before reading any of it, so a client does not
-/// upload megabytes to be told no (a body without a length is cut at the limit as it is read).
-async fn limit_declared_size(State(state): State<ApiState>, request: Request, next: Next) -> Response {
-    let declared = request
-        .headers()
-        .get(axum::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    let max = state.config.max_body_bytes as u64;
-    if let Some(length) = declared.filter(|length| *length > max) {
-        let error = ApiError::new(
-            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!("the body has {length} bytes; at most {max} are accepted"),
-        );
-        return axum::response::IntoResponse::into_response(error);
-    }
-    next.run(request).await
-}
-
-/// Asks the client to close the connection after an error answer to a request with a body.
-/// An error can be answered before the body is read (a wrong key, an unknown person); the
-/// server then cannot find where the next request starts and drops the connection, and a client
-/// that reused it would see its next request fail. Saying so lets it open a new one.
-async fn close_after_error_with_body(request: Request, next: Next) -> Response {
-    let headers = request.headers();
-    let has_body = headers.contains_key(axum::http::header::TRANSFER_ENCODING)
-        || headers
-            .get(axum::http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v != "0");
-    let mut response = next.run(request).await;
-    let status = response.status();
-    if has_body && (status.is_client_error() || status.is_server_error()) {
-        response.headers_mut().insert(
-            axum::http::header::CONNECTION,
-            axum::http::HeaderValue::from_static("close"),
-        );
-    }
-    response
-}
-
 /// Every route. Reader routes need any valid key; admin routes an admin key.
 pub fn router(state: ApiState) -> Router {
-    let reader =
-        |route: MethodRouter<ApiState>| route.route_layer(from_fn_with_state(state.clone(), auth::require_reader));
-    let admin =
-        |route: MethodRouter<ApiState>| route.route_layer(from_fn_with_state(state.clone(), auth::require_admin));
+    // Authentication first (the outer layer), then the body is read within its deadline.
+    let body_within =
+        |route: MethodRouter<ApiState>| route.route_layer(from_fn_with_state(state.clone(), limits::read_body_within));
+    let reader = |route: MethodRouter<ApiState>| {
+        body_within(route).route_layer(from_fn_with_state(state.clone(), auth::require_reader))
+    };
+    let admin = |route: MethodRouter<ApiState>| {
+        body_within(route).route_layer(from_fn_with_state(state.clone(), auth::require_admin))
+    };
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::prometheus))
         .route("/openapi.json", get(openapi::document))
         .route(
             "/v1/people",
@@ -321,14 +296,14 @@ pub fn router(state: ApiState) -> Router {
         .fallback(error::no_route)
         .method_not_allowed_fallback(error::wrong_method)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
-        .layer(from_fn_with_state(state.clone(), limit_declared_size))
-        .layer(from_fn(close_after_error_with_body))
+        .layer(from_fn_with_state(state.clone(), limits::limit_declared_size))
+        .layer(from_fn(limits::close_after_error_with_body))
         .layer(from_fn(observe))
         .with_state(state)
 }
 
-/// Binds `api.listen` and serves in the background until `shutdown` (in-flight requests finish
-/// first). Returns the bound address (useful with port 0) and the server task.
+/// Binds `api.listen` (and `telemetry.metrics_listen` when set) and serves in the background until
+/// `shutdown` (answers in progress get `api.shutdown_grace_secs` to finish). Returns the bound address (useful with port 0) and the server task.
 pub async fn start(
     config: &Config,
     shutdown: CancellationToken,
@@ -345,13 +320,22 @@ pub async fn start(
         interval,
         shutdown.clone(),
     ));
+    if let Some(listen) = &config.telemetry.metrics_listen {
+        crate::metrics::expose(listen, connection_limits(&config.api), shutdown.clone()).await?;
+    }
+    let limits = connection_limits(&config.api);
     let server = tokio::spawn(async move {
-        axum::serve(listener, router(state))
-            .with_graceful_shutdown(async move { shutdown.cancelled().await })
-            .await
-            .context("serving the API")
+        crate::http_server::serve(listener, router(state), limits, shutdown).await;
+        Ok(())
     });
     Ok((address, server))
+}
+
+pub fn connection_limits(config: &ApiConfig) -> crate::http_server::ConnectionLimits {
+    crate::http_server::ConnectionLimits {
+        header_timeout: Duration::from_secs(config.header_timeout_secs),
+        shutdown_grace: Duration::from_secs(config.shutdown_grace_secs),
+    }
 }
 
 /// `rollcall serve`: serves until `shutdown`.

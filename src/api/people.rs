@@ -11,6 +11,8 @@ use super::dto::{
 };
 use super::error::{ApiError, ErrorDetail};
 use super::extract::{Body, Params, PathParams};
+use std::sync::Arc;
+
 use super::{ApiState, Caller, Shared, cursor};
 use crate::cache::keys;
 use crate::domain::PersonId;
@@ -23,14 +25,8 @@ fn person_id(raw: &str) -> Result<PersonId, ApiError> {
 }
 
 fn display_name(raw: &str) -> Result<String, ApiError> {
-    let name = raw.trim();
-    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Err(ApiError::bad_request(
-            "invalid_display_name",
-            "display_name must be 1 to 200 characters without control characters",
-        ));
-    }
-    Ok(name.to_owned())
+    crate::domain::text::checked_name("display_name", raw, false)
+        .map_err(|why| ApiError::bad_request("invalid_display_name", why))
 }
 
 async fn find(state: &ApiState, id: &PersonId) -> Result<Person, ApiError> {
@@ -151,6 +147,7 @@ fn photo_code(e: &PhotoError) -> &'static str {
     match e {
         PhotoError::Read(_) => "unreadable",
         PhotoError::Decode(d) if d.kind() == "too_large" => "too_large",
+        PhotoError::Decode(crate::vision::DecodeError::UnsupportedKnownFormat(_)) => "unsupported_format",
         PhotoError::Decode(_) => "not_an_image",
         PhotoError::NoFace => "no_face",
         PhotoError::SeveralFaces(_) => "several_faces",
@@ -184,12 +181,23 @@ pub async fn enrol(
 ) -> Result<Response, ApiError> {
     let id = person_id(&id)?;
     let person = find(&state, &id).await?;
-    let uploads = read_uploads(multipart, state.config.max_photo_bytes).await?;
+    let uploads = read_uploads(
+        multipart,
+        state.config.max_photo_bytes,
+        state.config.max_photos_per_upload,
+    )
+    .await?;
     if uploads.is_empty() {
         return Err(ApiError::bad_request("no_photos", "the request has no file parts"));
     }
     let analysed = analyse(&state, uploads).await?;
-    let (photos, templates): (Vec<PhotoResult>, Vec<_>) = analysed.into_iter().unzip();
+    let (mut photos, templates): (Vec<PhotoResult>, Vec<_>) = analysed.into_iter().unzip();
+    // Which photo each usable template came from, to report the ones already enrolled.
+    let from_photo: Vec<usize> = templates
+        .iter()
+        .enumerate()
+        .filter_map(|(photo, t)| t.as_ref().map(|_| photo))
+        .collect();
     let templates: Vec<_> = templates.into_iter().flatten().collect();
     if templates.is_empty() {
         let body = EnrolmentRejected {
@@ -204,7 +212,7 @@ pub async fn enrol(
         };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response());
     }
-    let added = people::enrol(
+    let new = people::enrol(
         &state.services,
         &caller.name,
         &id,
@@ -213,10 +221,15 @@ pub async fn enrol(
         &templates,
     )
     .await?;
+    for (photo, _) in from_photo.iter().zip(&new).filter(|(_, new)| !**new) {
+        let result = &mut photos[*photo];
+        result.status = "already_enrolled".into();
+        result.message = "this photo is already enrolled for this person: nothing added".into();
+    }
     let body = Enrolment {
         person_id: id.to_string(),
         model_id: state.model_id.clone(),
-        templates_added: added as u64,
+        templates_added: new.iter().filter(|new| **new).count() as u64,
         photos,
     };
     Ok((StatusCode::CREATED, axum::Json(body)).into_response())
@@ -225,10 +238,12 @@ pub async fn enrol(
 /// One photo of an upload: its file name, and its bytes or why it was refused before analysis.
 type Upload = (String, Result<Vec<u8>, PhotoResult>);
 
-/// The file parts of an enrolment upload; a part over `max_photo` bytes is refused on its own.
+/// The file parts of an enrolment upload; a part over `max_photo` bytes is refused on its own,
+/// more than `max_parts` parts refuse the whole upload.
 async fn read_uploads(
     multipart: Result<Multipart, MultipartRejection>,
     max_photo: usize,
+    max_parts: usize,
 ) -> Result<Vec<Upload>, ApiError> {
     let mut multipart = multipart.map_err(|r| {
         ApiError::new(
@@ -239,6 +254,12 @@ async fn read_uploads(
     })?;
     let mut uploads: Vec<Upload> = Vec::new();
     while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+        if uploads.len() == max_parts {
+            return Err(ApiError::bad_request(
+                "too_many_photos",
+                format!("an upload may have at most {max_parts} photos; send the rest in another request"),
+            ));
+        }
         let file = field
             .file_name()
             .or(field.name())
@@ -263,9 +284,10 @@ async fn read_uploads(
     Ok(uploads)
 }
 
-/// Each photo's result, and its template when it shows exactly one usable face.
+/// Each photo's result, and its template when it shows exactly one usable face. The photos are
+/// analysed in parallel on the API's engines, which other uploads share in turn.
 async fn analyse(state: &Shared, uploads: Vec<Upload>) -> Result<Vec<(PhotoResult, Option<NewTemplate>)>, ApiError> {
-    let engine = state.engine.clone().ok_or_else(|| {
+    let engines = state.engines.clone().ok_or_else(|| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "model_unavailable",
@@ -273,47 +295,57 @@ async fn analyse(state: &Shared, uploads: Vec<Upload>) -> Result<Vec<(PhotoResul
         )
     })?;
     let criteria = state.criteria;
-    // Detection and embedding are CPU-bound: off the async reactor.
-    tokio::task::spawn_blocking(move || {
-        let mut engine = engine.lock().expect("face engine lock");
-        uploads
-            .into_iter()
-            .map(|(file, upload)| match upload {
-                Err(rejected) => (rejected, None),
-                Ok(bytes) => match template_from_photo(&mut engine, &bytes, &file, criteria) {
-                    Ok(template) => (
-                        PhotoResult {
-                            file,
-                            status: "enrolled".into(),
-                            code: None,
-                            message: "one usable face".into(),
-                            quality: Some(template.quality),
-                        },
-                        Some(template),
-                    ),
-                    Err(e) => (
-                        PhotoResult {
-                            file,
-                            status: "rejected".into(),
-                            code: Some(photo_code(&e).into()),
-                            message: e.to_string(),
-                            quality: None,
-                        },
-                        None,
-                    ),
-                },
-            })
-            .collect::<Vec<_>>()
-    })
-    .await
-    .map_err(|e| ApiError::internal("analysing photos", e))
+    let analyses = uploads.into_iter().map(|(file, upload)| {
+        let engines = Arc::clone(&engines);
+        async move {
+            let bytes = match upload {
+                Err(rejected) => return (rejected, None),
+                Ok(bytes) => bytes,
+            };
+            let name = file.clone();
+            let analysed = engines
+                .run(move |engine| template_from_photo(engine, &bytes, &name, criteria))
+                .await;
+            let rejected = |code: &str, message: String| PhotoResult {
+                file: file.clone(),
+                status: "rejected".into(),
+                code: Some(code.into()),
+                message,
+                quality: None,
+            };
+            match analysed {
+                Ok(Ok(template)) => (
+                    PhotoResult {
+                        file: file.clone(),
+                        status: "enrolled".into(),
+                        code: None,
+                        message: "one usable face".into(),
+                        quality: Some(template.quality),
+                    },
+                    Some(template),
+                ),
+                Ok(Err(e)) => (rejected(photo_code(&e), e.to_string()), None),
+                Err(panicked) => {
+                    tracing::error!(file = %file, error = %panicked, "photo analysis panicked");
+                    (rejected("analysis_failed", panicked.to_string()), None)
+                }
+            }
+        }
+    });
+    // At most one photo per engine of this upload waits for an engine at a time: the queue is
+    // first come, first served, so another upload's photo gets the next free engine instead of
+    // waiting behind every photo of this one.
+    let in_flight = engines.size();
+    Ok(futures::StreamExt::collect(futures::StreamExt::buffered(futures::stream::iter(analyses), in_flight)).await)
 }
 
 /// Audit entries about a person or camera, oldest first.
 #[utoipa::path(get, path = "/v1/audit", operation_id = "list_audit", tag = "audit", params(AuditQuery),
     responses((status = 200, description = "Success", body = Vec<AuditRecord>)), security(("api_key" = [])))]
 pub async fn audit(state: Shared, Params(q): Params<AuditQuery>) -> Result<axum::Json<Vec<AuditRecord>>, ApiError> {
-    let entries = state.services.store.audit_entries(&q.subject).await?;
+    let subject = crate::domain::text::checked_name("subject", &q.subject, false)
+        .map_err(|why| ApiError::bad_request("invalid_query", why))?;
+    let entries = state.services.store.audit_entries(&subject).await?;
     Ok(axum::Json(
         entries
             .into_iter()

@@ -13,6 +13,7 @@ use super::error::ApiError;
 use super::extract::{Body, Params, PathParams};
 use super::{Caller, Shared};
 use crate::cache::keys;
+use crate::domain::dates::Day;
 use crate::sessions::report::{self, PersonSession, SessionReport};
 use crate::store::ScheduleWrite;
 use crate::timetable::Schedule;
@@ -38,8 +39,10 @@ pub struct SessionDate {
 #[into_params(parameter_in = Query)]
 pub struct DatesQuery {
     /// First local date, `YYYY-MM-DD` (default: 30 days before `to`).
+    #[serde(default, deserialize_with = "crate::domain::dates::checked_opt")]
     pub from: Option<NaiveDate>,
     /// Last local date, included (default: today, UTC).
+    #[serde(default, deserialize_with = "crate::domain::dates::checked_opt")]
     pub to: Option<NaiveDate>,
 }
 
@@ -233,7 +236,7 @@ pub(super) async fn cached_report(
     security(("api_key" = [])))]
 pub async fn session_report(
     state: Shared,
-    PathParams((id, date)): PathParams<(String, NaiveDate)>,
+    PathParams((id, Day(date))): PathParams<(String, Day)>,
     Params(q): Params<ReportQuery>,
 ) -> Result<Response, ApiError> {
     let id = slug("schedule", &id)?;

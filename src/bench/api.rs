@@ -113,35 +113,28 @@ pub(super) async fn load(
 pub(super) async fn serve(state: ApiState, stop: CancellationToken) -> anyhow::Result<std::net::SocketAddr> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
-    tokio::spawn(async move {
-        axum::serve(listener, router(state))
-            .with_graceful_shutdown(async move { stop.cancelled().await })
-            .await
-    });
+    // The server `rollcall serve` runs, so the figures are the product's.
+    let limits = crate::api::connection_limits(&state.config);
+    tokio::spawn(crate::http_server::serve(listener, router(state), limits, stop));
     Ok(address)
 }
 
 pub(super) fn state(config: &Config, store: Store, cache: Option<Cache>) -> ApiState {
     let mut keys = std::collections::BTreeMap::new();
-    keys.insert(
-        "bench".to_owned(),
-        ApiKeyConfig {
-            key: BENCH_KEY.into(),
-            role: ApiRole::Reader,
-        },
-    );
+    keys.insert("bench".to_owned(), ApiKeyConfig::clear(BENCH_KEY, ApiRole::Reader));
     ApiState::new(ApiContext {
         services: crate::usecases::Services {
             store,
             cache,
             nats: None,
         },
-        engine: None,
+        engines: None,
         model_id: config.models.recognizer.clone(),
         criteria: EnrolCriteria::from_config(&config.vision),
         config: config.api.clone(),
         keys: KeyRing::new(&keys),
         limiter: RateLimiter::new(u32::MAX),
+        auth_failures: crate::api::auth_failure_limiter(&config.api),
     })
 }
 

@@ -18,6 +18,17 @@ use crate::vision::{FaceEngine, decode_image};
 /// `cameras` camera folders under `root` (frames of one camera go to one worker, so a single
 /// camera cannot show what several workers do).
 pub fn make_frames(faces: &Path, root: &Path, count: usize, cameras: usize) -> anyhow::Result<usize> {
+    let sources = frame_sources(faces)?;
+    for i in 0..count {
+        let dir = root.join(format!("bench-{}", i % cameras.max(1)));
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join(format!("frame-{i:05}.jpg")), &sources[i % sources.len()])?;
+    }
+    Ok(sources.len())
+}
+
+/// One 640x480 JPEG frame per photo of `faces`, the photo fitted on a grey canvas.
+pub(super) fn frame_sources(faces: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
     let photos = labelled_photos(faces)?;
     anyhow::ensure!(!photos.is_empty(), "no photos under {}", faces.display());
     let mut sources = Vec::new();
@@ -36,16 +47,11 @@ pub fn make_frames(faces: &Path, root: &Path, count: usize, cameras: usize) -> a
         image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85).encode_image(&canvas)?;
         sources.push(jpeg);
     }
-    for i in 0..count {
-        let dir = root.join(format!("bench-{}", i % cameras.max(1)));
-        std::fs::create_dir_all(&dir)?;
-        std::fs::write(dir.join(format!("frame-{i:05}.jpg")), &sources[i % sources.len()])?;
-    }
-    Ok(sources.len())
+    Ok(sources)
 }
 
 /// One template per person (their first photo), so that frames turn into attendance events.
-async fn enrol_first_photos(config: &Config, faces: &Path) -> anyhow::Result<usize> {
+pub(super) async fn enrol_first_photos(config: &Config, faces: &Path) -> anyhow::Result<usize> {
     let store = Store::open(&config.store.url, 1).await?;
     let engine_config = config.clone();
     let photos = labelled_photos(faces)?;

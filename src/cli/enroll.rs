@@ -93,7 +93,8 @@ pub async fn enroll(config: &Config, args: EnrollArgs) -> anyhow::Result<ExitCod
             nobody.push(person.id.to_string());
             continue;
         }
-        let added = people::enrol(&svc, &actor, &person.id, &person.display_name, model_id, &good).await?;
+        let new = people::enrol(&svc, &actor, &person.id, &person.display_name, model_id, &good).await?;
+        let added = new.iter().filter(|new| **new).count();
         println!(
             "{}: {} template(s) from {} photo(s), {added} new",
             person.id,

@@ -55,6 +55,26 @@ enum Bench {
     Sessions(LoadArgs),
     /// API requests/s and p99 of the attendance-by-day read through Redis (redis.url) against no cache.
     Api(LoadArgs),
+    /// The Kafka pipeline (librdkafka's mock cluster) into PostgreSQL (a database of its own) and
+    /// Redis (database 15) at a steady rate: memory over time, lag, latency frame to stored row.
+    Soak {
+        #[arg(long, default_value_t = 30.0)]
+        minutes: f64,
+        /// Frames per second per camera.
+        #[arg(long, default_value_t = 2.0)]
+        fps: f64,
+        #[arg(long, default_value_t = 2)]
+        cameras: usize,
+        /// Seconds between samples of memory and lag.
+        #[arg(long, default_value_t = 10)]
+        sample_secs: u64,
+        /// Folder-per-person photos: the first photo of each person is enrolled, all are framed.
+        #[arg(long, default_value = "../shared/faces")]
+        faces: PathBuf,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// The size and load of an API benchmark.
@@ -74,7 +94,8 @@ struct LoadArgs {
 /// Starts the `/metrics` endpoint when `telemetry.metrics_listen` is set.
 async fn expose_metrics(config: &Config, shutdown: &tokio_util::sync::CancellationToken) -> anyhow::Result<()> {
     if let Some(listen) = &config.telemetry.metrics_listen {
-        crate::metrics::expose(listen, shutdown.clone()).await?;
+        let limits = crate::api::connection_limits(&config.api);
+        crate::metrics::expose(listen, limits, shutdown.clone()).await?;
     }
     Ok(())
 }
@@ -156,6 +177,22 @@ pub async fn bench(config: &Config, args: BenchArgs) -> anyhow::Result<ExitCode>
         Bench::Project { events } => crate::bench::project_benchmark(&config.store.url, events).await?,
         Bench::Api(l) => crate::bench::api_benchmark(config, l.people, l.connections, l.seconds).await?,
         Bench::Sessions(l) => crate::bench::sessions_benchmark(config, l.people, l.connections, l.seconds).await?,
+        Bench::Soak {
+            minutes,
+            fps,
+            cameras,
+            sample_secs,
+            faces,
+            json,
+        } => {
+            let plan = crate::bench::SoakPlan {
+                minutes,
+                fps,
+                cameras,
+                sample_secs,
+            };
+            crate::bench::soak_benchmark(config, &faces, plan, json).await?
+        }
     };
     println!("{report}");
     Ok(ExitCode::SUCCESS)

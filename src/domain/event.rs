@@ -165,9 +165,22 @@ mod tests {
         let p = PersonId::parse("obama").unwrap();
         assert_eq!(AttendanceEvent::id_for(&c, 1, &p), AttendanceEvent::id_for(&c, 1, &p));
         assert_ne!(AttendanceEvent::id_for(&c, 1, &p), AttendanceEvent::id_for(&c, 2, &p));
-        // "door/1" + "1/x" must not collide with "door/11" + "x": the separator keeps them apart.
         let p2 = PersonId::parse("biden").unwrap();
         assert_ne!(AttendanceEvent::id_for(&c, 1, &p), AttendanceEvent::id_for(&c, 1, &p2));
+        // Without separators, camera "door1" at frame 1 and camera "door" at frame 11 would both
+        // give "door11x", as would frame 1 of person "1x" and frame 11 of person "x".
+        let door1 = CameraId::parse("door1").unwrap();
+        let (x, one_x) = (PersonId::parse("x").unwrap(), PersonId::parse("1x").unwrap());
+        assert_ne!(
+            AttendanceEvent::id_for(&door1, 1, &x),
+            AttendanceEvent::id_for(&c, 11, &x)
+        );
+        assert_ne!(
+            AttendanceEvent::id_for(&c, 1, &one_x),
+            AttendanceEvent::id_for(&c, 11, &x)
+        );
+        // The separator cannot occur inside an id, so no other split of the name exists.
+        assert!(CameraId::parse("door/1").is_err() && PersonId::parse("1/x").is_err());
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod frame;
 mod ids;
 pub mod stage;
 mod template;
+pub mod text;
 
 pub use camera::CameraRole;
 pub use embedding::{EMBEDDING_DIM, Embedding, EmbeddingError, MAX_EMBEDDING_DIM, Metric, similarity_from_distance};

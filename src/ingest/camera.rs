@@ -19,10 +19,18 @@ pub trait FrameSource: Send + Sync {
     async fn run(
         &self,
         camera: &CameraConfig,
-        fps: f64,
+        pace: Pace,
         frames: Arc<dyn Producer<Frame>>,
         stop: CancellationToken,
     ) -> anyhow::Result<IngestStats>;
+}
+
+/// How a camera runs: its frames per second (0: as fast as taken) and the largest image, in
+/// pixels, a live camera's frame may have (`vision.max_pixels`: larger ones are not decoded).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pace {
+    pub fps: f64,
+    pub max_pixels: u64,
 }
 
 /// Declares the kinds of source: the `source = "…"` name, the variant and its settings type.

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::live::{Capture, Delivery, reconnect_backoff, take_jpegs};
+use super::live::{Capture, Delivery, MAX_IMAGE_BYTES, reconnect_backoff, take_jpegs};
 
 /// `source = "ffmpeg"`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -72,6 +72,25 @@ async fn capture(
     }
 }
 
+/// How much of ffmpeg's error output is kept for the error message: the end, where the reason is.
+const STDERR_KEPT: usize = 4096;
+
+/// Reads `stream` to its end, keeping only its last `kept` bytes (as text).
+fn last_words(mut stream: impl Read, kept: usize) -> String {
+    let (mut tail, mut chunk) = (Vec::with_capacity(kept * 2), [0u8; 8192]);
+    while let Ok(n) = stream.read(&mut chunk) {
+        if n == 0 {
+            break;
+        }
+        tail.extend_from_slice(&chunk[..n]);
+        if tail.len() > kept * 2 {
+            tail.drain(..tail.len() - kept);
+        }
+    }
+    let start = tail.len().saturating_sub(kept);
+    String::from_utf8_lossy(&tail[start..]).into_owned()
+}
+
 /// One ffmpeg run; true if it delivered any image. The pipe is read on a blocking thread; on
 /// `stop` the child is killed, which ends the read.
 async fn decode(
@@ -103,7 +122,10 @@ async fn decode(
         .spawn()
         .context("starting ffmpeg (install Debian's ffmpeg package)")?;
     let mut stdout = child.stdout.take().expect("piped");
-    let mut stderr = child.stderr.take().expect("piped");
+    let stderr = child.stderr.take().expect("piped");
+    // Read while ffmpeg runs: a long stream with many decode errors would otherwise fill the pipe,
+    // and ffmpeg, blocked writing to it, would stop sending frames.
+    let said = tokio::task::spawn_blocking(move || last_words(stderr, STDERR_KEPT));
     let child: Arc<Mutex<Child>> = Arc::new(Mutex::new(child));
     let reader = {
         let delivery = Arc::clone(delivery);
@@ -120,6 +142,11 @@ async fn decode(
                     delivered = true;
                     delivery.offer(image);
                 }
+                if buffer.len() > MAX_IMAGE_BYTES {
+                    return Err(std::io::Error::other(format!(
+                        "no complete JPEG in the last {MAX_IMAGE_BYTES} bytes from ffmpeg"
+                    )));
+                }
             }
         })
     };
@@ -132,14 +159,8 @@ async fn decode(
     };
     let delivered = reader.await.context("ffmpeg reader panicked")??;
     killer.abort();
-    let (status, said) = tokio::task::spawn_blocking(move || {
-        let mut said = String::new();
-        let _ = stderr.read_to_string(&mut said);
-        let status = child.lock().unwrap_or_else(|p| p.into_inner()).wait();
-        (status, said)
-    })
-    .await?;
-    let status = status?;
+    let status = tokio::task::spawn_blocking(move || child.lock().unwrap_or_else(|p| p.into_inner()).wait()).await??;
+    let said = said.await.unwrap_or_default();
     if !status.success() && !stop.is_cancelled() {
         anyhow::bail!("ffmpeg on {input} exited with {status}: {}", said.trim());
     }

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::publish::{Outlet, now_ms, truncate_ms};
-use super::{CameraConfig, FrameSource, IngestStats};
+use super::{CameraConfig, FrameSource, IngestStats, Pace};
 use crate::bus::Producer;
 use crate::domain::Frame;
 use crate::telemetry::events::{CameraDown, CameraStarted, CameraUp, Emit};
@@ -44,6 +44,7 @@ fn content_type(path: &Path) -> Option<&'static str> {
     match ext.as_str() {
         "jpg" | "jpeg" => Some("image/jpeg"),
         "png" => Some("image/png"),
+        "webp" => Some("image/webp"),
         _ => None,
     }
 }
@@ -82,10 +83,11 @@ impl FrameSource for FolderConfig {
     async fn run(
         &self,
         camera: &CameraConfig,
-        fps: f64,
+        pace: Pace,
         frames: Arc<dyn Producer<Frame>>,
         stop: CancellationToken,
     ) -> anyhow::Result<IngestStats> {
+        let fps = pace.fps;
         // A watched folder may appear later (a share not mounted yet); a replayed one must be there.
         let files = if self.watch {
             Vec::new()

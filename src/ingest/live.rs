@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::publish::{Outlet, now_ms, truncate_ms};
-use super::{CameraConfig, DropPolicy, FrameSource, IngestStats};
+use super::{CameraConfig, DropPolicy, FrameSource, IngestStats, Pace};
 use crate::bus::Producer;
 use crate::domain::{CameraId, Frame};
 use crate::retry::Backoff;
@@ -39,11 +39,11 @@ impl<T: Capture + Clone> FrameSource for T {
     async fn run(
         &self,
         camera: &CameraConfig,
-        fps: f64,
+        pace: Pace,
         frames: Arc<dyn Producer<Frame>>,
         stop: CancellationToken,
     ) -> anyhow::Result<IngestStats> {
-        run(camera, fps, Arc::new(self.clone()), frames, stop).await
+        run(camera, pace, Arc::new(self.clone()), frames, stop).await
     }
 }
 
@@ -125,7 +125,7 @@ pub(crate) fn reconnect_backoff() -> Backoff {
 /// Runs a live camera until `stop` (or, for a video file, its end), publishing into `frames`.
 pub(crate) async fn run(
     camera: &CameraConfig,
-    fps: f64,
+    Pace { fps, max_pixels }: Pace,
     capture: Arc<dyn Capture>,
     frames: Arc<dyn Producer<Frame>>,
     stop: CancellationToken,
@@ -167,7 +167,7 @@ pub(crate) async fn run(
             continue;
         };
         let (quality, max_side) = (camera.jpeg_quality, camera.max_side);
-        let encoded = tokio::task::spawn_blocking(move || reencode(&image, quality, max_side)).await?;
+        let encoded = tokio::task::spawn_blocking(move || reencode(&image, quality, max_side, max_pixels)).await?;
         let data = match encoded {
             Ok(data) => data,
             Err(e) => {
@@ -231,10 +231,15 @@ fn start_capture(
     (delivery, task)
 }
 
-/// Decodes an image (any format the decoder takes), scales it to `max_side` and encodes it as
-/// JPEG at `quality`.
-pub fn reencode(image: &[u8], quality: u8, max_side: u32) -> anyhow::Result<Vec<u8>> {
-    let decoded = crate::vision::decode_image(image, 100_000_000)?;
+/// The largest image, in bytes, a live camera may send (a 40-megapixel JPEG at high quality is
+/// about 20 MB): a snapshot answer, or the bytes between two images of a stream, beyond it are
+/// refused instead of growing a buffer without end.
+pub(crate) const MAX_IMAGE_BYTES: usize = 32 << 20;
+
+/// Decodes an image (any format the decoder takes, at most `max_pixels`), scales it to
+/// `max_side` and encodes it as JPEG at `quality`.
+pub fn reencode(image: &[u8], quality: u8, max_side: u32, max_pixels: u64) -> anyhow::Result<Vec<u8>> {
+    let decoded = crate::vision::decode_image(image, max_pixels)?;
     let (w, h) = decoded.dimensions();
     let longest = w.max(h);
     let decoded = if longest > max_side && max_side > 0 {

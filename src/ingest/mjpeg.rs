@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::live::{Capture, Delivery, reconnect_backoff, take_jpegs};
+use super::live::{Capture, Delivery, MAX_IMAGE_BYTES, reconnect_backoff, take_jpegs};
 
 /// `source = "mjpeg"`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -72,9 +72,9 @@ async fn stream(
             *backoff = reconnect_backoff();
             delivery.offer(image);
         }
-        // A camera sending no image within 8 MB is not an MJPEG camera.
-        if buffer.len() > 8 << 20 {
-            anyhow::bail!("{url}: no JPEG in the last 8 MB of the stream");
+        // A camera sending no complete image within the largest one allowed is not an MJPEG camera.
+        if buffer.len() > MAX_IMAGE_BYTES {
+            anyhow::bail!("{url}: no complete JPEG in the last {MAX_IMAGE_BYTES} bytes of the stream");
         }
     }
     Ok(())

@@ -9,6 +9,7 @@ mod folder;
 mod live;
 mod mjpeg;
 mod publish;
+pub(crate) use publish::truncate_ms;
 mod snapshot;
 
 use std::path::PathBuf;
@@ -21,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 use crate::bus::Producer;
 use crate::domain::{CameraId, Frame};
 
-pub use camera::{CameraConfig, DropPolicy, FrameSource, SourceConfig};
+pub use camera::{CameraConfig, DropPolicy, FrameSource, Pace, SourceConfig};
 pub use ffmpeg::FfmpegConfig;
 pub use folder::{FolderConfig, list_frames};
 pub use live::reencode;
@@ -98,14 +99,18 @@ impl IngestStats {
 pub async fn run_cameras(
     cameras: &[CameraConfig],
     default_fps: f64,
+    max_pixels: u64,
     frames: Arc<dyn Producer<Frame>>,
     stop: CancellationToken,
 ) -> anyhow::Result<IngestStats> {
     let mut tasks = tokio::task::JoinSet::new();
     for camera in cameras {
         let (camera, frames, stop) = (camera.clone(), Arc::clone(&frames), stop.clone());
-        let fps = camera.fps.unwrap_or(default_fps);
-        tasks.spawn(async move { camera.source.frame_source().run(&camera, fps, frames, stop).await });
+        let pace = Pace {
+            fps: camera.fps.unwrap_or(default_fps),
+            max_pixels,
+        };
+        tasks.spawn(async move { camera.source.frame_source().run(&camera, pace, frames, stop).await });
     }
     // Only the tasks hold the producer now: when they end, the topic can close.
     drop(frames);

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::live::{Capture, Delivery, reconnect_backoff};
+use super::live::{Capture, Delivery, MAX_IMAGE_BYTES, reconnect_backoff};
 
 /// `source = "snapshot"`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -52,10 +52,23 @@ async fn capture(url: &str, fps: f64, delivery: &Delivery, stop: &CancellationTo
     }
 }
 
+/// One image from the camera; an answer over `MAX_IMAGE_BYTES` (declared or as it arrives) is
+/// refused without reading the rest.
 async fn snapshot(client: &reqwest::Client, url: &str) -> anyhow::Result<Vec<u8>> {
-    let response = client.get(url).timeout(Duration::from_secs(10)).send().await?;
+    let mut response = client.get(url).timeout(Duration::from_secs(10)).send().await?;
     if !response.status().is_success() {
         anyhow::bail!("{url}: HTTP {}", response.status());
     }
-    Ok(response.bytes().await?.to_vec())
+    let too_large = || anyhow::anyhow!("{url}: the answer is over {MAX_IMAGE_BYTES} bytes, too large for an image");
+    if response.content_length().is_some_and(|n| n > MAX_IMAGE_BYTES as u64) {
+        return Err(too_large());
+    }
+    let mut image = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if image.len() + chunk.len() > MAX_IMAGE_BYTES {
+            return Err(too_large());
+        }
+        image.extend_from_slice(&chunk);
+    }
+    Ok(image)
 }

@@ -85,6 +85,7 @@ pub struct Metrics {
     pub api_cache_lookups: IntCounterVec,
     /// Requests refused by the per-key rate limit.
     pub api_rate_limited: IntCounterVec,
+    pub api_auth_failures: IntCounterVec,
     /// 1 while Redis answers, 0 while it does not (or is not configured).
     pub api_cache_up: IntGauge,
 
@@ -173,7 +174,11 @@ pub const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// Serves `/metrics` and `/healthz` on `listen` until `shutdown`, for the stage processes
 /// (`rollcall serve` has both on its API address). Returns the bound address.
-pub async fn expose(listen: &str, shutdown: tokio_util::sync::CancellationToken) -> anyhow::Result<SocketAddr> {
+pub async fn expose(
+    listen: &str,
+    limits: crate::http_server::ConnectionLimits,
+    shutdown: tokio_util::sync::CancellationToken,
+) -> anyhow::Result<SocketAddr> {
     use axum::routing::get;
     let app = axum::Router::new()
         .route(
@@ -185,14 +190,7 @@ pub async fn expose(listen: &str, shutdown: tokio_util::sync::CancellationToken)
         .await
         .with_context(|| format!("binding the metrics endpoint to {listen}"))?;
     let address = listener.local_addr()?;
-    tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown.cancelled_owned())
-            .await;
-        if let Err(e) = served {
-            tracing::error!(error = %e, "metrics endpoint failed");
-        }
-    });
+    tokio::spawn(crate::http_server::serve(listener, app, limits, shutdown));
     tracing::info!(%address, "serving /metrics and /healthz");
     Ok(address)
 }
@@ -205,7 +203,7 @@ mod tests {
     fn names_follow_the_convention_and_labels_never_name_a_person() {
         let m = metrics();
         let names = m.names();
-        assert_eq!(names.len(), 33, "{names:?}");
+        assert_eq!(names.len(), 34, "{names:?}");
         let stages = [
             "build",
             "ingest",

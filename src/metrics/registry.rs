@@ -197,6 +197,11 @@ pub(super) fn build() -> Metrics {
             "Requests refused by the rate limit, by key name",
             &["key"],
         ),
+        api_auth_failures: counter(
+            "rollcall_api_auth_failures_total",
+            "Requests refused for want of a valid key, by reason (missing, wrong, blocked)",
+            &["reason"],
+        ),
         api_cache_up: gauge("rollcall_api_cache_up", "1 while the Redis cache answers"),
         sessions_people: gauges(
             "rollcall_sessions_people",
@@ -240,6 +245,7 @@ pub(super) fn build() -> Metrics {
         Box::new(m.api_request_duration.clone()),
         Box::new(m.api_cache_lookups.clone()),
         Box::new(m.api_rate_limited.clone()),
+        Box::new(m.api_auth_failures.clone()),
         Box::new(m.api_cache_up.clone()),
         Box::new(m.sessions_people.clone()),
         Box::new(m.sessions_running.clone()),

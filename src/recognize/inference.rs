@@ -7,7 +7,7 @@ use super::gallery::{MatchRule, SharedGallery};
 use super::track::{FrameHead, TrackConfig, TrackStep, Tracking, camera::StepContext};
 use super::worker::Decoding;
 use crate::domain::CameraId;
-use crate::vision::{Face, FaceEngine, VisionError};
+use crate::vision::{Face, FaceEngine, VisionError, panic_message};
 
 /// What the engine made of one frame.
 pub enum Analysis {
@@ -77,7 +77,12 @@ impl Inference {
                             answer,
                         } => {
                             let frame = (&head, data.as_slice(), decoding);
-                            let result = span.in_scope(|| analyse(&mut engine, &judge, &mut tracking, frame));
+                            // A panic in a decoder or the model runtime costs this frame (it is
+                            // dead-lettered), not the thread: the same bytes would panic again
+                            // at every redelivery, and the worker would crash-loop on them.
+                            let result = unless_panicked(|| {
+                                span.in_scope(|| analyse(&mut engine, &judge, &mut tracking, frame))
+                            });
                             let _ = answer.send((data, result));
                         }
                         Message::End { camera, answer } => {
@@ -137,6 +142,12 @@ impl Inference {
     }
 }
 
+/// `analysis`'s result, or a panic inside it as an error.
+fn unless_panicked(analysis: impl FnOnce() -> Result<Analysis, VisionError>) -> Result<Analysis, VisionError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(analysis))
+        .unwrap_or_else(|panic| Err(VisionError::Panicked(panic_message(panic.as_ref()))))
+}
+
 fn analyse(
     engine: &mut FaceEngine,
     judge: &Judge,
@@ -162,5 +173,25 @@ fn analyse(
                 .step(&mut cx, head, data)
                 .map(Analysis::Tracks)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_in_an_analysis_becomes_the_frames_error() {
+        let result = unless_panicked(|| panic!("index out of bounds in a decoder"));
+        let error = result.err().expect("the panic is an error");
+        assert_eq!(error.kind(), "analysis_panicked");
+        assert!(
+            error.to_string().contains("index out of bounds in a decoder"),
+            "{error}"
+        );
+        assert!(matches!(
+            unless_panicked(|| Ok(Analysis::Faces(Vec::new()))),
+            Ok(Analysis::Faces(_))
+        ));
     }
 }

@@ -46,7 +46,7 @@ impl Store {
         display_name: &str,
         model_id: &str,
         templates: &[NewTemplate],
-    ) -> Result<usize, sea_orm::DbErr> {
+    ) -> Result<Vec<bool>, sea_orm::DbErr> {
         let txn = self.db.begin().await?;
         let now = super::now();
         let mut upsert = person_row(id, display_name);
@@ -56,7 +56,7 @@ impl Store {
                 .to_owned(),
         );
         txn.execute(&upsert).await?;
-        let mut added = 0;
+        let mut added = Vec::with_capacity(templates.len());
         for t in templates {
             let template_id = Uuid::new_v5(
                 &TEMPLATE_ID_NAMESPACE,
@@ -84,7 +84,7 @@ impl Store {
                     now.into(),
                 ])
                 .on_conflict(OnConflict::column(face_template::Column::Id).do_nothing().to_owned());
-            added += txn.execute(&insert).await?.rows_affected() as usize;
+            added.push(txn.execute(&insert).await?.rows_affected() > 0);
         }
         // The person's cached record (name, template count) changed with it.
         super::changes::bump(&txn, &[crate::cache::keys::person(id.as_str())]).await?;

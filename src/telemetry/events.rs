@@ -242,3 +242,16 @@ impl Emit for RateLimited<'_> {
         tracing::info!(key = self.key, "rate limited");
     }
 }
+
+/// A request came without a valid key (or from an address refused for failing too often).
+pub struct AuthenticationFailed<'a> {
+    pub address: &'a str,
+    pub reason: &'static str,
+}
+
+impl Emit for AuthenticationFailed<'_> {
+    fn emit(self) {
+        metrics().api_auth_failures.with_label_values(&[self.reason]).inc();
+        tracing::warn!(address = self.address, reason = self.reason, "authentication failed");
+    }
+}

@@ -25,15 +25,15 @@ pub struct ScheduleSpec {
     /// `once` or `weekly`.
     pub kind: String,
     /// The day of a `once` session (local date it starts on).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::dates::checked_opt")]
     pub date: Option<NaiveDate>,
     /// Days of a `weekly` schedule: `mon`, `tue`, … (or full names).
     #[serde(default)]
     pub days: Vec<String>,
     /// First and last local dates of a `weekly` schedule (open when absent).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::dates::checked_opt")]
     pub from: Option<NaiveDate>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::dates::checked_opt")]
     pub until: Option<NaiveDate>,
     /// Local start and end, `HH:MM`.
     pub start: String,
@@ -122,16 +122,14 @@ impl ScheduleSpec {
         }
         cameras.sort();
         cameras.dedup();
-        let mut locations: Vec<String> = self.locations.iter().map(|l| l.trim().to_owned()).collect();
-        if locations.iter().any(|l| l.is_empty() || l.chars().count() > 200) {
-            return Err("a location has 1 to 200 characters".into());
-        }
+        let mut locations = self
+            .locations
+            .iter()
+            .map(|l| crate::domain::text::checked_name("a location", l, false))
+            .collect::<Result<Vec<_>, _>>()?;
         locations.sort();
         locations.dedup();
-        let name = self.name.unwrap_or_else(|| id.clone());
-        if name.chars().count() > 200 {
-            return Err("name may have at most 200 characters".into());
-        }
+        let name = crate::domain::text::checked_name("name", self.name.as_deref().unwrap_or(&id), false)?;
         Ok(Schedule {
             id,
             group_id,

@@ -79,9 +79,9 @@ impl<'a> Wiring<'a> {
             }
         }
         let frames = self.bus().frames_producer()?;
-        let (list, fps) = (cameras.clone(), self.config.ingest.fps);
+        let (list, fps, max_pixels) = (cameras.clone(), self.config.ingest.fps, self.config.vision.max_pixels);
         self.ingest = Some(tokio::spawn(async move {
-            crate::ingest::run_cameras(&list, fps, frames, stop).await
+            crate::ingest::run_cameras(&list, fps, max_pixels, frames, stop).await
         }));
         Ok(cameras.len())
     }

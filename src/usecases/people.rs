@@ -16,8 +16,8 @@ pub async fn create(svc: &Services, actor: &str, id: &PersonId, display_name: &s
 }
 
 /// Stores a person's new templates of `model_id` (creating the person if needed), audits the
-/// enrolment and announces it. Returns how many templates were new (a photo enrolled before
-/// adds none).
+/// enrolment and announces it. Returns, for each template, whether it was new (a photo enrolled
+/// before adds nothing).
 pub async fn enrol(
     svc: &Services,
     actor: &str,
@@ -25,8 +25,9 @@ pub async fn enrol(
     display_name: &str,
     model_id: &str,
     templates: &[NewTemplate],
-) -> anyhow::Result<usize> {
-    let added = svc.store.enrol(id, display_name, model_id, templates).await?;
+) -> anyhow::Result<Vec<bool>> {
+    let new = svc.store.enrol(id, display_name, model_id, templates).await?;
+    let added = new.iter().filter(|new| **new).count();
     let sources: Vec<&str> = templates.iter().map(|t| t.source.as_str()).collect();
     let details = serde_json::json!({ "photos": sources, "templates_added": added, "model_id": model_id });
     svc.store.audit(actor, "person.enrolled", id.as_str(), details).await?;
@@ -37,7 +38,7 @@ pub async fn enrol(
         templates: added,
     })
     .await;
-    Ok(added)
+    Ok(new)
 }
 
 /// Renames a person (audited in the store's transaction); false if there is no such person.

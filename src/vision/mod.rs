@@ -5,6 +5,7 @@ mod config;
 mod decode;
 mod detect;
 mod embed;
+mod pool;
 mod resize;
 
 use std::path::Path;
@@ -18,6 +19,7 @@ pub use config::{EngineConfig, VisionConfig};
 pub use decode::{DecodeError, decode_image};
 pub use detect::{Detection, Detector, box_iou, non_maximum_suppression, prepare_input};
 pub use embed::{Embedder, chips_to_tensor};
+pub use pool::{AnalysisPanicked, EnginePool, panic_message};
 
 use crate::domain::{Embedding, FaceBox, Metric};
 use crate::models::{self, ModelRole};
@@ -29,6 +31,10 @@ pub enum VisionError {
     Decode(#[from] DecodeError),
     #[error("inference failed: {0}")]
     Inference(String),
+    /// Decoding or inference panicked on these bytes (a bug in a decoder or a model runtime):
+    /// the frame is set aside, the worker goes on.
+    #[error("analysis panicked: {0}")]
+    Panicked(String),
 }
 
 impl VisionError {
@@ -41,6 +47,7 @@ impl VisionError {
         match self {
             VisionError::Decode(e) => e.kind(),
             VisionError::Inference(_) => "inference",
+            VisionError::Panicked(_) => "analysis_panicked",
         }
     }
 }

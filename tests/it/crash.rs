@@ -203,6 +203,9 @@ async fn kill_at_random_and_compare(mode: RecognizeMode) {
     }
 
     let within = Duration::from_secs(240);
+    // Proof that kills landed with work in flight: a restarted recognizer analysed frames its
+    // previous life had analysed too (their offsets were not committed yet), or a restarted
+    // projector found events already stored (written, not yet committed, when it was killed).
     for config in [&crashing, &reference] {
         let k = &config.kafka;
         for (group, topic) in [
@@ -218,6 +221,22 @@ async fn kill_at_random_and_compare(mode: RecognizeMode) {
             );
         }
     }
+    let redelivered_frames: usize = (0..recognizer_kills)
+        .map(|life| {
+            let before = recognized_offsets(&log("recognize", life));
+            before
+                .intersection(&recognized_offsets(&log("recognize", life + 1)))
+                .count()
+        })
+        .sum();
+    let redelivered_events: u64 = (1..=projector_kills)
+        .map(|life| duplicates_stored(&log("project", life)))
+        .sum();
+    println!("redelivered after kills: {redelivered_frames} frame(s), {redelivered_events} event(s)");
+    assert!(
+        redelivered_frames + redelivered_events as usize > 0,
+        "seed {seed}: no kill landed while work was in flight (nothing was redelivered)"
+    );
     let (recognized, projected) = (terminate(recognizer), terminate(projector));
     assert!(recognized.status.success(), "{}", log("recognize", recognizer_kills));
     assert!(projected.status.success(), "{}", log("project", projector_kills));
@@ -264,4 +283,31 @@ fn open_tracks(log: &str) -> u64 {
         })
         .and_then(|n| n.parse().ok())
         .unwrap_or(0)
+}
+
+/// The (partition, offset) of every frame a recognizer's debug log shows it recognized.
+fn recognized_offsets(log: &str) -> BTreeSet<(String, String)> {
+    log.lines()
+        .filter(|line| line.contains("frame recognized"))
+        .filter_map(|line| {
+            let field = |name: &str| {
+                line.split_whitespace()
+                    .find_map(|f| f.strip_prefix(name))
+                    .map(str::to_owned)
+            };
+            Some((field("partition=")?, field("offset=")?))
+        })
+        .collect()
+}
+
+/// Events a projector's debug log shows it found already stored: redelivered to it.
+fn duplicates_stored(log: &str) -> u64 {
+    log.lines()
+        .filter(|line| line.contains("batch stored"))
+        .filter_map(|line| {
+            line.split_whitespace()
+                .find_map(|f| f.strip_prefix("duplicates="))
+                .and_then(|n| n.parse::<u64>().ok())
+        })
+        .sum()
 }

@@ -103,6 +103,13 @@ impl<T, C> KafkaConsumer<T, C> {
     fn consumer(&self) -> &StreamConsumer<LagReporter> {
         self.consumer.as_ref().expect("the consumer is only taken when dropped")
     }
+
+    /// Whether `partition` of the topic is assigned to this member now.
+    fn owns(&self, partition: i32) -> bool {
+        self.consumer()
+            .assignment()
+            .is_ok_and(|assigned| assigned.find_partition(&self.topic, partition).is_some())
+    }
 }
 
 impl<T, C> Drop for KafkaConsumer<T, C> {
@@ -184,8 +191,28 @@ impl<T: Send + 'static, C: Codec<T>> Consumer<T> for KafkaConsumer<T, C> {
     }
 
     fn commit(&mut self, position: Position) -> Result<(), BusError> {
-        self.consumer()
+        match self
+            .consumer()
             .store_offset(&self.topic, position.partition, position.offset)
-            .map_err(|e| BusError::Transient(format!("storing offset {} of {}: {e}", position.offset, self.topic)))
+        {
+            Ok(()) => Ok(()),
+            // A rebalance handed the partition to another member while this record was in
+            // flight: that member reads it again from the last committed offset, and the work's
+            // effects are idempotent (deterministic ids), so giving it up loses nothing.
+            Err(e) if !self.owns(position.partition) => {
+                tracing::debug!(
+                    topic = %self.topic,
+                    partition = position.partition,
+                    offset = position.offset,
+                    error = %e,
+                    "offset not stored: the partition was reassigned; its new owner redoes the work"
+                );
+                Ok(())
+            }
+            Err(e) => Err(BusError::Transient(format!(
+                "storing offset {} of {}: {e}",
+                position.offset, self.topic
+            ))),
+        }
     }
 }

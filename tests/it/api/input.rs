@@ -188,3 +188,73 @@ async fn keys_roles_and_the_rate_limit() {
     );
     api.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dates_outside_the_supported_range_and_control_characters_get_400s() {
+    let api = Api::start(6_000).await;
+    api.create_person("ana", "Ana").await;
+    api.post_json("/v1/groups", ADMIN_KEY, json!({ "id": "team" })).await;
+    // Each of these once panicked a handler (the connection was reset) or gave a 500.
+    let far = [
+        "/v1/people/ana/attendance?to=-262143-01-01",
+        "/v1/people/ana/attendance?from=2026-01-01&to=%2B262142-12-31",
+        "/v1/people/ana/attendance?from=-4714-01-01&to=-4714-02-01",
+        "/v1/attendance/days/3000-01-01",
+        "/v1/attendance/days/1969-12-31",
+        "/v1/stats/daily/%2B262142-12-31",
+        "/v1/schedules/maths/sessions?from=2026-01-01&to=%2B262142-12-31",
+        "/v1/schedules/maths/sessions/%2B262142-12-31",
+        "/v1/people/ana/sessions?to=-262143-01-01",
+    ];
+    for path in far {
+        let (status, body) = api.get(path, ADMIN_KEY).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("1970-01-01 to 2999-12-31") || message.contains("input is out of range"),
+            "{path}: {body}"
+        );
+    }
+    let (status, body) = api
+        .put_json(
+            "/v1/groups/team/members/ana",
+            ADMIN_KEY,
+            json!({ "from": "+262142-12-31" }),
+        )
+        .await;
+    assert!(status.is_client_error(), "{status}: {body}");
+    let mut schedule = maths();
+    schedule["date"] = "3000-06-01".into();
+    let (status, body) = api.post_json("/v1/groups/team/schedules", ADMIN_KEY, schedule).await;
+    assert!(status.is_client_error(), "{status}: {body}");
+
+    // NUL and other control characters in names reach no database.
+    let mut named = maths();
+    named["name"] = "Maths\u{0}".into();
+    let writes = [
+        ("/v1/cameras", json!({ "id": "door", "name": "Door\u{0}" })),
+        ("/v1/cameras", json!({ "id": "door", "location": "Hall\u{0}B" })),
+        ("/v1/groups", json!({ "id": "band", "name": "Band\u{0}" })),
+        ("/v1/groups/team/schedules", named),
+        ("/v1/people", json!({ "id": "bo", "display_name": "Bo\u{1b}[31m" })),
+    ];
+    for (path, body) in writes {
+        let (status, answer) = api.post_json(path, ADMIN_KEY, body.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path} {body}: {answer}");
+        let message = answer["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("control characters"), "{path}: {answer}");
+    }
+    let (status, body) = api.get("/v1/audit?subject=ana%00", ADMIN_KEY).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    // Nothing was written.
+    assert_eq!(api.get("/v1/cameras", ADMIN_KEY).await.1, json!([]));
+    let (_, groups) = api.get("/v1/groups", ADMIN_KEY).await;
+    assert_eq!(groups.as_array().map(Vec::len), Some(1), "{groups}");
+    let (_, team) = api.get("/v1/groups/team", ADMIN_KEY).await;
+    assert_eq!(
+        (team["members"].clone(), team["schedules"].clone()),
+        (json!([]), json!([]))
+    );
+    assert_eq!(api.store.people().await.unwrap().len(), 1);
+    api.stop().await;
+}

@@ -3,6 +3,8 @@
 //! and the OpenAPI document.
 
 mod attendance;
+mod connections;
 mod input;
 mod openapi;
 mod people;
+mod uploads;

@@ -36,12 +36,19 @@ pub struct Api {
     pub redis: TestRedis,
     pub config: Config,
     pub stop: CancellationToken,
+    /// Where `/metrics` is served: a listener of its own, as `telemetry.metrics_listen` gives one.
+    pub metrics_base: String,
     db: Option<TestDatabase>,
     _work: tempfile::TempDir,
 }
 
 impl Api {
     pub async fn start(rate_limit_per_minute: u32) -> Api {
+        Self::start_with(|config| config.api.rate_limit_per_minute = rate_limit_per_minute).await
+    }
+
+    /// Started with the test configuration changed by `configure`.
+    pub async fn start_with(configure: impl FnOnce(&mut Config)) -> Api {
         let work = tempfile::tempdir().unwrap();
         let db = TestDatabase::create().await;
         let redis = TestRedis::start();
@@ -52,19 +59,24 @@ impl Api {
         config.api.listen = "127.0.0.1:0".into();
         config.api.max_body_bytes = 4 * 1024 * 1024;
         config.api.max_photo_bytes = 3 * 1024 * 1024;
-        config.api.rate_limit_per_minute = rate_limit_per_minute;
         config.api.session_metrics_interval_secs = 1;
         for (name, key, role) in [
             ("desk", READER_KEY, ApiRole::Reader),
             ("ops", ADMIN_KEY, ApiRole::Admin),
         ] {
-            let key = ApiKeyConfig { key: key.into(), role };
+            let key = ApiKeyConfig::clear(key, role);
             config.api.keys.insert(name.into(), key);
         }
+        configure(&mut config);
         let store = Store::open(&db.url, 2).await.unwrap();
         let stop = CancellationToken::new();
         let (address, _server) = rollcall::api::start(&config, stop.clone()).await.unwrap();
+        let limits = rollcall::api::connection_limits(&config.api);
+        let metrics = rollcall::metrics::expose("127.0.0.1:0", limits, stop.clone())
+            .await
+            .unwrap();
         Api {
+            metrics_base: format!("http://{metrics}"),
             base: format!("http://{address}"),
             http: http_client(),
             store,
@@ -88,9 +100,10 @@ impl Api {
         (status, body)
     }
 
-    /// The Prometheus text at `/metrics` (served without a key).
+    /// The Prometheus text at `/metrics` on the metrics listener (served without a key).
     pub async fn metrics_text(&self) -> String {
-        let response = self.http.get(self.url("/metrics")).send().await.unwrap();
+        let url = format!("{}/metrics", self.metrics_base);
+        let response = self.http.get(url).send().await.unwrap();
         response.text().await.unwrap()
     }
 

@@ -48,7 +48,8 @@ pub fn start_camera(camera: &CameraConfig) -> Running {
     let stop = CancellationToken::new();
     let (camera, token) = (camera.clone(), stop.clone());
     let task = tokio::spawn(async move {
-        rollcall::ingest::run_cameras(std::slice::from_ref(&camera), 0.0, Arc::new(tx), token).await
+        let max_pixels = rollcall::config::Config::default().vision.max_pixels;
+        rollcall::ingest::run_cameras(std::slice::from_ref(&camera), 0.0, max_pixels, Arc::new(tx), token).await
     });
     Running {
         frames: MemoryConsumer::new(rx),
@@ -86,6 +87,16 @@ impl Running {
     /// Discards the frames already published.
     pub async fn drain(&mut self) {
         while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(200), self.frames.next()).await {}
+    }
+
+    /// Stops the camera: how many frames it had published, and how many images it found unreadable.
+    pub async fn stop_and_count(mut self) -> (usize, u64) {
+        let mut frames = 0;
+        while let Ok(Some(Ok(record))) = tokio::time::timeout(Duration::from_millis(200), self.frames.next()).await {
+            frames += usize::from(!record.value.is_end_of_stream());
+        }
+        let stats = self.stop().await;
+        (frames, stats.unreadable)
     }
 
     pub async fn stop(self) -> rollcall::ingest::IngestStats {

@@ -39,6 +39,25 @@ impl TestKafka {
         }
     }
 
+    fn mock_cluster(&self) -> &MockCluster<'static, rdkafka::producer::DefaultProducerContext> {
+        self._mock
+            .as_ref()
+            .expect("only the mock cluster's brokers can be disturbed")
+    }
+
+    /// Takes broker `id` (1 to 3) of the mock cluster down, or brings it back up.
+    pub fn set_broker_up(&self, id: i32, up: bool) {
+        let mock = self.mock_cluster();
+        if up { mock.broker_up(id) } else { mock.broker_down(id) }.unwrap();
+    }
+
+    /// Delays every answer of every broker of the mock cluster by `delay` (zero: none).
+    pub fn set_round_trip(&self, delay: Duration) {
+        for broker in 1..=3 {
+            self.mock_cluster().broker_round_trip_time(broker, delay).unwrap();
+        }
+    }
+
     /// Takes every broker of the mock cluster down: connections are refused from now on.
     pub fn brokers_down(&self) {
         let mock = self

@@ -2,7 +2,9 @@
 //! hosted by the test, or the broker named by `ROLLCALL_TEST_KAFKA`. Every test has its own
 //! topics and consumer groups.
 
+mod faults;
 mod processes;
+mod rebalance;
 mod refused;
 mod stages;
 mod topics;

@@ -93,7 +93,7 @@ async fn every_dashboard_query_and_alert_rule_has_data_from_a_live_pipeline() {
     std::fs::write(work.path().join("cameras/hall/9.jpg"), b"not a JPEG at all").unwrap();
 
     // Every stage in one process (it keeps running after the folders are replayed), and the API.
-    let (pipeline_port, api_port) = (free_port(), free_port());
+    let (pipeline_port, api_port, api_metrics_port) = (free_port(), free_port(), free_port());
     let mut pipeline = stage(work.path(), &config, "run");
     pipeline
         .env(
@@ -106,6 +106,10 @@ async fn every_dashboard_query_and_alert_rule_has_data_from_a_live_pipeline() {
     let mut api = rollcall(work.path());
     api.envs(config_env(&config))
         .env("ROLLCALL__API__LISTEN", format!("127.0.0.1:{api_port}"))
+        .env(
+            "ROLLCALL__TELEMETRY__METRICS_LISTEN",
+            format!("127.0.0.1:{api_metrics_port}"),
+        )
         .env("ROLLCALL__API__RATE_LIMIT_PER_MINUTE", "60")
         .env("ROLLCALL__API__SESSION_METRICS_INTERVAL_SECS", "1")
         .env("ROLLCALL__API__KEYS__DESK__KEY", "desk-key-for-the-metrics-test")
@@ -128,6 +132,7 @@ async fn every_dashboard_query_and_alert_rule_has_data_from_a_live_pipeline() {
     for (key, times) in [
         ("desk-key-for-the-metrics-test", 2),
         ("flood-key-for-the-metrics-test", 12),
+        ("a-key-nobody-configured-here", 1),
     ] {
         for _ in 0..times {
             let response = http
@@ -151,7 +156,7 @@ async fn every_dashboard_query_and_alert_rule_has_data_from_a_live_pipeline() {
 
     let prometheus = Prometheus::start(&[
         ("rollcall-run", format!("127.0.0.1:{pipeline_port}")),
-        ("rollcall-api", format!("127.0.0.1:{api_port}")),
+        ("rollcall-api", format!("127.0.0.1:{api_metrics_port}")),
     ])
     .await;
     // Enough scrapes for rates over 30 s, and the lag statistics in.
