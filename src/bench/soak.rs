@@ -52,6 +52,7 @@ pub struct SoakReport {
     pub rss_growth_after_warmup_pct: f64,
     pub lag_max_frames: u64,
     pub lag_end_frames: u64,
+    /// From a frame's capture to its attendance row's commit, over the events after the warm-up.
     pub latency_p50_ms: f64,
     pub latency_p99_ms: f64,
     /// Dead letters plus failed stages: 0 in a healthy run.
@@ -122,6 +123,7 @@ async fn soak(config: &Config, faces: &Path, plan: &SoakPlan, database_url: &str
         .collect::<Result<_, _>>()?;
 
     let started = Instant::now();
+    let soak_start = Utc::now();
     let duration = Duration::from_secs_f64(plan.minutes * 60.0);
     let mut pace = tokio::time::interval(Duration::from_secs_f64(1.0 / plan.fps));
     let mut next_sample = Duration::ZERO;
@@ -171,7 +173,8 @@ async fn soak(config: &Config, faces: &Path, plan: &SoakPlan, database_url: &str
     stop.cancel();
     let stage_failures = u64::from(recognizer.await?.is_err()) + u64::from(projector.await?.is_err());
     let dead_letters = dead_letters_counted();
-    let (p50, p99) = latencies(&store).await?;
+    let warmup_end = soak_start + chrono::TimeDelta::seconds(warmup_secs(plan) as i64);
+    let (p50, p99) = latencies(&store, warmup_end).await?;
     let events_stored = count(&store, "SELECT count(*) FROM attendance_events").await?;
     Ok(summarise(
         plan,
@@ -192,7 +195,7 @@ fn summarise(
     errors: u64,
 ) -> SoakReport {
     let total = plan.minutes * 60.0;
-    let warmup = (total / 5.0).max(60.0).min(total / 2.0);
+    let warmup = warmup_secs(plan);
     let mean = |picked: Vec<f64>| picked.iter().sum::<f64>() / picked.len().max(1) as f64;
     let window = (total / 10.0).max(plan.sample_secs as f64);
     let after_warmup = mean(
@@ -225,6 +228,13 @@ fn summarise(
         errors,
         samples,
     }
+}
+
+/// The warm-up: the first fifth of the run, at least a minute, at most half of it. Memory
+/// growth and latency are measured after it (the consumer groups form, caches fill).
+fn warmup_secs(plan: &SoakPlan) -> f64 {
+    let total = plan.minutes * 60.0;
+    (total / 5.0).max(60.0).min(total / 2.0)
 }
 
 /// The configured Redis with database 15, so the soak's cache keys never meet the real ones.
@@ -267,10 +277,14 @@ async fn count(store: &Store, sql: &str) -> anyhow::Result<u64> {
     Ok(row.try_get_by_index::<i64>(0)? as u64)
 }
 
-/// The 50th and 99th percentile of capture-to-stored time of every stored event, in ms.
-async fn latencies(store: &Store) -> anyhow::Result<(f64, f64)> {
-    let sql = "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) \
-               FROM (SELECT EXTRACT(EPOCH FROM recorded_at - seen_at)::float8 * 1000 AS ms FROM attendance_events) l";
+/// The 50th and 99th percentile of capture-to-stored time of the events seen after `since`, in ms.
+async fn latencies(store: &Store, since: chrono::DateTime<Utc>) -> anyhow::Result<(f64, f64)> {
+    let since = since.to_rfc3339();
+    let sql = format!(
+        "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) \
+         FROM (SELECT EXTRACT(EPOCH FROM recorded_at - seen_at)::float8 * 1000 AS ms FROM attendance_events \
+         WHERE seen_at >= '{since}') l"
+    );
     let row = store
         .connection()
         .query_one_raw(Statement::from_string(store.connection().get_database_backend(), sql))

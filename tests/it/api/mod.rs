@@ -4,6 +4,7 @@
 
 mod attendance;
 mod connections;
+mod fuzz;
 mod input;
 mod openapi;
 mod people;
