@@ -9,10 +9,10 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
+use super::scratch::{ScratchDatabase, scratch_redis};
 use crate::api::{ApiContext, ApiState, KeyRing, RateLimiter, router};
 use crate::cache::Cache;
 use crate::config::{ApiKeyConfig, ApiRole, Config};
-use crate::domain::PersonId;
 use crate::enroll::EnrolCriteria;
 use crate::store::Store;
 
@@ -39,6 +39,10 @@ impl Run {
             self.percentile(0.50).as_secs_f64() * 1e3,
             self.percentile(0.99).as_secs_f64() * 1e3,
         )
+    }
+
+    pub(super) fn p99_ms(&self) -> f64 {
+        self.percentile(0.99).as_secs_f64() * 1e3
     }
 
     pub(super) fn percentile(&self, p: f64) -> Duration {
@@ -138,13 +142,57 @@ pub(super) fn state(config: &Config, store: Store, cache: Option<Cache>) -> ApiS
     })
 }
 
-/// `people` present on one day in the configured store (PostgreSQL), then the day's first page
-/// read through Redis and without it.
-pub async fn api_benchmark(config: &Config, people: usize, connections: usize, seconds: f64) -> anyhow::Result<String> {
+/// `people` present on one day in a database of the benchmark's own (beside `store.url`), then
+/// the day's first page read through Redis (database 15) and without it.
+pub async fn api_benchmark(config: &Config, load_args: LoadPlan, json: bool) -> anyhow::Result<String> {
     let Some(redis) = &config.redis.url else {
         bail!("the API benchmark compares the Redis cache with no cache: set [redis] url");
     };
-    let store = Store::open(&config.store.url, config.store.max_connections.max(8)).await?;
+    let database = ScratchDatabase::create(&config.store.url, "api").await?;
+    let measured = measure_day_reads(config, &database.url, &scratch_redis(redis), load_args).await;
+    database.drop_now().await?;
+    let (lines, report) = measured?;
+    Ok(if json {
+        serde_json::to_string(&report)?
+    } else {
+        lines.join("\n")
+    })
+}
+
+/// How big and how long an HTTP benchmark is.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadPlan {
+    /// People in the data read (present on the day, or members of the class).
+    pub people: usize,
+    /// Concurrent keep-alive connections.
+    pub connections: usize,
+    /// Seconds per measurement.
+    pub seconds: f64,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct ApiReport {
+    people: usize,
+    connections: usize,
+    uncached_rps: f64,
+    uncached_p99_ms: f64,
+    cached_rps: f64,
+    cached_p99_ms: f64,
+    /// Cached over uncached requests/s, in the same run.
+    cached_ratio: f64,
+}
+
+async fn measure_day_reads(
+    config: &Config,
+    store_url: &str,
+    redis: &str,
+    LoadPlan {
+        people,
+        connections,
+        seconds,
+    }: LoadPlan,
+) -> anyhow::Result<(Vec<String>, ApiReport)> {
+    let store = Store::open(store_url, config.store.max_connections.max(8)).await?;
     let events = super::project::synthetic_events(people);
     for person in events.iter().map(|e| &e.person_id) {
         store.create_person(person, &format!("Person {person}")).await?;
@@ -163,14 +211,23 @@ pub async fn api_benchmark(config: &Config, people: usize, connections: usize, s
         "GET {path}: {people} people present, a page of 50; {connections} keep-alive connections for {seconds} s each"
     )];
     let mut baseline = None;
+    let mut runs = Vec::new();
     for (name, address) in [("PostgreSQL only (cache off)", uncached), ("through Redis", cached)] {
         let run = load(address, &path, connections, seconds).await?;
         lines.push(run.line(name, &mut baseline));
+        runs.push(run);
     }
     stop.cancel();
-    let ids: Vec<PersonId> = events.iter().map(|e| e.person_id.clone()).collect();
-    for id in ids.iter().take(people) {
-        store.erase_person(id, true, "bench").await?;
-    }
-    Ok(lines.join("\n"))
+    drop(store);
+    let (uncached, cached) = (&runs[0], &runs[1]);
+    let report = ApiReport {
+        people,
+        connections,
+        uncached_rps: uncached.per_second(),
+        uncached_p99_ms: uncached.p99_ms(),
+        cached_rps: cached.per_second(),
+        cached_p99_ms: cached.p99_ms(),
+        cached_ratio: cached.per_second() / uncached.per_second(),
+    };
+    Ok((lines, report))
 }

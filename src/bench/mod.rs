@@ -8,7 +8,7 @@ mod sessions;
 mod soak;
 pub mod stream;
 
-pub use api::api_benchmark;
+pub use api::{LoadPlan, api_benchmark};
 pub use pipeline::{make_frames, pipeline_benchmark};
 pub use project::project_benchmark;
 pub use sessions::sessions_benchmark;

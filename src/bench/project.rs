@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::ConnectionTrait;
 
+use super::scratch::ScratchDatabase;
 use crate::domain::{AttendanceEvent, CameraId, FaceBox, PersonId};
 use crate::store::Store;
 
@@ -79,10 +80,42 @@ fn write_csv(events: &[AttendanceEvent], path: &std::path::Path) -> anyhow::Resu
     Ok(())
 }
 
-pub async fn project_benchmark(url: &str, events: usize) -> anyhow::Result<String> {
-    if !url.starts_with("postgres") {
+/// Projector batches against `COPY` of the same rows, in a database of the benchmark's own on the
+/// PostgreSQL server of `store_url`.
+pub async fn project_benchmark(store_url: &str, events: usize, json: bool) -> anyhow::Result<String> {
+    if !store_url.starts_with("postgres") {
         bail!("the projector benchmark compares against PostgreSQL's COPY: give a postgres:// store URL");
     }
+    let database = ScratchDatabase::create(store_url, "project").await?;
+    let measured = measure(&database.url, events).await;
+    database.drop_now().await?;
+    let (lines, report) = measured?;
+    Ok(if json {
+        serde_json::to_string(&report)?
+    } else {
+        lines.join("\n")
+    })
+}
+
+#[derive(Debug, serde::Serialize)]
+struct ProjectReport {
+    events: usize,
+    copy_events_per_s: f64,
+    /// The best batch size's rate, and its ratio to COPY in the same run.
+    events_per_s: f64,
+    ratio_to_copy: f64,
+    best_batch: usize,
+    batches: Vec<BatchRate>,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct BatchRate {
+    batch: usize,
+    events_per_s: f64,
+    ratio_to_copy: f64,
+}
+
+async fn measure(url: &str, events: usize) -> anyhow::Result<(Vec<String>, ProjectReport)> {
     let store = Store::open(url, 4).await?;
     let all = synthetic_events(events);
     let mut lines = vec![format!(
@@ -115,6 +148,7 @@ pub async fn project_benchmark(url: &str, events: usize) -> anyhow::Result<Strin
         "COPY through psql:          {copy_rate:>9.0} events/s ({copy_secs:.2} s)"
     ));
 
+    let mut batches = Vec::new();
     for batch in [1usize, 100, 5_000] {
         clear(&store).await?;
         // One event per transaction is slow: a slice keeps the run short; the rate is what counts.
@@ -134,7 +168,23 @@ pub async fn project_benchmark(url: &str, events: usize) -> anyhow::Result<Strin
             slice.len(),
             rate / copy_rate
         ));
+        batches.push(BatchRate {
+            batch,
+            events_per_s: rate,
+            ratio_to_copy: rate / copy_rate,
+        });
     }
-    clear(&store).await?;
-    Ok(lines.join("\n"))
+    let best = batches
+        .iter()
+        .max_by(|a, b| a.events_per_s.total_cmp(&b.events_per_s))
+        .expect("three batch sizes");
+    let report = ProjectReport {
+        events,
+        copy_events_per_s: copy_rate,
+        events_per_s: best.events_per_s,
+        ratio_to_copy: best.ratio_to_copy,
+        best_batch: best.batch,
+        batches,
+    };
+    Ok((lines, report))
 }

@@ -1,22 +1,51 @@
-//! A PostgreSQL database of a benchmark's own, on the server of `store.url`: created empty,
-//! dropped at the end, so that a benchmark never touches data it did not create.
+//! A database of a benchmark's own: on the PostgreSQL server of `store.url` (created empty,
+//! dropped at the end), or a SQLite file in a temporary folder; and Redis database 15. A
+//! benchmark never touches data it did not create.
 
 use anyhow::Context;
 use sea_orm::{ConnectionTrait, Database};
 
 pub struct ScratchDatabase {
-    /// The server's maintenance database, from which the scratch one is created and dropped.
-    admin_url: String,
+    /// The server's maintenance database, from which the scratch one is created and dropped
+    /// (PostgreSQL); none for SQLite.
+    admin_url: Option<String>,
     name: String,
     pub url: String,
+    _folder: Option<tempfile::TempDir>,
+}
+
+/// The configured Redis with database 15, so a benchmark's cache keys never meet the real ones.
+pub fn scratch_redis(url: &str) -> String {
+    let (base, _) = url.split_once('?').unwrap_or((url, ""));
+    match base
+        .find("://")
+        .and_then(|at| base[at + 3..].find('/').map(|slash| at + 3 + slash))
+    {
+        Some(slash) => format!("{}/15", &base[..slash]),
+        None => format!("{base}/15"),
+    }
 }
 
 impl ScratchDatabase {
-    /// Creates `rollcall_bench_<purpose>_<random>` beside the database of `store_url`.
+    /// Creates `rollcall_bench_<purpose>_<random>` beside the database of `store_url`, or a
+    /// SQLite file of that name when the store is SQLite.
     pub async fn create(store_url: &str, purpose: &str) -> anyhow::Result<Self> {
+        if store_url.starts_with("sqlite:") {
+            let folder = tempfile::tempdir()?;
+            let url = format!(
+                "sqlite://{}?mode=rwc",
+                folder.path().join(format!("bench-{purpose}.db")).display()
+            );
+            return Ok(Self {
+                admin_url: None,
+                name: purpose.to_owned(),
+                url,
+                _folder: Some(folder),
+            });
+        }
         anyhow::ensure!(
             store_url.starts_with("postgres://") || store_url.starts_with("postgresql://"),
-            "this benchmark needs PostgreSQL: set store.url to a postgres:// URL (got {store_url})"
+            "store.url must be a sqlite: or postgres:// URL (got {store_url})"
         );
         let name = format!(
             "rollcall_bench_{purpose}_{}",
@@ -31,11 +60,23 @@ impl ScratchDatabase {
             .await
             .with_context(|| format!("creating the benchmark's database {name}"))?;
         admin.close().await?;
-        Ok(Self { admin_url, name, url })
+        Ok(Self {
+            admin_url: Some(admin_url),
+            name,
+            url,
+            _folder: None,
+        })
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.admin_url.is_some()
     }
 
     pub async fn drop_now(self) -> anyhow::Result<()> {
-        let admin = Database::connect(&self.admin_url).await?;
+        let Some(admin_url) = &self.admin_url else {
+            return Ok(());
+        };
+        let admin = Database::connect(admin_url).await?;
         admin
             .execute_unprepared(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
             .await
@@ -69,5 +110,11 @@ mod tests {
             "postgres://postgres@127.0.0.1:5432/x?sslmode=disable"
         );
         assert_eq!(with_database("postgres://h", "x"), "postgres://h/x");
+    }
+
+    #[test]
+    fn benchmarks_use_redis_database_15() {
+        assert_eq!(scratch_redis("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379/15");
+        assert_eq!(scratch_redis("redis://h:1/0"), "redis://h:1/15");
     }
 }

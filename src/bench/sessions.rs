@@ -6,7 +6,8 @@ use anyhow::bail;
 use chrono::{TimeDelta, Utc};
 use tokio_util::sync::CancellationToken;
 
-use super::api::{load, serve, state};
+use super::api::{LoadPlan, load, serve, state};
+use super::scratch::{ScratchDatabase, scratch_redis};
 use crate::cache::Cache;
 use crate::config::Config;
 use crate::domain::CameraRole;
@@ -69,19 +70,49 @@ async fn class_with_a_lesson(
 }
 
 /// Yesterday's 08:00–16:00 (UTC) lesson of a class of `people`, everyone entering and leaving
-/// once, a few of them late or early; then its report read three ways.
-pub async fn sessions_benchmark(
-    config: &Config,
-    people: usize,
-    connections: usize,
-    seconds: f64,
-) -> anyhow::Result<String> {
+/// once, a few of them late or early, in a database of the benchmark's own and Redis database
+/// 15; then its report read three ways.
+pub async fn sessions_benchmark(config: &Config, plan: LoadPlan, json: bool) -> anyhow::Result<String> {
     let Some(redis) = &config.redis.url else {
         bail!("the sessions benchmark compares the Redis cache with no cache: set [redis] url");
     };
-    let store = Store::open(&config.store.url, config.store.max_connections.max(8)).await?;
+    let database = ScratchDatabase::create(&config.store.url, "sessions").await?;
+    let measured = measure_reports(config, &database.url, &scratch_redis(redis), plan).await;
+    database.drop_now().await?;
+    let (lines, report) = measured?;
+    Ok(if json {
+        serde_json::to_string(&report)?
+    } else {
+        lines.join("\n")
+    })
+}
+
+#[derive(Debug, serde::Serialize)]
+struct SessionsReport {
+    people: usize,
+    connections: usize,
+    day_list_rps: f64,
+    computed_rps: f64,
+    computed_p99_ms: f64,
+    cached_rps: f64,
+    cached_p99_ms: f64,
+    /// Cached report over the plain day list, requests/s in the same run.
+    cached_ratio_to_day_list: f64,
+}
+
+async fn measure_reports(
+    config: &Config,
+    store_url: &str,
+    redis: &str,
+    LoadPlan {
+        people,
+        connections,
+        seconds,
+    }: LoadPlan,
+) -> anyhow::Result<(Vec<String>, SessionsReport)> {
+    let store = Store::open(store_url, config.store.max_connections.max(8)).await?;
     let day = (Utc::now() - TimeDelta::days(1)).date_naive();
-    let (ids, events) = class_with_a_lesson(&store, people, day).await?;
+    let (_, events) = class_with_a_lesson(&store, people, day).await?;
 
     let cache = Cache::connect(redis)?;
     let stop = CancellationToken::new();
@@ -97,6 +128,7 @@ pub async fn sessions_benchmark(
         events.len()
     )];
     let mut baseline = None;
+    let mut runs = Vec::new();
     for (name, address, path) in [
         ("day list, PostgreSQL only", uncached, &day_path),
         ("session report, computed", uncached, &report_path),
@@ -104,12 +136,18 @@ pub async fn sessions_benchmark(
     ] {
         let run = load(address, path, connections, seconds).await?;
         lines.push(run.line(name, &mut baseline));
+        runs.push(run);
     }
     stop.cancel();
-    store.delete_schedule(SCHEDULE, "bench").await?;
-    store.delete_group(GROUP, "bench").await?;
-    for id in &ids {
-        store.erase_person(id, true, "bench").await?;
-    }
-    Ok(lines.join("\n"))
+    let report = SessionsReport {
+        people,
+        connections,
+        day_list_rps: runs[0].per_second(),
+        computed_rps: runs[1].per_second(),
+        computed_p99_ms: runs[1].p99_ms(),
+        cached_rps: runs[2].per_second(),
+        cached_p99_ms: runs[2].p99_ms(),
+        cached_ratio_to_day_list: runs[2].per_second() / runs[0].per_second(),
+    };
+    Ok((lines, report))
 }

@@ -11,7 +11,7 @@ use chrono::Utc;
 use sea_orm::{ConnectionTrait, Statement};
 use tokio_util::sync::CancellationToken;
 
-use super::scratch::ScratchDatabase;
+use super::scratch::{ScratchDatabase, scratch_redis};
 use crate::bus::{Bus, BusKind};
 use crate::config::Config;
 use crate::domain::{CameraId, Frame};
@@ -62,6 +62,10 @@ pub struct SoakReport {
 
 pub async fn soak_benchmark(config: &Config, faces: &Path, plan: SoakPlan, json: bool) -> anyhow::Result<String> {
     let database = ScratchDatabase::create(&config.store.url, "soak").await?;
+    anyhow::ensure!(
+        database.is_postgres(),
+        "the soak measures PostgreSQL: set store.url to a postgres:// URL"
+    );
     let outcome = soak(config, faces, &plan, &database.url).await;
     database.drop_now().await?;
     let report = outcome?;
@@ -92,7 +96,7 @@ async fn soak(config: &Config, faces: &Path, plan: &SoakPlan, database_url: &str
     let mock = rdkafka::mocking::MockCluster::new(3).context("starting librdkafka's mock cluster")?;
     let mut config = config.clone();
     config.store.url = database_url.to_owned();
-    config.redis.url = config.redis.url.as_deref().map(redis_database_15);
+    config.redis.url = config.redis.url.as_deref().map(scratch_redis);
     config.nats.url = None;
     config.bus.kind = BusKind::Kafka;
     config.kafka.brokers = mock.bootstrap_servers();
@@ -237,18 +241,6 @@ fn warmup_secs(plan: &SoakPlan) -> f64 {
     (total / 5.0).max(60.0).min(total / 2.0)
 }
 
-/// The configured Redis with database 15, so the soak's cache keys never meet the real ones.
-fn redis_database_15(url: &str) -> String {
-    let (base, _) = url.split_once('?').unwrap_or((url, ""));
-    match base
-        .find("://")
-        .and_then(|at| base[at + 3..].find('/').map(|slash| at + 3 + slash))
-    {
-        Some(slash) => format!("{}/15", &base[..slash]),
-        None => format!("{base}/15"),
-    }
-}
-
 /// Resident memory of this process, from /proc (Linux).
 fn resident_mb() -> f64 {
     let pages = std::fs::read_to_string("/proc/self/statm")
@@ -294,15 +286,4 @@ async fn latencies(store: &Store, since: chrono::DateTime<Utc>) -> anyhow::Resul
         row.try_get_by_index::<Option<f64>>(0)?.unwrap_or(0.0),
         row.try_get_by_index::<Option<f64>>(1)?.unwrap_or(0.0),
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_soak_uses_redis_database_15() {
-        assert_eq!(redis_database_15("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379/15");
-        assert_eq!(redis_database_15("redis://h:1/0"), "redis://h:1/15");
-    }
 }

@@ -46,14 +46,20 @@ enum Bench {
         #[arg(long)]
         json: bool,
     },
-    /// Projector events/s into PostgreSQL (store.url) for batches of 1, 100 and 5,000, against COPY.
+    /// Projector events/s into PostgreSQL (a database of its own beside store.url) for batches of 1,
+    /// 100 and 5,000, against COPY.
     Project {
         #[arg(long, default_value_t = 20_000)]
         events: usize,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
     },
-    /// Session report requests/s, computed and through Redis, against the plain day read (PostgreSQL, redis.url).
+    /// Session report requests/s, computed and through Redis, against the plain day read (a
+    /// database of its own beside store.url, Redis database 15).
     Sessions(LoadArgs),
-    /// API requests/s and p99 of the attendance-by-day read through Redis (redis.url) against no cache.
+    /// API requests/s and p99 of the attendance-by-day read through Redis (database 15) against no
+    /// cache (a database of its own beside store.url).
     Api(LoadArgs),
     /// The Kafka pipeline (librdkafka's mock cluster) into PostgreSQL (a database of its own) and
     /// Redis (database 15) at a steady rate: memory over time, lag, latency frame to stored row.
@@ -89,6 +95,19 @@ struct LoadArgs {
     /// Seconds per measurement.
     #[arg(long, default_value_t = 10.0)]
     seconds: f64,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+impl LoadArgs {
+    fn plan(&self) -> crate::bench::LoadPlan {
+        crate::bench::LoadPlan {
+            people: self.people,
+            connections: self.connections,
+            seconds: self.seconds,
+        }
+    }
 }
 
 /// Starts the `/metrics` endpoint when `telemetry.metrics_listen` is set.
@@ -174,9 +193,9 @@ pub async fn bench(config: &Config, args: BenchArgs) -> anyhow::Result<ExitCode>
             json,
         } => crate::bench::pipeline_benchmark(config, &faces, frames, cameras, json).await?,
         Bench::Stream { faces, json } => crate::bench::stream_benchmark(config, &faces, json).await?,
-        Bench::Project { events } => crate::bench::project_benchmark(&config.store.url, events).await?,
-        Bench::Api(l) => crate::bench::api_benchmark(config, l.people, l.connections, l.seconds).await?,
-        Bench::Sessions(l) => crate::bench::sessions_benchmark(config, l.people, l.connections, l.seconds).await?,
+        Bench::Project { events, json } => crate::bench::project_benchmark(&config.store.url, events, json).await?,
+        Bench::Api(l) => crate::bench::api_benchmark(config, l.plan(), l.json).await?,
+        Bench::Sessions(l) => crate::bench::sessions_benchmark(config, l.plan(), l.json).await?,
         Bench::Soak {
             minutes,
             fps,
