@@ -9,7 +9,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
-use super::scratch::{ScratchDatabase, scratch_redis};
+use super::scratch::{measured_in_scratch, scratch_redis};
 use crate::api::{ApiContext, ApiState, KeyRing, RateLimiter, router};
 use crate::cache::Cache;
 use crate::config::{ApiKeyConfig, ApiRole, Config};
@@ -148,15 +148,11 @@ pub async fn api_benchmark(config: &Config, load_args: LoadPlan, json: bool) -> 
     let Some(redis) = &config.redis.url else {
         bail!("the API benchmark compares the Redis cache with no cache: set [redis] url");
     };
-    let database = ScratchDatabase::create(&config.store.url, "api").await?;
-    let measured = measure_day_reads(config, &database.url, &scratch_redis(redis), load_args).await;
-    database.drop_now().await?;
-    let (lines, report) = measured?;
-    Ok(if json {
-        serde_json::to_string(&report)?
-    } else {
-        lines.join("\n")
+    let redis = scratch_redis(redis);
+    measured_in_scratch(&config.store.url, "api", json, |url| async move {
+        measure_day_reads(config, &url, &redis, load_args).await
     })
+    .await
 }
 
 /// How big and how long an HTTP benchmark is.
@@ -186,12 +182,13 @@ async fn measure_day_reads(
     config: &Config,
     store_url: &str,
     redis: &str,
-    LoadPlan {
+    plan: LoadPlan,
+) -> anyhow::Result<(Vec<String>, ApiReport)> {
+    let LoadPlan {
         people,
         connections,
         seconds,
-    }: LoadPlan,
-) -> anyhow::Result<(Vec<String>, ApiReport)> {
+    } = plan;
     let store = Store::open(store_url, config.store.max_connections.max(8)).await?;
     let events = super::project::synthetic_events(people);
     for person in events.iter().map(|e| &e.person_id) {

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::ConnectionTrait;
 
-use super::scratch::ScratchDatabase;
+use super::scratch::measured_in_scratch;
 use crate::domain::{AttendanceEvent, CameraId, FaceBox, PersonId};
 use crate::store::Store;
 
@@ -86,15 +86,13 @@ pub async fn project_benchmark(store_url: &str, events: usize, json: bool) -> an
     if !store_url.starts_with("postgres") {
         bail!("the projector benchmark compares against PostgreSQL's COPY: give a postgres:// store URL");
     }
-    let database = ScratchDatabase::create(store_url, "project").await?;
-    let measured = measure(&database.url, events).await;
-    database.drop_now().await?;
-    let (lines, report) = measured?;
-    Ok(if json {
-        serde_json::to_string(&report)?
-    } else {
-        lines.join("\n")
-    })
+    measured_in_scratch(
+        store_url,
+        "project",
+        json,
+        |url| async move { measure(&url, events).await },
+    )
+    .await
 }
 
 #[derive(Debug, serde::Serialize)]

@@ -86,6 +86,29 @@ impl ScratchDatabase {
     }
 }
 
+/// Runs `measure` on a scratch database (its URL given), drops the database whatever happened,
+/// and prints the report: its lines, or one JSON object with `--json`.
+pub async fn measured_in_scratch<R, Fut>(
+    store_url: &str,
+    purpose: &str,
+    json: bool,
+    measure: impl FnOnce(String) -> Fut,
+) -> anyhow::Result<String>
+where
+    R: serde::Serialize,
+    Fut: std::future::Future<Output = anyhow::Result<(Vec<String>, R)>>,
+{
+    let database = ScratchDatabase::create(store_url, purpose).await?;
+    let measured = measure(database.url.clone()).await;
+    database.drop_now().await?;
+    let (lines, report) = measured?;
+    Ok(if json {
+        serde_json::to_string(&report)?
+    } else {
+        lines.join("\n")
+    })
+}
+
 /// `url` with its database name replaced by `database` (query parameters kept).
 fn with_database(url: &str, database: &str) -> String {
     let (base, query) = match url.split_once('?') {

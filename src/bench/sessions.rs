@@ -7,7 +7,7 @@ use chrono::{TimeDelta, Utc};
 use tokio_util::sync::CancellationToken;
 
 use super::api::{LoadPlan, load, serve, state};
-use super::scratch::{ScratchDatabase, scratch_redis};
+use super::scratch::{measured_in_scratch, scratch_redis};
 use crate::cache::Cache;
 use crate::config::Config;
 use crate::domain::CameraRole;
@@ -76,15 +76,11 @@ pub async fn sessions_benchmark(config: &Config, plan: LoadPlan, json: bool) -> 
     let Some(redis) = &config.redis.url else {
         bail!("the sessions benchmark compares the Redis cache with no cache: set [redis] url");
     };
-    let database = ScratchDatabase::create(&config.store.url, "sessions").await?;
-    let measured = measure_reports(config, &database.url, &scratch_redis(redis), plan).await;
-    database.drop_now().await?;
-    let (lines, report) = measured?;
-    Ok(if json {
-        serde_json::to_string(&report)?
-    } else {
-        lines.join("\n")
+    let redis = scratch_redis(redis);
+    measured_in_scratch(&config.store.url, "sessions", json, |url| async move {
+        measure_reports(config, &url, &redis, plan).await
     })
+    .await
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -104,12 +100,13 @@ async fn measure_reports(
     config: &Config,
     store_url: &str,
     redis: &str,
-    LoadPlan {
+    plan: LoadPlan,
+) -> anyhow::Result<(Vec<String>, SessionsReport)> {
+    let LoadPlan {
         people,
         connections,
         seconds,
-    }: LoadPlan,
-) -> anyhow::Result<(Vec<String>, SessionsReport)> {
+    } = plan;
     let store = Store::open(store_url, config.store.max_connections.max(8)).await?;
     let day = (Utc::now() - TimeDelta::days(1)).date_naive();
     let (_, events) = class_with_a_lesson(&store, people, day).await?;

@@ -4,6 +4,7 @@
 
 mod api;
 mod cameras;
+mod compare;
 mod compose;
 mod config;
 mod dashboards;
@@ -31,6 +32,7 @@ mod video;
 
 pub use api::*;
 pub use cameras::*;
+pub use compare::*;
 pub use compose::*;
 pub use config::*;
 pub use dashboards::*;

@@ -8,7 +8,6 @@ use std::time::Duration;
 use rollcall::bus::Bus;
 use rollcall::bus::kafka::KafkaBus;
 use rollcall::domain::{AttendanceEvent, CameraId, FaceBox, PersonId};
-use rollcall::store::Store;
 use tokio_util::sync::CancellationToken;
 
 use crate::helpers::*;
@@ -16,9 +15,8 @@ use crate::helpers::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recognizers_and_projectors_joining_and_leaving_lose_nothing_and_count_nothing_twice() {
     let kafka = TestKafka::start().await;
-    let (moving_db, reference_db) = (TestDatabase::create().await, TestDatabase::create().await);
-    let work = tempfile::tempdir().unwrap();
-    let mut moving = kafka_config(&kafka, work.path(), &moving_db);
+    let mut runs = TwoRuns::new(&kafka, 3).await;
+    let moving = &mut runs.disturbed;
     moving.recognize.workers = 1;
     // Batches gather for seconds, so partitions are revoked from projectors holding events of
     // them not yet stored, whose offsets can then no longer be stored.
@@ -27,23 +25,7 @@ async fn recognizers_and_projectors_joining_and_leaving_lose_nothing_and_count_n
     for (option, value) in [("heartbeat.interval.ms", "500"), ("session.timeout.ms", "6000")] {
         moving.kafka.options.insert(option.into(), value.into());
     }
-    let mut reference = kafka_config(&kafka, work.path(), &reference_db);
-    reference.kafka.topics.frames = moving.kafka.topics.frames.clone();
-    kafka.create_topics(&moving, 3).await;
-    let t = &reference.kafka.topics;
-    for topic in [&t.attendance, &t.unknown, &t.frames_dlq, &t.attendance_dlq] {
-        kafka.create_topic(topic, 3).await;
-    }
-    let (moving_store, reference_store) = (
-        Store::open(&moving_db.url, 2).await.unwrap(),
-        Store::open(&reference_db.url, 2).await.unwrap(),
-    );
-    for store in [&moving_store, &reference_store] {
-        enrol(store, &moving, "obama", "face_recognition/obama/obama.jpg").await;
-        enrol(store, &moving, "biden", "face_recognition/biden/biden.jpg").await;
-        enrol(store, &moving, "kit", "face_recognition/kit_harington/john1.jpeg").await;
-        enrol(store, &moving, "rose", "face_recognition/rose_leslie/img1.jpg").await;
-    }
+    let (moving, reference) = (runs.disturbed.clone(), runs.reference.clone());
 
     let first = CancellationToken::new();
     let mut members = vec![(spawn_recognize(&moving, &first), spawn_project(&moving, &first))];
@@ -65,17 +47,7 @@ async fn recognizers_and_projectors_joining_and_leaving_lose_nothing_and_count_n
     stream.await.unwrap();
     visitors.await.unwrap();
 
-    let within = Duration::from_secs(180);
-    let k = &moving.kafka;
-    for (group, topic) in [
-        (&k.recognize_group, &k.topics.frames),
-        (&k.project_group, &k.topics.attendance),
-    ] {
-        assert!(
-            wait_until_caught_up(&k.brokers, group, topic, within).await,
-            "group {group} has not committed all of {topic} after the members came and went"
-        );
-    }
+    assert_caught_up(&moving, "the members came and went").await;
     first.cancel();
     let mut work_done = Vec::new();
     for (recognizer, projector) in members {
@@ -95,33 +67,8 @@ async fn recognizers_and_projectors_joining_and_leaving_lose_nothing_and_count_n
     let projectors = work_done.iter().filter(|(_, batches)| *batches > 0).count();
     assert!(recognizers >= 2 && projectors >= 2, "{work_done:?}");
 
-    let stop_reference = CancellationToken::new();
-    let reference_recognizer = spawn_recognize(&reference, &stop_reference);
-    let reference_projector = spawn_project(&reference, &stop_reference);
-    let k = &reference.kafka;
-    for (group, topic) in [
-        (&k.recognize_group, &k.topics.frames),
-        (&k.project_group, &k.topics.attendance),
-    ] {
-        assert!(wait_until_caught_up(&k.brokers, group, topic, within).await);
-    }
-    stop_reference.cancel();
-    reference_recognizer.await.unwrap().unwrap();
-    reference_projector.await.unwrap().unwrap();
-
-    let (events, days) = tables(&moving_store).await;
-    let (reference_events, reference_days) = tables(&reference_store).await;
-    assert!(reference_events.len() > 10, "{}", reference_events.len());
-    let missing: Vec<_> = reference_events.iter().filter(|e| !events.contains(e)).collect();
-    let extra: Vec<_> = events.iter().filter(|e| !reference_events.contains(e)).collect();
-    assert!(
-        missing.is_empty() && extra.is_empty(),
-        "lost {missing:#?}, extra {extra:#?}"
-    );
-    assert_eq!(days, reference_days);
-    drop((moving_store, reference_store));
-    moving_db.drop_now().await;
-    reference_db.drop_now().await;
+    runs.run_reference().await;
+    runs.assert_same_attendance().await;
 }
 
 /// Attendance events of 30 visitors at the front desk, ten every half second for 36 s, into the
