@@ -2,7 +2,7 @@
 //! client address. Keys are compared by their SHA-256 in constant time, against every key.
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -132,11 +132,11 @@ pub async fn require_admin(State(state): State<ApiState>, request: Request, next
 
 /// The client's address, as the connection gave it (a proxy in front would need to pass the
 /// client's own, which rollcall does not trust from headers).
-fn client_address(request: &Request) -> Option<IpAddr> {
+fn client_address(request: &Request) -> String {
     request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(peer)| peer.ip())
+        .map_or_else(|| "unknown".to_owned(), |ConnectInfo(peer)| peer.ip().to_string())
 }
 
 fn too_many(wait: Duration, message: String) -> Response {
@@ -155,14 +155,10 @@ fn too_many(wait: Duration, message: String) -> Response {
 
 /// Answers a failed authentication: counted against the client's address, logged, and 429 once
 /// the address has used up its allowance of failures.
-fn refuse(state: &ApiState, address: Option<IpAddr>, reason: &'static str, message: &str) -> Response {
-    let address_key = address.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
-    crate::telemetry::events::Emit::emit(crate::telemetry::events::AuthenticationFailed {
-        address: &address_key,
-        reason,
-    });
-    if let Err(wait) = state.auth_failures.admit(&address_key, Instant::now()) {
-        return too_many(wait, format!("too many failed authentications from {address_key}"));
+fn refuse(state: &ApiState, address: &str, reason: &'static str, message: &str) -> Response {
+    crate::telemetry::events::Emit::emit(crate::telemetry::events::AuthenticationFailed { address, reason });
+    if let Err(wait) = state.auth_failures.admit(address, Instant::now()) {
+        return too_many(wait, format!("too many failed authentications from {address}"));
     }
     ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message).into_response()
 }
@@ -170,17 +166,16 @@ fn refuse(state: &ApiState, address: Option<IpAddr>, reason: &'static str, messa
 async fn authorize(state: &ApiState, mut request: Request, next: Next, needed: ApiRole) -> Response {
     let address = client_address(&request);
     // An address that has failed too often is refused before its key is even looked at, so
-    // guessing keys gets no answer either way.
-    let address_key = address.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
-    if !state.auth_failures.has_tokens(&address_key, Instant::now()) {
-        return refuse(state, address, "blocked", "");
+    // guessing keys gets no answer either way (`refuse` answers 429 as the allowance is spent).
+    if !state.auth_failures.has_tokens(&address, Instant::now()) {
+        return refuse(state, &address, "blocked", "too many failed authentications");
     }
     let Some(presented) = presented_key(request.headers()) else {
         let message = "an API key is required: send `Authorization: Bearer <key>`";
-        return refuse(state, address, "missing", message);
+        return refuse(state, &address, "missing", message);
     };
     let Some(caller) = state.keys.identify(presented) else {
-        return refuse(state, address, "wrong", "the API key is not valid");
+        return refuse(state, &address, "wrong", "the API key is not valid");
     };
     if let Err(wait) = state.limiter.admit(&caller.name, Instant::now()) {
         crate::telemetry::events::Emit::emit(crate::telemetry::events::RateLimited { key: &caller.name });

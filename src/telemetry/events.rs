@@ -252,6 +252,12 @@ pub struct AuthenticationFailed<'a> {
 impl Emit for AuthenticationFailed<'_> {
     fn emit(self) {
         metrics().api_auth_failures.with_label_values(&[self.reason]).inc();
-        tracing::warn!(address = self.address, reason = self.reason, "authentication failed");
+        // An address already refused is counted, not logged again: a flood of guesses should not
+        // become a flood of log lines.
+        if self.reason == "blocked" {
+            tracing::debug!(address = self.address, reason = self.reason, "authentication failed");
+        } else {
+            tracing::warn!(address = self.address, reason = self.reason, "authentication failed");
+        }
     }
 }
