@@ -42,13 +42,25 @@ pub struct PeoplePage {
 #[serde(deny_unknown_fields)]
 pub struct NewPerson {
     /// Optional: made from the display name when absent.
+    #[schema(pattern = "^[a-z0-9][a-z0-9._-]*$", max_length = 64)]
     pub id: Option<String>,
+    /// 1 to 200 characters, not all blank, no control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*\\S[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub display_name: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PersonChanges {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*\\S[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub display_name: String,
 }
 
@@ -57,7 +69,8 @@ pub struct PersonChanges {
 pub struct PageQuery {
     /// From the previous page's `next_cursor`.
     pub cursor: Option<String>,
-    /// Items per page (default and maximum from the configuration).
+    /// Items per page (default and maximum from the configuration: 50 and 500 unless changed).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 
@@ -197,9 +210,16 @@ pub struct Camera {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCamera {
+    #[schema(pattern = "^[a-z0-9][a-z0-9._-]*$", max_length = 64)]
     pub id: String,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*\\S[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub name: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub location: String,
     #[serde(default = "default_role")]
     #[schema(value_type = String)]
@@ -234,6 +254,11 @@ pub struct AuditRecord {
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// A person or camera id.
+    #[param(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*\\S[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub subject: String,
 }
 

@@ -21,7 +21,13 @@ use crate::usecases::groups;
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct NewGroup {
     /// Lowercase slug: letters, digits, `.`, `_`, `-`; at most 64 characters.
+    #[schema(pattern = "^[a-z0-9][a-z0-9._-]*$", max_length = 64)]
     pub id: String,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*\\S[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub name: Option<String>,
 }
 
@@ -173,9 +179,10 @@ pub async fn delete(
     }
 }
 
-/// Adds a membership period (open ends: always, until further notice).
+/// Adds a membership period (open ends: always, until further notice); no body at all is a
+/// membership without ends.
 #[utoipa::path(put, path = "/v1/groups/{id}/members/{person_id}", operation_id = "add_member", tag = "groups",
-    params(("id" = String, Path), ("person_id" = String, Path)), request_body = MembershipPeriod,
+    params(("id" = String, Path), ("person_id" = String, Path)), request_body = Option<MembershipPeriod>,
     responses((status = 201, description = "Added", body = Membership), (status = 400, description = "Malformed request: the error says what", body = super::error::ErrorBody),
         (status = 404, description = "No such group or person", body = super::error::ErrorBody),
         (status = 409, description = "It overlaps a membership the person has in the group", body = super::error::ErrorBody)),
@@ -192,7 +199,8 @@ pub async fn add_member(
     let period: MembershipPeriod = if body.iter().all(u8::is_ascii_whitespace) {
         MembershipPeriod::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("invalid_body", e.to_string()))?
+        let value = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("invalid_body", e.to_string()))?;
+        super::extract::object_body(value)?
     };
     if let (Some(from), Some(until)) = (period.from, period.until)
         && from > until
