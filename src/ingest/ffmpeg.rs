@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::live::{Capture, Delivery, MAX_IMAGE_BYTES, reconnect_backoff, take_jpegs};
+use super::live::{Capture, Delivery, reconnect_backoff, take_jpegs};
 
 /// `source = "ffmpeg"`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -137,15 +137,10 @@ async fn decode(
                     return Ok(delivered);
                 }
                 buffer.extend_from_slice(&chunk[..n]);
-                for image in take_jpegs(&mut buffer) {
+                for image in take_jpegs(&mut buffer).map_err(std::io::Error::other)? {
                     delivery.set_up(true);
                     delivered = true;
                     delivery.offer(image);
-                }
-                if buffer.len() > MAX_IMAGE_BYTES {
-                    return Err(std::io::Error::other(format!(
-                        "no complete JPEG in the last {MAX_IMAGE_BYTES} bytes from ffmpeg"
-                    )));
                 }
             }
         })

@@ -259,19 +259,29 @@ pub fn reencode(image: &[u8], quality: u8, max_side: u32, max_pixels: u64) -> an
     Ok(out)
 }
 
-/// Finds complete JPEGs (SOI … EOI) in a byte stream, leaving an incomplete tail in `buffer`.
-pub(crate) fn take_jpegs(buffer: &mut Vec<u8>) -> Vec<Vec<u8>> {
+/// A stream went on for more than `MAX_IMAGE_BYTES` without completing an image.
+#[derive(Debug, thiserror::Error)]
+#[error("no complete JPEG in the last {MAX_IMAGE_BYTES} bytes of the stream")]
+pub(crate) struct NoImageInStream;
+
+/// Finds complete JPEGs (SOI … EOI) in a byte stream, leaving an incomplete tail in `buffer`;
+/// a tail grown past `MAX_IMAGE_BYTES` is an error, so no stream can grow the buffer without end.
+pub(crate) fn take_jpegs(buffer: &mut Vec<u8>) -> Result<Vec<Vec<u8>>, NoImageInStream> {
     let mut found = Vec::new();
     loop {
         let Some(start) = buffer.windows(2).position(|w| w == [0xFF, 0xD8]) else {
             // Keep a trailing 0xFF: it may begin the next SOI.
             let keep = usize::from(buffer.last() == Some(&0xFF));
             buffer.drain(..buffer.len() - keep);
-            return found;
+            return Ok(found);
         };
         let Some(end) = buffer[start + 2..].windows(2).position(|w| w == [0xFF, 0xD9]) else {
             buffer.drain(..start);
-            return found;
+            // Images found before the tail are delivered first; the next call reports the tail.
+            if buffer.len() > MAX_IMAGE_BYTES && found.is_empty() {
+                return Err(NoImageInStream);
+            }
+            return Ok(found);
         };
         let end = start + 2 + end + 2;
         found.push(buffer[start..end].to_vec());
@@ -286,11 +296,11 @@ mod tests {
     #[test]
     fn jpegs_are_cut_out_of_a_stream_across_chunk_boundaries() {
         let mut buffer = b"junk\xff\xd8one\xff\xd9\xff\xd8tw".to_vec();
-        assert_eq!(take_jpegs(&mut buffer), vec![b"\xff\xd8one\xff\xd9".to_vec()]);
+        assert_eq!(take_jpegs(&mut buffer).unwrap(), vec![b"\xff\xd8one\xff\xd9".to_vec()]);
         buffer.extend_from_slice(b"o\xff");
-        assert!(take_jpegs(&mut buffer).is_empty());
+        assert!(take_jpegs(&mut buffer).unwrap().is_empty());
         buffer.extend_from_slice(b"\xd9");
-        assert_eq!(take_jpegs(&mut buffer), vec![b"\xff\xd8two\xff\xd9".to_vec()]);
+        assert_eq!(take_jpegs(&mut buffer).unwrap(), vec![b"\xff\xd8two\xff\xd9".to_vec()]);
         assert!(buffer.is_empty());
     }
 }

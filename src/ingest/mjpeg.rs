@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::live::{Capture, Delivery, MAX_IMAGE_BYTES, reconnect_backoff, take_jpegs};
+use super::live::{Capture, Delivery, reconnect_backoff, take_jpegs};
 
 /// `source = "mjpeg"`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -67,14 +67,12 @@ async fn stream(
     let mut buffer = Vec::new();
     while let Some(chunk) = response.chunk().await? {
         buffer.extend_from_slice(&chunk);
-        for image in take_jpegs(&mut buffer) {
+        // A camera sending no complete image within the largest one allowed is not an MJPEG camera.
+        let images = take_jpegs(&mut buffer).map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
+        for image in images {
             delivery.set_up(true);
             *backoff = reconnect_backoff();
             delivery.offer(image);
-        }
-        // A camera sending no complete image within the largest one allowed is not an MJPEG camera.
-        if buffer.len() > MAX_IMAGE_BYTES {
-            anyhow::bail!("{url}: no complete JPEG in the last {MAX_IMAGE_BYTES} bytes of the stream");
         }
     }
     Ok(())
