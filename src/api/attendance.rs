@@ -6,7 +6,7 @@ use chrono::{NaiveDate, TimeDelta, Utc};
 use super::dto::{AttendanceDay, AttendancePage, CameraCount, DailyStats, PageQuery, PersonAttendance, RangeQuery};
 use super::error::ApiError;
 use super::extract::{Params, PathParams};
-use super::{Shared, cursor};
+use super::{CachedJson, Shared, cursor};
 use crate::cache::keys;
 use crate::domain::PersonId;
 use crate::domain::dates::Day;
@@ -45,11 +45,11 @@ pub async fn day(
     state: Shared,
     PathParams(Day(day)): PathParams<Day>,
     Params(q): Params<PageQuery>,
-) -> Result<axum::Json<AttendancePage>, ApiError> {
+) -> Result<CachedJson<AttendancePage>, ApiError> {
     let limit = state.page_size(q.limit)?;
     let after = q.cursor.as_deref().map(cursor::decode).transpose()?;
     let field = format!("page:{}:{limit}", after.as_deref().unwrap_or(""));
-    let page = state
+    state
         .cached(&keys::attendance_day(day), &field, || async {
             let mut rows = state
                 .services
@@ -65,8 +65,7 @@ pub async fn day(
                 next_cursor,
             })
         })
-        .await?;
-    Ok(axum::Json(page))
+        .await
 }
 
 /// One person's days over a range (both ends included).
@@ -79,11 +78,11 @@ pub async fn person(
     state: Shared,
     PathParams(id): PathParams<String>,
     Params(q): Params<RangeQuery>,
-) -> Result<axum::Json<PersonAttendance>, ApiError> {
+) -> Result<CachedJson<PersonAttendance>, ApiError> {
     let id = PersonId::parse(&id)
         .map_err(|e| ApiError::bad_request("invalid_person_id", format!("person id {id:?}: {e}")))?;
     let (from, to) = date_range(q.from, q.to)?;
-    let found: Option<PersonAttendance> = state
+    let found = state
         .cached(
             &keys::person(id.as_str()),
             &format!("attendance:{from}:{to}"),
@@ -102,7 +101,7 @@ pub async fn person(
         )
         .await?;
     found
-        .map(axum::Json)
+        .found()
         .ok_or_else(|| ApiError::not_found(format!("no person {id}")))
 }
 
@@ -114,8 +113,8 @@ pub async fn person(
 pub async fn daily_stats(
     state: Shared,
     PathParams(Day(day)): PathParams<Day>,
-) -> Result<axum::Json<DailyStats>, ApiError> {
-    let stats = state
+) -> Result<CachedJson<DailyStats>, ApiError> {
+    state
         .cached(&keys::stats("daily", day), "v1", || async {
             let s = state.services.store.daily_stats(day, FIRST_ARRIVALS).await?;
             Ok(DailyStats {
@@ -133,6 +132,5 @@ pub async fn daily_stats(
                     .collect(),
             })
         })
-        .await?;
-    Ok(axum::Json(stats))
+        .await
 }

@@ -269,7 +269,7 @@ pub async fn absentees(state: Shared, PathParams(id): PathParams<String>) -> Res
         .await
         .map_err(internal)?
     {
-        let report = cached_report(&state, &schedule, occurrence.date, now).await?;
+        let report = cached_report(&state, &schedule, occurrence.date, now).await?.decode()?;
         sessions.push(RunningSession {
             schedule_id: schedule.id.clone(),
             date: occurrence.date,

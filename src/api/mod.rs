@@ -3,6 +3,7 @@
 
 mod attendance;
 mod auth;
+mod cached;
 mod cameras;
 pub mod config;
 mod dto;
@@ -16,7 +17,6 @@ mod people;
 mod schedules;
 
 pub use config::{ApiConfig, ApiKeyConfig, ApiRole};
-use std::future::Future;
 use std::ops::Deref;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,19 +27,17 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::Response;
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 
 pub use auth::{Caller, KeyRing, RateLimiter};
+pub use cached::CachedJson;
 pub use openapi::openapi_json;
 
-use crate::cache::{Cache, keys};
+use crate::cache::Cache;
 use crate::config::Config;
 use crate::enroll::EnrolCriteria;
 use crate::metrics::metrics;
 use crate::store::Store;
-use crate::telemetry::events::{CacheReadDegraded, Emit};
 use crate::usecases::Services;
 use crate::vision::EnginePool;
 use error::ApiError;
@@ -89,6 +87,10 @@ impl ApiState {
         );
         let store = Store::open_retrying(&config.store.url, config.store.max_connections, backoff, shutdown).await?;
         let cache = config.redis.url.as_deref().map(Cache::connect).transpose()?;
+        if cache.is_some() {
+            // Cached reads then take their generations from memory (PostgreSQL only).
+            store.follow_generations(shutdown.clone());
+        }
         let nats = match &config.nats.url {
             Some(url) => Some(crate::control::connect(url).await?),
             None => None,
@@ -111,72 +113,6 @@ impl ApiState {
             auth_failures: auth_failure_limiter(&config.api),
             config: config.api.clone(),
         }))
-    }
-
-    /// Reads `field` of cache `key` through Redis: the entry of the key's current generation if
-    /// there is one, else `load`ed and stored. With Redis down, `load` answers (and it is counted).
-    pub async fn cached<T, F, Fut>(&self, key: &str, field: &str, load: F) -> Result<T, ApiError>
-    where
-        T: Serialize + DeserializeOwned,
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<T, ApiError>>,
-    {
-        // Versioned by its own generation alone: `{key}@{generation}`.
-        self.cached_over(key, &[key.to_owned()], field, load).await
-    }
-
-    /// Reads `field` of cache `key` through Redis, for a read that depends on the generations of
-    /// `deps`: the entry lives under `key` versioned by all of them, so a change to any one is a
-    /// miss; else it is `load`ed and stored. Entries of older versions are never read again and
-    /// are deleted by invalidation (single key) or expire with the TTL. With Redis down, `load`
-    /// answers (and it is counted).
-    pub async fn cached_over<T, F, Fut>(&self, key: &str, deps: &[String], field: &str, load: F) -> Result<T, ApiError>
-    where
-        T: Serialize + DeserializeOwned,
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<T, ApiError>>,
-    {
-        let lookups = &metrics().api_cache_lookups;
-        let Some(cache) = &self.services.cache else {
-            lookups.with_label_values(&["bypass"]).inc();
-            return load().await;
-        };
-        let generations = self.services.store.cache_generations(deps).await?;
-        let versioned = keys::versioned_by(key, &generations);
-        match cache.get(&versioned, field).await {
-            Ok(Some(json)) => match serde_json::from_str(&json) {
-                Ok(value) => {
-                    lookups.with_label_values(&["hit"]).inc();
-                    return Ok(value);
-                }
-                Err(e) => tracing::warn!(key = %versioned, field, error = %e, "unreadable cache entry replaced"),
-            },
-            Ok(None) => {}
-            Err(e) => {
-                CacheReadDegraded {
-                    what: "serving uncached",
-                    error: &e,
-                }
-                .emit();
-                return load().await;
-            }
-        }
-        lookups.with_label_values(&["miss"]).inc();
-        let value = load().await?;
-        let ttl = Duration::from_secs(self.config.cache_ttl_secs);
-        match serde_json::to_string(&value) {
-            Ok(json) => {
-                if let Err(e) = cache.put(&versioned, field, &json, ttl).await {
-                    CacheReadDegraded {
-                        what: "entry not stored",
-                        error: &e,
-                    }
-                    .emit();
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "response not cacheable"),
-        }
-        Ok(value)
     }
 
     /// The page size a request asks for, bounded by the configuration.

@@ -13,7 +13,7 @@ use super::error::{ApiError, ErrorDetail};
 use super::extract::{Body, Params, PathParams};
 use std::sync::Arc;
 
-use super::{ApiState, Caller, Shared, cursor};
+use super::{ApiState, CachedJson, Caller, Shared, cursor};
 use crate::cache::keys;
 use crate::domain::PersonId;
 use crate::enroll::{PhotoError, template_from_photo};
@@ -86,16 +86,16 @@ pub async fn create(
 #[utoipa::path(get, path = "/v1/people/{id}", operation_id = "get_person", tag = "people", params(("id" = String, Path)),
     responses((status = 200, description = "Success", body = Person), (status = 404, description = "No such resource", body = super::error::ErrorBody)),
     security(("api_key" = [])))]
-pub async fn show(state: Shared, PathParams(id): PathParams<String>) -> Result<axum::Json<Person>, ApiError> {
+pub async fn show(state: Shared, PathParams(id): PathParams<String>) -> Result<CachedJson<Person>, ApiError> {
     let id = person_id(&id)?;
     let key = keys::person(id.as_str());
-    let person: Option<Person> = state
+    let person = state
         .cached(&key, "profile", || async {
             Ok(state.services.store.person(&id).await?.map(Person::from))
         })
         .await?;
     person
-        .map(axum::Json)
+        .found()
         .ok_or_else(|| ApiError::not_found(format!("no person {id}")))
 }
 

@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::ApiError;
 use super::extract::{Body, Params, PathParams};
-use super::{Caller, Shared};
+use super::{CachedJson, Caller, Shared};
 use crate::cache::keys;
 use crate::domain::dates::Day;
 use crate::sessions::report::{self, PersonSession, SessionReport};
@@ -210,7 +210,7 @@ pub(super) async fn cached_report(
     schedule: &Schedule,
     date: NaiveDate,
     now: DateTime<Utc>,
-) -> Result<SessionReport, ApiError> {
+) -> Result<CachedJson<SessionReport>, ApiError> {
     let occurrence = schedule
         .timing
         .occurrence_on(date)
@@ -253,6 +253,7 @@ pub async fn session_report(
     let schedule = find_schedule(&state, &id).await?;
     let report = cached_report(&state, &schedule, date, Utc::now()).await?;
     if csv {
+        let report = report.decode()?;
         let name = format!("attachment; filename=\"{}-{}.csv\"", report.schedule_id, report.date);
         return Ok((
             [
@@ -263,7 +264,7 @@ pub async fn session_report(
         )
             .into_response());
     }
-    Ok(axum::Json(report).into_response())
+    Ok(report.into_response())
 }
 
 /// A person's sessions over a range of local dates, in every group they were a member of.
@@ -276,7 +277,7 @@ pub async fn person_sessions(
     state: Shared,
     PathParams(id): PathParams<String>,
     Params(q): Params<DatesQuery>,
-) -> Result<axum::Json<PersonSessions>, ApiError> {
+) -> Result<CachedJson<PersonSessions>, ApiError> {
     let id = slug("person", &id)?;
     let (from, to) = super::attendance::date_range(q.from, q.to)?;
     let person = crate::domain::PersonId::parse(&id).map_err(|e| ApiError::bad_request("invalid_id", e.to_string()))?;
@@ -295,17 +296,17 @@ pub async fn person_sessions(
     // Sessions up to two days after `to` (local dates ahead of UTC) may still be running.
     let settled = now.date_naive() > to + TimeDelta::days(2);
     let field = clock_field(&format!("sessions:{from}:{to}"), settled, now);
-    let sessions = state
+    state
         .cached_over(&keys::person_sessions(&id), &deps, &field, || async {
-            report::person_history(&state.services.store, &id, from, to, now)
+            let sessions = report::person_history(&state.services.store, &id, from, to, now)
                 .await
-                .map_err(internal)
+                .map_err(internal)?;
+            Ok(PersonSessions {
+                person_id: id.clone(),
+                from,
+                to,
+                sessions,
+            })
         })
-        .await?;
-    Ok(axum::Json(PersonSessions {
-        person_id: id,
-        from,
-        to,
-        sessions,
-    }))
+        .await
 }

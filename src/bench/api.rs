@@ -16,7 +16,7 @@ use crate::config::{ApiKeyConfig, ApiRole, Config};
 use crate::enroll::EnrolCriteria;
 use crate::store::Store;
 
-const BENCH_KEY: &str = "rollcall-bench-key-0000000000";
+pub(super) const BENCH_KEY: &str = "rollcall-bench-key-0000000000";
 
 /// Latencies of one load run.
 pub(super) struct Run {
@@ -164,6 +164,8 @@ pub struct LoadPlan {
     pub connections: usize,
     /// Seconds per measurement.
     pub seconds: f64,
+    /// Also measure the cached read with `wrk`, an independent client.
+    pub wrk: bool,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -176,6 +178,8 @@ struct ApiReport {
     cached_p99_ms: f64,
     /// Cached over uncached requests/s, in the same run.
     cached_ratio: f64,
+    /// The cached read measured by `wrk` (with `--wrk`).
+    wrk_cached: Option<super::wrk::WrkRun>,
 }
 
 async fn measure_day_reads(
@@ -188,6 +192,7 @@ async fn measure_day_reads(
         people,
         connections,
         seconds,
+        wrk,
     } = plan;
     let store = Store::open(store_url, config.store.max_connections.max(8)).await?;
     let events = super::project::synthetic_events(people);
@@ -198,6 +203,7 @@ async fn measure_day_reads(
     let day = events[0].seen_at.date_naive();
     let cache = Cache::connect(redis)?;
     let stop = CancellationToken::new();
+    super::follow_generations(&store, &stop).await?;
     let cached = serve(state(config, store.clone(), Some(cache)), stop.clone()).await?;
     let uncached = serve(state(config, store.clone(), None), stop.clone()).await?;
     let path = format!("/v1/attendance/days/{day}?limit=50");
@@ -214,6 +220,16 @@ async fn measure_day_reads(
         lines.push(run.line(name, &mut baseline));
         runs.push(run);
     }
+    let wrk_cached = if wrk {
+        let run = super::wrk::measure(cached, &path, BENCH_KEY, connections, seconds).await?;
+        lines.push(format!(
+            "  {:<28} {:>9.0} req/s            p99 {:>6.2} ms",
+            "through Redis, wrk", run.rps, run.p99_ms
+        ));
+        Some(run)
+    } else {
+        None
+    };
     stop.cancel();
     drop(store);
     let (uncached, cached) = (&runs[0], &runs[1]);
@@ -225,6 +241,7 @@ async fn measure_day_reads(
         cached_rps: cached.per_second(),
         cached_p99_ms: cached.p99_ms(),
         cached_ratio: cached.per_second() / uncached.per_second(),
+        wrk_cached,
     };
     Ok((lines, report))
 }

@@ -94,6 +94,8 @@ struct SessionsReport {
     cached_p99_ms: f64,
     /// Cached report over the plain day list, requests/s in the same run.
     cached_ratio_to_day_list: f64,
+    /// The cached report measured by `wrk` (with `--wrk`).
+    wrk_cached: Option<super::wrk::WrkRun>,
 }
 
 async fn measure_reports(
@@ -106,6 +108,7 @@ async fn measure_reports(
         people,
         connections,
         seconds,
+        wrk,
     } = plan;
     let store = Store::open(store_url, config.store.max_connections.max(8)).await?;
     let day = (Utc::now() - TimeDelta::days(1)).date_naive();
@@ -113,6 +116,7 @@ async fn measure_reports(
 
     let cache = Cache::connect(redis)?;
     let stop = CancellationToken::new();
+    super::follow_generations(&store, &stop).await?;
     let cached = serve(state(config, store.clone(), Some(cache)), stop.clone()).await?;
     let uncached = serve(state(config, store.clone(), None), stop.clone()).await?;
     let day_path = format!("/v1/attendance/days/{day}?limit={}", people.min(500));
@@ -135,6 +139,16 @@ async fn measure_reports(
         lines.push(run.line(name, &mut baseline));
         runs.push(run);
     }
+    let wrk_cached = if wrk {
+        let run = super::wrk::measure(cached, &report_path, super::api::BENCH_KEY, connections, seconds).await?;
+        lines.push(format!(
+            "  {:<28} {:>9.0} req/s            p99 {:>6.2} ms",
+            "session report, Redis, wrk", run.rps, run.p99_ms
+        ));
+        Some(run)
+    } else {
+        None
+    };
     stop.cancel();
     let report = SessionsReport {
         people,
@@ -145,6 +159,7 @@ async fn measure_reports(
         cached_rps: runs[2].per_second(),
         cached_p99_ms: runs[2].p99_ms(),
         cached_ratio_to_day_list: runs[2].per_second() / runs[0].per_second(),
+        wrk_cached,
     };
     Ok((lines, report))
 }

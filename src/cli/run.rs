@@ -95,6 +95,9 @@ struct LoadArgs {
     /// Seconds per measurement.
     #[arg(long, default_value_t = 10.0)]
     seconds: f64,
+    /// Also measure the cached read with wrk (Debian's package), an independent client.
+    #[arg(long)]
+    wrk: bool,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -106,6 +109,7 @@ impl LoadArgs {
             people: self.people,
             connections: self.connections,
             seconds: self.seconds,
+            wrk: self.wrk,
         }
     }
 }

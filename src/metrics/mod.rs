@@ -83,6 +83,9 @@ pub struct Metrics {
     pub api_request_duration: HistogramVec,
     /// Cached reads by outcome: hit, miss, error (Redis failed; served uncached), bypass (no cache).
     pub api_cache_lookups: IntCounterVec,
+    /// Where cached reads found the generations they are versioned by: memory (the pushed
+    /// mirror) or database (channel down, not followed, or a key not seen yet).
+    pub cache_generation_lookups: IntCounterVec,
     /// Requests refused by the per-key rate limit.
     pub api_rate_limited: IntCounterVec,
     pub api_auth_failures: IntCounterVec,
@@ -115,6 +118,9 @@ impl Metrics {
         }
         for outcome in ["hit", "miss", "error", "bypass"] {
             let _ = self.api_cache_lookups.with_label_values(&[outcome]);
+        }
+        for source in ["memory", "database"] {
+            let _ = self.cache_generation_lookups.with_label_values(&[source]);
         }
     }
 

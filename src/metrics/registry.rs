@@ -192,6 +192,11 @@ pub(super) fn build() -> Metrics {
             "Cached reads by outcome",
             &["outcome"],
         ),
+        cache_generation_lookups: counter(
+            "rollcall_cache_generation_lookups_total",
+            "Where cached reads found their cache generations: memory (pushed) or database",
+            &["source"],
+        ),
         api_rate_limited: counter(
             "rollcall_api_rate_limited_total",
             "Requests refused by the rate limit, by key name",

@@ -273,6 +273,8 @@ impl Projector {
 
     /// Invalidates the cache keys a committed batch changed, when there is a cache.
     async fn invalidate(&mut self, changed: &[(String, i64)]) {
+        // An API in this process (`rollcall run`) reads the new generations at once.
+        self.store.observe_generations(changed);
         let Some(cache) = &self.cache else { return };
         let invalidation = tracing::info_span!("cache.invalidate", keys = changed.len());
         match cache.invalidate(changed).instrument(invalidation).await {

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use uuid::Uuid;
 
@@ -11,8 +11,24 @@ use super::Store;
 use super::entities::{attendance_day as day, attendance_event as event};
 use crate::domain::AttendanceEvent;
 
-/// Rows per INSERT statement: far below SQLite's 32,766 and PostgreSQL's 65,535 bind parameters.
-const ROWS_PER_STATEMENT: usize = 1_000;
+/// PostgreSQL's types of the columns written below, in their order.
+const EVENT_COLUMN_TYPES: &[&str] = &[
+    "uuid",
+    "text",
+    "text",
+    "int8",
+    "timestamptz",
+    "real",
+    "real",
+    "int4",
+    "int4",
+    "int4",
+    "int4",
+    "text",
+    "int2",
+    "timestamptz",
+];
+const DAY_COLUMN_TYPES: &[&str] = &["text", "date", "timestamptz", "timestamptz", "text", "text", "int8"];
 
 /// What a batch changed.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -99,7 +115,8 @@ impl Store {
         let kept: Vec<&AttendanceEvent> = events.iter().filter(|e| !erased.contains(&e.event_id)).collect();
         let mut new_ids: Vec<Uuid> = Vec::with_capacity(events.len());
         let recorded_at = super::now();
-        for chunk in kept.chunks(ROWS_PER_STATEMENT) {
+        let backend = txn.get_database_backend();
+        for chunk in kept.chunks(super::rows::rows_per_statement(backend)) {
             let mut insert = Query::insert();
             insert.into_table(event::Entity).columns([
                 event::Column::EventId,
@@ -117,25 +134,27 @@ impl Store {
                 event::Column::SchemaVersion,
                 event::Column::RecordedAt,
             ]);
+            let mut rows = super::rows::Rows::new(backend, EVENT_COLUMN_TYPES);
             for e in chunk {
-                insert.values_panic([
-                    e.event_id.into(),
-                    e.person_id.as_str().into(),
-                    e.camera_id.as_str().into(),
+                rows.push(&[
+                    &e.event_id,
+                    &e.person_id.as_str(),
+                    &e.camera_id.as_str(),
                     // Sequences are per camera and start at 0; i64 covers centuries of frames.
-                    (e.frame_seq as i64).into(),
-                    e.seen_at.into(),
-                    e.distance.into(),
-                    e.similarity.into(),
-                    e.face_box.x.into(),
-                    e.face_box.y.into(),
-                    e.face_box.w.into(),
-                    e.face_box.h.into(),
-                    e.model_id.as_str().into(),
-                    (e.schema_version as i16).into(),
-                    recorded_at.into(),
+                    &(e.frame_seq as i64),
+                    &e.seen_at,
+                    &e.distance,
+                    &e.similarity,
+                    &e.face_box.x,
+                    &e.face_box.y,
+                    &e.face_box.w,
+                    &e.face_box.h,
+                    &e.model_id.as_str(),
+                    &(e.schema_version as i16),
+                    &recorded_at,
                 ]);
             }
+            rows.into(&mut insert)?;
             insert.on_conflict(OnConflict::column(event::Column::EventId).do_nothing().to_owned());
             insert.returning_col(event::Column::EventId);
             for row in txn.query_all(&insert).await? {
@@ -147,17 +166,12 @@ impl Store {
         // A batch can hold one event twice (a restarted recognizer sends its events again, and
         // both copies may meet in one batch): its first copy alone counts in the days.
         let folds = fold_days(kept.iter().copied().filter(|e| new.remove(&e.event_id)));
-        for chunk in folds.chunks(ROWS_PER_STATEMENT) {
-            txn.execute(&upsert_days(chunk)).await?;
+        for chunk in folds.chunks(super::rows::rows_per_statement(backend)) {
+            txn.execute(&upsert_days(chunk, backend)?).await?;
         }
         let days: Vec<(String, NaiveDate)> = folds.into_iter().map(|f| (f.person_id, f.day)).collect();
         // In the same transaction as the data: a committed change always has a new generation.
-        let mut generations = Vec::new();
-        for chunk in crate::cache::keys::affected_by(&days).chunks(ROWS_PER_STATEMENT) {
-            for row in txn.query_all(&bump_generations(chunk)).await? {
-                generations.push((row.try_get_by_index::<String>(0)?, row.try_get_by_index::<i64>(1)?));
-            }
-        }
+        let generations = super::changes::bump(&txn, &crate::cache::keys::affected_by(&days)).await?;
         txn.commit().await?;
         Ok(BatchOutcome {
             inserted,
@@ -169,52 +183,12 @@ impl Store {
     }
 }
 
-/// Generation 1 for new keys, one more for known ones; returns (key, generation).
-pub(super) fn bump_generations(keys: &[String]) -> sea_orm::sea_query::InsertStatement {
-    let (table, key, generation) = (
-        Alias::new("cache_generations"),
-        Alias::new("key"),
-        Alias::new("generation"),
-    );
-    let mut insert = Query::insert();
-    insert.into_table(table).columns([key.clone(), generation.clone()]);
-    for k in keys {
-        insert.values_panic([k.as_str().into(), 1i64.into()]);
-    }
-    insert
-        .on_conflict(
-            OnConflict::column(key.clone())
-                .value(generation.clone(), Expr::cust("cache_generations.generation + 1"))
-                .to_owned(),
-        )
-        .returning(Query::returning().columns([key, generation]));
-    insert
-}
-
-impl Store {
-    /// The current generation of a cache key (0 if it never changed).
-    pub async fn cache_generation(&self, key: &str) -> Result<i64, sea_orm::DbErr> {
-        Ok(self.cache_generations(&[key.to_owned()]).await?[0])
-    }
-
-    /// The current generations of several cache keys, in the order given (0 for never changed).
-    pub async fn cache_generations(&self, keys: &[String]) -> Result<Vec<i64>, sea_orm::DbErr> {
-        let mut select = Query::select();
-        select
-            .columns([Alias::new("key"), Alias::new("generation")])
-            .from(Alias::new("cache_generations"))
-            .and_where(Expr::col(Alias::new("key")).is_in(keys.iter().map(String::as_str)));
-        let mut found = std::collections::HashMap::new();
-        for row in self.db.query_all(&select).await? {
-            found.insert(row.try_get_by_index::<String>(0)?, row.try_get_by_index::<i64>(1)?);
-        }
-        Ok(keys.iter().map(|k| found.get(k).copied().unwrap_or(0)).collect())
-    }
-}
-
 /// INSERT … ON CONFLICT DO UPDATE with the same order-independent rule as `DayFold::merge`.
 /// Written with CASE so that one statement serves PostgreSQL and SQLite (which lacks LEAST/GREATEST).
-fn upsert_days(rows: &[DayFold]) -> sea_orm::sea_query::InsertStatement {
+fn upsert_days(
+    folds: &[DayFold],
+    backend: sea_orm::DatabaseBackend,
+) -> Result<sea_orm::sea_query::InsertStatement, sea_orm::DbErr> {
     let mut insert = Query::insert();
     insert.into_table(day::Entity).columns([
         day::Column::PersonId,
@@ -225,17 +199,19 @@ fn upsert_days(rows: &[DayFold]) -> sea_orm::sea_query::InsertStatement {
         day::Column::LastCamera,
         day::Column::EventCount,
     ]);
-    for r in rows {
-        insert.values_panic([
-            r.person_id.as_str().into(),
-            r.day.into(),
-            r.first_seen.into(),
-            r.last_seen.into(),
-            r.first_camera.as_str().into(),
-            r.last_camera.as_str().into(),
-            r.event_count.into(),
+    let mut rows = super::rows::Rows::new(backend, DAY_COLUMN_TYPES);
+    for r in folds {
+        rows.push(&[
+            &r.person_id.as_str(),
+            &r.day,
+            &r.first_seen,
+            &r.last_seen,
+            &r.first_camera.as_str(),
+            &r.last_camera.as_str(),
+            &r.event_count,
         ]);
     }
+    rows.into(&mut insert)?;
     let earlier = "(excluded.first_seen < attendance_days.first_seen OR (excluded.first_seen = attendance_days.first_seen AND excluded.first_camera < attendance_days.first_camera))";
     let later = "(excluded.last_seen > attendance_days.last_seen OR (excluded.last_seen = attendance_days.last_seen AND excluded.last_camera > attendance_days.last_camera))";
     // Take the incoming value of `column` when `condition` holds, else keep the stored one.
@@ -258,7 +234,7 @@ fn upsert_days(rows: &[DayFold]) -> sea_orm::sea_query::InsertStatement {
             ])
             .to_owned(),
     );
-    insert
+    Ok(insert)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! the cache generations of the keys it affects.
 
 use chrono::Utc;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
 use uuid::Uuid;
 
@@ -68,12 +68,41 @@ impl Store {
 
 pub(super) async fn bump(txn: &DatabaseTransaction, changed: &[String]) -> Result<Vec<(String, i64)>, sea_orm::DbErr> {
     let mut generations = Vec::new();
-    for chunk in changed.chunks(1_000) {
-        for row in txn.query_all(&super::attendance::bump_generations(chunk)).await? {
+    let backend = txn.get_database_backend();
+    for chunk in changed.chunks(super::rows::rows_per_statement(backend)) {
+        for row in txn.query_all(&bump_generations(chunk, backend)?).await? {
             generations.push((row.try_get_by_index::<String>(0)?, row.try_get_by_index::<i64>(1)?));
         }
     }
+    super::generations::announce(txn, &generations).await?;
     Ok(generations)
+}
+
+/// Generation 1 for new keys, one more for known ones; returns (key, generation).
+fn bump_generations(
+    keys: &[String],
+    backend: sea_orm::DatabaseBackend,
+) -> Result<sea_orm::sea_query::InsertStatement, sea_orm::DbErr> {
+    let (table, key, generation) = (
+        Alias::new("cache_generations"),
+        Alias::new("key"),
+        Alias::new("generation"),
+    );
+    let mut insert = Query::insert();
+    insert.into_table(table).columns([key.clone(), generation.clone()]);
+    let mut rows = super::rows::Rows::new(backend, &["text", "int8"]);
+    for k in keys {
+        rows.push(&[&k.as_str(), &1i64]);
+    }
+    rows.into(&mut insert)?;
+    insert
+        .on_conflict(
+            OnConflict::column(key.clone())
+                .value(generation.clone(), Expr::cust("cache_generations.generation + 1"))
+                .to_owned(),
+        )
+        .returning(Query::returning().columns([key, generation]));
+    Ok(insert)
 }
 
 pub(super) async fn audit(

@@ -10,13 +10,16 @@ mod directory;
 pub mod entities;
 mod erased;
 mod failure;
+mod generations;
 mod groups;
+mod nodelay;
 pub use groups::{GroupDeletion, MembershipChange, Period};
 pub use schedules::ScheduleWrite;
 mod people;
 mod queries;
 mod report;
 mod retention;
+mod rows;
 mod schedule_rows;
 mod schedules;
 mod transfer;
@@ -43,6 +46,8 @@ pub use transfer::{TableCopy, copy_store};
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
+    /// Cache generations as announced, for reads that need no round trip (see `generations`).
+    mirror: std::sync::Arc<generations::mirror::Mirror>,
 }
 
 impl Store {
@@ -60,10 +65,23 @@ impl Store {
             .connect_timeout(Duration::from_secs(10))
             .acquire_timeout(Duration::from_secs(10))
             .sqlx_logging(false);
+        if let Some(port) = postgres_port(url) {
+            options.map_sqlx_postgres_pool_opts(move |pool| {
+                pool.after_connect(move |_, _| {
+                    Box::pin(async move {
+                        nodelay::set_on_sockets_to(port);
+                        Ok(())
+                    })
+                })
+            });
+        }
         let db = Database::connect(options)
             .await
             .with_context(|| format!("connecting to the store at {}", redact(url)))?;
-        Ok(Store { db })
+        Ok(Store {
+            db,
+            mirror: generations::mirror_for(url),
+        })
     }
 
     /// Connects and brings the schema up to date: what every stage does at start.
@@ -144,6 +162,16 @@ pub fn sqlite_path(url: &str) -> Option<&str> {
     let rest = url.strip_prefix("sqlite://")?;
     let path = rest.split('?').next().unwrap_or(rest);
     (!path.is_empty() && path != ":memory:").then_some(path)
+}
+
+/// The TCP port of a `postgres://` URL (none for Unix sockets and other backends).
+fn postgres_port(url: &str) -> Option<u16> {
+    use std::str::FromStr;
+    if !url.starts_with("postgres") {
+        return None;
+    }
+    let options = sea_orm::sqlx::postgres::PgConnectOptions::from_str(url).ok()?;
+    (!options.get_host().starts_with('/')).then(|| options.get_port())
 }
 
 /// The URL without its password, for messages and logs.

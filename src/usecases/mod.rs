@@ -33,9 +33,12 @@ impl Services {
         Ok(Services { store, cache, nats })
     }
 
-    /// Drops the cache entries that `generations` superseded. Readers are already safe (the
-    /// keys are versioned), so a failure only leaves old entries to expire.
+    /// Takes the committed `generations` into this process's mirror (its next read sees them
+    /// without waiting for their notification) and drops the cache entries they superseded.
+    /// Readers are already safe (the keys are versioned), so a failure only leaves old entries
+    /// to expire.
     pub async fn invalidate(&self, generations: &[(String, i64)]) {
+        self.store.observe_generations(generations);
         if let Some(cache) = &self.cache
             && let Err(e) = cache.invalidate(generations).await
         {

@@ -7,6 +7,7 @@ mod helpers;
 mod anchors;
 mod api;
 mod cache;
+mod cache_follow;
 mod camera_limits;
 mod cli;
 mod contracts;
