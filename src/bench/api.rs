@@ -220,16 +220,14 @@ async fn measure_day_reads(
         lines.push(run.line(name, &mut baseline));
         runs.push(run);
     }
-    let wrk_cached = if wrk {
-        let run = super::wrk::measure(cached, &path, BENCH_KEY, connections, seconds).await?;
-        lines.push(format!(
-            "  {:<28} {:>9.0} req/s            p99 {:>6.2} ms",
-            "through Redis, wrk", run.rps, run.p99_ms
-        ));
-        Some(run)
-    } else {
-        None
-    };
+    let wrk_cached = super::wrk::measure_if(
+        wrk,
+        "through Redis, wrk",
+        (cached, &path),
+        (connections, seconds),
+        &mut lines,
+    )
+    .await?;
     stop.cancel();
     drop(store);
     let (uncached, cached) = (&runs[0], &runs[1]);

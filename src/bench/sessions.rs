@@ -139,16 +139,14 @@ async fn measure_reports(
         lines.push(run.line(name, &mut baseline));
         runs.push(run);
     }
-    let wrk_cached = if wrk {
-        let run = super::wrk::measure(cached, &report_path, super::api::BENCH_KEY, connections, seconds).await?;
-        lines.push(format!(
-            "  {:<28} {:>9.0} req/s            p99 {:>6.2} ms",
-            "session report, Redis, wrk", run.rps, run.p99_ms
-        ));
-        Some(run)
-    } else {
-        None
-    };
+    let wrk_cached = super::wrk::measure_if(
+        wrk,
+        "session report, Redis, wrk",
+        (cached, &report_path),
+        (connections, seconds),
+        &mut lines,
+    )
+    .await?;
     stop.cancel();
     let report = SessionsReport {
         people,

@@ -13,7 +13,7 @@ pub struct WrkRun {
 }
 
 /// Runs wrk (2 threads) against `path` with `connections` keep-alive connections for `seconds`.
-pub async fn measure(
+async fn measure(
     address: SocketAddr,
     path: &str,
     key: &str,
@@ -35,6 +35,25 @@ pub async fn measure(
         bail!("wrk failed: {report}{}", String::from_utf8_lossy(&output.stderr));
     }
     parse(&report).with_context(|| format!("reading wrk's report:\n{report}"))
+}
+
+/// With `--wrk`, measures `path` with wrk and adds its result line under `name`.
+pub async fn measure_if(
+    wanted: bool,
+    name: &str,
+    (address, path): (SocketAddr, &str),
+    (connections, seconds): (usize, f64),
+    lines: &mut Vec<String>,
+) -> anyhow::Result<Option<WrkRun>> {
+    if !wanted {
+        return Ok(None);
+    }
+    let run = measure(address, path, super::api::BENCH_KEY, connections, seconds).await?;
+    lines.push(format!(
+        "  {name:<28} {:>9.0} req/s            p99 {:>6.2} ms",
+        run.rps, run.p99_ms
+    ));
+    Ok(Some(run))
 }
 
 fn parse(report: &str) -> anyhow::Result<WrkRun> {

@@ -59,6 +59,18 @@ async fn read_until_listed(api: &Api, before: &[String], person: &str) -> Durati
     }
 }
 
+/// The API, following the generations channel, and a writer that is not the API: it commits
+/// without telling the API's mirror (as a projector in another process), so only the channel can.
+async fn following_api() -> (Api, Store) {
+    let api = Api::start(1_000_000).await;
+    let writer = Store::connect(&api.config.store.url, 1).await.unwrap();
+    until("the API follows the channel", Duration::from_secs(10), || {
+        api.store.follows_generations()
+    })
+    .await;
+    (api, writer)
+}
+
 /// Cuts the API's listening connection, as a network fault or a restarted pooler would.
 async fn cut_the_channel(store: &Store) {
     let killed = store
@@ -75,14 +87,7 @@ async fn cut_the_channel(store: &Store) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commits_reach_cached_reads_through_the_channel_and_none_is_stale_when_it_is_cut() {
-    let api = Api::start(1_000_000).await;
-    // A writer that is not the API: it commits without telling the API's mirror (as a projector
-    // in another process), so only the channel can.
-    let writer = Store::connect(&api.config.store.url, 1).await.unwrap();
-    until("the API follows the channel", Duration::from_secs(10), || {
-        api.store.follows_generations()
-    })
-    .await;
+    let (api, writer) = following_api().await;
 
     writer.write_attendance(&[door_event("ana", 1)]).await.unwrap();
     let seen = read_until_listed(&api, &[], "ana").await;
@@ -128,12 +133,7 @@ async fn commits_reach_cached_reads_through_the_channel_and_none_is_stale_when_i
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_are_never_stale_across_a_database_outage() {
-    let api = Api::start(1_000_000).await;
-    let writer = Store::connect(&api.config.store.url, 1).await.unwrap();
-    until("the API follows the channel", Duration::from_secs(10), || {
-        api.store.follows_generations()
-    })
-    .await;
+    let (api, writer) = following_api().await;
     writer.write_attendance(&[door_event("ana", 1)]).await.unwrap();
     read_until_listed(&api, &[], "ana").await;
 
