@@ -23,7 +23,7 @@ pub enum ChangeKind {
     Erased,
 }
 
-/// What changed in the gallery. Recognizers reload from the store, the source of truth, so the
+/// What changed in the gallery. Recognizers read the person's templates from the store, the source of truth, so the
 /// message carries no embedding.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GalleryChange {
@@ -31,6 +31,10 @@ pub struct GalleryChange {
     pub person_id: PersonId,
     pub model_id: String,
     pub templates: usize,
+    /// The gallery generation the change committed: one more than the change before it, so a
+    /// recognizer can tell it missed one. Absent from older senders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<i64>,
 }
 
 pub async fn connect(url: &str) -> anyhow::Result<async_nats::Client> {

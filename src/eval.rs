@@ -162,7 +162,7 @@ pub fn labelled_photos(dir: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
 }
 
 /// The subject's embedding: the largest face in the photo.
-fn subject_embedding(engine: &mut FaceEngine, path: &Path) -> Result<Embedding, String> {
+pub(crate) fn subject_embedding(engine: &mut FaceEngine, path: &Path) -> Result<Embedding, String> {
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
     let image = decode_image(&bytes, engine.settings().max_pixels).map_err(|e| e.to_string())?;
     let faces = engine.detect(&image).map_err(|e| e.to_string())?;

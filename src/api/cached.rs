@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -21,19 +22,19 @@ use crate::telemetry::events::{CacheReadDegraded, Emit};
 /// response needs a new `keys::PREFIX`, so that no entry of the old shape is ever sent.
 #[derive(Debug, Clone)]
 pub struct CachedJson<T> {
-    json: String,
+    json: Bytes,
     shape: PhantomData<fn() -> T>,
 }
 
 impl<T: Serialize> CachedJson<T> {
     fn encode(value: &T) -> Result<Self, ApiError> {
         let json = serde_json::to_string(value).map_err(|e| ApiError::internal("response not serialisable", e))?;
-        Ok(Self::from_json(json))
+        Ok(Self::from_json(json.into()))
     }
 }
 
 impl<T> CachedJson<T> {
-    fn from_json(json: String) -> Self {
+    fn from_json(json: Bytes) -> Self {
         Self {
             json,
             shape: PhantomData,
@@ -44,7 +45,7 @@ impl<T> CachedJson<T> {
 impl<T: DeserializeOwned> CachedJson<T> {
     /// The value, for the few answers made from it (CSV, a group's current sessions).
     pub fn decode(&self) -> Result<T, ApiError> {
-        serde_json::from_str(&self.json).map_err(|e| ApiError::internal("cached entry unreadable", e))
+        serde_json::from_slice(&self.json).map_err(|e| ApiError::internal("cached entry unreadable", e))
     }
 }
 
@@ -99,9 +100,15 @@ impl ApiState {
         };
         let generations = self.services.store.current_generations(deps).await?;
         let versioned = keys::versioned_by(key, &generations);
+        if let Some(json) = self.hot.get(&versioned, field) {
+            lookups.with_label_values(&["memory"]).inc();
+            return Ok(CachedJson::from_json(json));
+        }
         match cache.get(&versioned, field).await {
             Ok(Some(json)) => {
                 lookups.with_label_values(&["hit"]).inc();
+                let json = Bytes::from(json);
+                self.hot.put(&versioned, field, json.clone());
                 return Ok(CachedJson::from_json(json));
             }
             Ok(None) => {}
@@ -117,13 +124,14 @@ impl ApiState {
         lookups.with_label_values(&["miss"]).inc();
         let body = CachedJson::encode(&load().await?)?;
         let ttl = Duration::from_secs(self.config.cache_ttl_secs);
-        if let Err(e) = cache.put(&versioned, field, &body.json, ttl).await {
+        if let Err(e) = cache.put(&versioned, field, body.json.clone(), ttl).await {
             CacheReadDegraded {
                 what: "entry not stored",
                 error: &e,
             }
             .emit();
         }
+        self.hot.put(&versioned, field, body.json.clone());
         Ok(body)
     }
 }

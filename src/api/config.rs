@@ -25,6 +25,11 @@ pub struct ApiConfig {
     pub erase_attendance: bool,
     /// How long a cached read lives in Redis; generations keep it correct, this only bounds memory.
     pub cache_ttl_secs: u64,
+    /// Memory for this process's own copies of cached bodies, in front of Redis (0: none).
+    pub hot_cache_mb: u64,
+    /// How often those copies are all dropped: the longest a superseded body (an erased
+    /// person's included) stays in memory.
+    pub hot_cache_secs: u64,
     /// Page size when a request gives none, and the largest it may ask for.
     pub default_page_size: u32,
     pub max_page_size: u32,
@@ -102,6 +107,8 @@ impl Default for ApiConfig {
             rate_limit_per_minute: 600,
             erase_attendance: true,
             cache_ttl_secs: 3600,
+            hot_cache_mb: 64,
+            hot_cache_secs: 60,
             default_page_size: 50,
             max_page_size: 500,
             session_metrics_interval_secs: 15,

@@ -11,9 +11,11 @@ pub mod error;
 mod extract;
 pub mod groups;
 mod health;
+pub mod hot;
 mod limits;
 mod openapi;
 mod people;
+pub mod schedule_memo;
 mod schedules;
 
 pub use config::{ApiConfig, ApiKeyConfig, ApiRole};
@@ -55,6 +57,9 @@ pub struct ApiContext {
     pub limiter: RateLimiter,
     /// Failed authentications per client address.
     pub auth_failures: RateLimiter,
+    pub schedules: schedule_memo::ScheduleMemo,
+    /// Cached bodies of this process, in front of Redis.
+    pub hot: hot::HotBodies,
 }
 
 /// `api.auth_failures_per_minute` per address, with a burst of as many.
@@ -103,7 +108,7 @@ impl ApiState {
         if config.api.keys.is_empty() {
             tracing::warn!("no API keys configured ([api.keys]): every /v1 route will answer 401");
         }
-        Ok(ApiState::new(ApiContext {
+        let state = ApiState::new(ApiContext {
             model_id: engines.model_id().to_owned(),
             engines: Some(Arc::new(engines)),
             services: Services { store, cache, nats },
@@ -112,7 +117,23 @@ impl ApiState {
             limiter: RateLimiter::new(config.api.rate_limit_per_minute),
             auth_failures: auth_failure_limiter(&config.api),
             config: config.api.clone(),
-        }))
+            schedules: Default::default(),
+            hot: hot::HotBodies::new(config.api.hot_cache_mb * 1024 * 1024),
+        });
+        tokio::spawn(state.clone().drop_hot_bodies_every(shutdown.clone()));
+        Ok(state)
+    }
+
+    /// Empties the layer of cached bodies in memory every `api.hot_cache_secs` until `stop`.
+    pub async fn drop_hot_bodies_every(self, stop: CancellationToken) {
+        let mut tick = tokio::time::interval(Duration::from_secs(self.config.hot_cache_secs.max(1)));
+        tick.tick().await;
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tick.tick() => self.hot.clear(),
+            }
+        }
     }
 
     /// The page size a request asks for, bounded by the configuration.

@@ -250,7 +250,12 @@ pub async fn session_report(
             ));
         }
     };
-    let schedule = find_schedule(&state, &id).await?;
+    let schedule = state
+        .schedules
+        .find(&state.services.store, &id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| ApiError::not_found(format!("no schedule {id}")))?;
     let report = cached_report(&state, &schedule, date, Utc::now()).await?;
     if csv {
         let report = report.decode()?;

@@ -117,6 +117,7 @@ pub(super) async fn load(
 pub(super) async fn serve(state: ApiState, stop: CancellationToken) -> anyhow::Result<std::net::SocketAddr> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
+    tokio::spawn(state.clone().drop_hot_bodies_every(stop.clone()));
     // The server `rollcall serve` runs, so the figures are the product's.
     let limits = crate::api::connection_limits(&state.config);
     tokio::spawn(crate::http_server::serve(listener, router(state), limits, stop));
@@ -139,6 +140,8 @@ pub(super) fn state(config: &Config, store: Store, cache: Option<Cache>) -> ApiS
         keys: KeyRing::new(&keys),
         limiter: RateLimiter::new(u32::MAX),
         auth_failures: crate::api::auth_failure_limiter(&config.api),
+        schedules: Default::default(),
+        hot: crate::api::hot::HotBodies::new(config.api.hot_cache_mb * 1024 * 1024),
     })
 }
 

@@ -1,6 +1,7 @@
 //! Benchmarks (`rollcall bench …`): throughput measured against a baseline in the same run.
 
 mod api;
+mod gallery;
 mod pipeline;
 mod project;
 mod scratch;
@@ -10,6 +11,7 @@ pub mod stream;
 mod wrk;
 
 pub use api::{LoadPlan, api_benchmark};
+pub use gallery::gallery_benchmark;
 pub use pipeline::{make_frames, pipeline_benchmark};
 pub use project::project_benchmark;
 pub use sessions::sessions_benchmark;

@@ -27,6 +27,12 @@ pub fn cameras() -> String {
     format!("{PREFIX}:cameras")
 }
 
+/// The enrolled templates, of every model: bumped by each enrolment, erasure and import, so that
+/// a recognizer can tell whether its gallery has seen every change. Never holds data.
+pub fn gallery() -> String {
+    format!("{PREFIX}:gallery")
+}
+
 /// One session's report: a schedule on a local date.
 pub fn session(schedule_id: &str, date: NaiveDate) -> String {
     format!("{PREFIX}:session:{schedule_id}:{date}")

@@ -58,7 +58,7 @@ impl Cache {
         &self,
         versioned_key: &str,
         field: &str,
-        value: &str,
+        value: bytes::Bytes,
         ttl: Duration,
     ) -> Result<(), fred::error::Error> {
         let pipeline = self.client.pipeline();

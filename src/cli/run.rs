@@ -46,6 +46,20 @@ enum Bench {
         #[arg(long)]
         json: bool,
     },
+    /// Gallery top-1 search over templates synthesised around the photos' embeddings, loaded from
+    /// PostgreSQL (a database of its own beside store.url), against a plain scan: time, recall of
+    /// the exact top-1, memory per template, load time.
+    Gallery {
+        #[arg(long, default_value = "../shared/faces")]
+        faces: PathBuf,
+        #[arg(long, default_value_t = 100_000)]
+        templates: usize,
+        #[arg(long, default_value_t = 2_000)]
+        queries: usize,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Projector events/s into PostgreSQL (a database of its own beside store.url) for batches of 1,
     /// 100 and 5,000, against COPY.
     Project {
@@ -197,6 +211,12 @@ pub async fn bench(config: &Config, args: BenchArgs) -> anyhow::Result<ExitCode>
             json,
         } => crate::bench::pipeline_benchmark(config, &faces, frames, cameras, json).await?,
         Bench::Stream { faces, json } => crate::bench::stream_benchmark(config, &faces, json).await?,
+        Bench::Gallery {
+            faces,
+            templates,
+            queries,
+            json,
+        } => crate::bench::gallery_benchmark(config, &faces, templates, queries, json).await?,
         Bench::Project { events, json } => crate::bench::project_benchmark(&config.store.url, events, json).await?,
         Bench::Api(l) => crate::bench::api_benchmark(config, l.plan(), l.json).await?,
         Bench::Sessions(l) => crate::bench::sessions_benchmark(config, l.plan(), l.json).await?,

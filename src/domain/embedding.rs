@@ -42,13 +42,7 @@ impl Embedding {
 
     /// L2 distance, the metric the dlib descriptor was trained for.
     pub fn distance(&self, other: &Embedding) -> f32 {
-        debug_assert_eq!(self.0.len(), other.0.len(), "embeddings of different models compared");
-        self.0
-            .iter()
-            .zip(&other.0)
-            .map(|(a, b)| (a - b) * (a - b))
-            .sum::<f32>()
-            .sqrt()
+        l2_distance(&self.0, &other.0)
     }
 
     /// Little-endian f32s: the column format in `face_templates.embedding`.
@@ -58,15 +52,7 @@ impl Embedding {
 
     /// `1 - cos θ`: 0 for the same direction, 2 for opposite ones; blind to the vectors' lengths.
     pub fn cosine_distance(&self, other: &Embedding) -> f32 {
-        debug_assert_eq!(self.0.len(), other.0.len(), "embeddings of different models compared");
-        let (mut dot, mut aa, mut bb) = (0.0f32, 0.0f32, 0.0f32);
-        for (a, b) in self.0.iter().zip(&other.0) {
-            dot += a * b;
-            aa += a * a;
-            bb += b * b;
-        }
-        let norms = (aa * bb).sqrt();
-        if norms == 0.0 { 1.0 } else { 1.0 - dot / norms }
+        cosine_distance(&self.0, &other.0)
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, EmbeddingError> {
@@ -79,6 +65,23 @@ impl Embedding {
             .collect();
         Self::new(values)
     }
+}
+
+fn l2_distance(a: &[f32], b: &[f32]) -> f32 {
+    debug_assert_eq!(a.len(), b.len(), "embeddings of different models compared");
+    a.iter().zip(b).map(|(a, b)| (a - b) * (a - b)).sum::<f32>().sqrt()
+}
+
+fn cosine_distance(a: &[f32], b: &[f32]) -> f32 {
+    debug_assert_eq!(a.len(), b.len(), "embeddings of different models compared");
+    let (mut dot, mut aa, mut bb) = (0.0f32, 0.0f32, 0.0f32);
+    for (a, b) in a.iter().zip(b) {
+        dot += a * b;
+        aa += a * a;
+        bb += b * b;
+    }
+    let norms = (aa * bb).sqrt();
+    if norms == 0.0 { 1.0 } else { 1.0 - dot / norms }
 }
 
 impl TryFrom<Vec<f32>> for Embedding {
@@ -112,9 +115,14 @@ pub enum Metric {
 
 impl Metric {
     pub fn distance(self, a: &Embedding, b: &Embedding) -> f32 {
+        self.distance_of(&a.0, &b.0)
+    }
+
+    /// The distance of two embeddings' values (of one model, so of one length).
+    pub fn distance_of(self, a: &[f32], b: &[f32]) -> f32 {
         match self {
-            Metric::L2 => a.distance(b),
-            Metric::Cosine => a.cosine_distance(b),
+            Metric::L2 => l2_distance(a, b),
+            Metric::Cosine => cosine_distance(a, b),
         }
     }
 

@@ -58,6 +58,9 @@ pub struct Metrics {
     pub recognize_gallery_people: IntGauge,
     /// Bumped each time the gallery is replaced (enrolment or erasure applied).
     pub recognize_gallery_version: IntGauge,
+    /// Gallery versions put in place, by kind: `load` (every template read) or `person` (one
+    /// person's templates changed in the version in hand).
+    pub recognize_gallery_updates: IntCounterVec,
     /// 1 for each model (by role and name) that is loaded and verified.
     pub vision_model_loaded: IntGaugeVec,
 
@@ -116,11 +119,14 @@ impl Metrics {
         for outcome in ["ok", "failed"] {
             let _ = self.project_cache_invalidations.with_label_values(&[outcome]);
         }
-        for outcome in ["hit", "miss", "error", "bypass"] {
+        for outcome in ["memory", "hit", "miss", "error", "bypass"] {
             let _ = self.api_cache_lookups.with_label_values(&[outcome]);
         }
         for source in ["memory", "database"] {
             let _ = self.cache_generation_lookups.with_label_values(&[source]);
+        }
+        for kind in ["load", "person"] {
+            let _ = self.recognize_gallery_updates.with_label_values(&[kind]);
         }
     }
 
@@ -209,7 +215,7 @@ mod tests {
     fn names_follow_the_convention_and_labels_never_name_a_person() {
         let m = metrics();
         let names = m.names();
-        assert_eq!(names.len(), 34, "{names:?}");
+        assert_eq!(names.len(), 36, "{names:?}");
         let stages = [
             "build",
             "ingest",
@@ -242,7 +248,7 @@ mod tests {
         m.sessions_people.with_label_values(&["class-4b", "late"]).set(2);
         m.sessions_running.with_label_values(&["class-4b"]).set(1);
         let gathered = m.registry.gather();
-        assert_eq!(gathered.len(), 33);
+        assert_eq!(gathered.len(), 35);
         for family in gathered {
             for metric in family.get_metric() {
                 for label in metric.get_label() {

@@ -136,6 +136,11 @@ pub(super) fn build() -> Metrics {
             "rollcall_recognize_gallery_version",
             "Times the gallery was loaded or replaced since the process started",
         ),
+        recognize_gallery_updates: counter(
+            "rollcall_recognize_gallery_updates_total",
+            "Gallery versions put in place, by kind (load: every template read; person: one person changed)",
+            &["kind"],
+        ),
         vision_model_loaded: gauges(
             "rollcall_vision_model_loaded",
             "1 for each model that is loaded and verified, by role and name",
@@ -193,7 +198,7 @@ pub(super) fn build() -> Metrics {
             &["outcome"],
         ),
         cache_generation_lookups: counter(
-            "rollcall_cache_generation_lookups_total",
+            "rollcall_api_cache_generation_lookups_total",
             "Where cached reads found their cache generations: memory (pushed) or database",
             &["source"],
         ),
@@ -238,6 +243,7 @@ pub(super) fn build() -> Metrics {
         Box::new(m.recognize_gallery_templates.clone()),
         Box::new(m.recognize_gallery_people.clone()),
         Box::new(m.recognize_gallery_version.clone()),
+        Box::new(m.recognize_gallery_updates.clone()),
         Box::new(m.vision_model_loaded.clone()),
         Box::new(m.bus_dead_letters.clone()),
         Box::new(m.bus_consumer_lag.clone()),
@@ -252,6 +258,7 @@ pub(super) fn build() -> Metrics {
         Box::new(m.api_rate_limited.clone()),
         Box::new(m.api_auth_failures.clone()),
         Box::new(m.api_cache_up.clone()),
+        Box::new(m.cache_generation_lookups.clone()),
         Box::new(m.sessions_people.clone()),
         Box::new(m.sessions_running.clone()),
     ];

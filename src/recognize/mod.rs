@@ -19,7 +19,7 @@ use crate::bus::{DeadLetter, Producer};
 use crate::domain::{AttendanceEvent, UnknownFaceEvent};
 
 pub use cooldown::Cooldown;
-pub use gallery::{Gallery, Identity, MatchRule, SharedGallery, Template};
+pub use gallery::{Gallery, GalleryBuilder, INDEXED_FROM, Identity, MatchRule, RERANKED, SharedGallery, Template};
 pub use track::{RecognizeMode, TrackConfig};
 pub use watch::{keep_gallery_current, load_gallery};
 pub use worker::{FrameOutcome, RecognizeWorker, WorkerSettings};

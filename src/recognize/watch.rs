@@ -1,23 +1,31 @@
-//! Keeping a recognizer's gallery equal to the store's templates: reloaded on every change
-//! announced on NATS, and on an interval in every mode.
+//! Keeping a recognizer's gallery equal to the store's templates: each change announced on NATS
+//! applied to the person it names, and a periodic check in every mode that reloads the whole
+//! gallery only when it has missed a change (while disconnected, or with no NATS at all). Every
+//! change bumps the store's gallery generation by one and its message carries the new value, so
+//! a gallery knows up to which change it is complete: a message one past it is applied, one
+//! further on means some went missing.
 
 use std::time::Duration;
 
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
-use super::gallery::{Gallery, SharedGallery};
-use crate::control::{GALLERY_SUBJECT, GalleryChange};
+use super::gallery::{Gallery, GalleryBuilder, SharedGallery};
+use crate::control::{ChangeKind, GALLERY_SUBJECT, GalleryChange};
 use crate::store::Store;
 
-/// The gallery of `model_id` as the store has it now.
+/// The gallery of `model_id` as the store has it now, streamed into place.
 pub async fn load_gallery(store: &Store, model_id: &str) -> anyhow::Result<Gallery> {
-    Ok(Gallery::new(store.templates(model_id).await?))
+    // Read first: the templates read after it hold every change up to it (and maybe more).
+    let generation = store.gallery_generation().await?;
+    let mut builder = GalleryBuilder::default();
+    store
+        .each_template(model_id, |person, embedding| builder.push(person, embedding.values()))
+        .await?;
+    Ok(builder.build().at_generation(Some(generation)))
 }
 
-/// Keeps `gallery` equal to the store's templates of `model_id`: reloads on every change
-/// message when `nats` is given, and every `interval` in any case (a message missed while
-/// disconnected, or no NATS at all).
+/// Keeps `gallery` equal to the store's templates of `model_id`.
 pub async fn keep_gallery_current(
     nats: Option<async_nats::Client>,
     store: Store,
@@ -33,11 +41,11 @@ pub async fn keep_gallery_current(
     let mut tick = tokio::time::interval(interval);
     tick.tick().await;
     loop {
-        let reason = tokio::select! {
+        let outcome = tokio::select! {
             _ = stop.cancelled() => return Ok(()),
             message = next_change(&mut changes) => match message {
                 Some(m) => match serde_json::from_slice::<GalleryChange>(&m.payload) {
-                    Ok(change) => format!("{:?} {}", change.kind, change.person_id),
+                    Ok(change) => apply_change(&store, &model_id, &gallery, &change).await,
                     Err(e) => {
                         tracing::warn!(error = %e, "ignoring a malformed gallery change");
                         continue;
@@ -45,22 +53,78 @@ pub async fn keep_gallery_current(
                 },
                 None => anyhow::bail!("the NATS subscription to {GALLERY_SUBJECT} ended"),
             },
-            _ = tick.tick() => "periodic check".to_owned(),
+            _ = tick.tick() => check(&store, &model_id, &gallery).await,
         };
-        match load_gallery(&store, &model_id).await {
-            Ok(fresh) => {
-                tracing::info!(
-                    reason,
-                    people = fresh.people(),
-                    templates = fresh.len(),
-                    "gallery reloaded"
-                );
-                gallery.replace(fresh);
-            }
-            // Keep matching with the gallery in hand; the next change or tick tries again.
-            Err(e) => tracing::warn!(error = format!("{e:#}"), "reloading the gallery failed"),
+        // Keep matching with the gallery in hand; the next change or tick tries again (a change
+        // that failed leaves the gallery's generation behind, so the next check reloads).
+        if let Err(e) = outcome {
+            tracing::warn!(error = format!("{e:#}"), "updating the gallery failed");
         }
     }
+}
+
+/// Applies a change: one past the gallery's generation, to the person it names; one the gallery
+/// already has, not at all; after a gap, by reloading everything.
+async fn apply_change(
+    store: &Store,
+    model_id: &str,
+    gallery: &SharedGallery,
+    change: &GalleryChange,
+) -> anyhow::Result<()> {
+    let have = gallery.current().generation();
+    match (have, change.generation) {
+        (Some(have), Some(generation)) if generation <= have => return Ok(()),
+        (Some(have), Some(generation)) if generation > have + 1 => {
+            return reload(store, model_id, gallery, "a gallery change was missed").await;
+        }
+        _ => {}
+    }
+    // Completeness is only claimed on top of a known generation (a message from an older
+    // sender, without one, leaves it where it was: the next check reloads).
+    let next = have.and(change.generation.or(have));
+    if change.model_id != model_id {
+        // Nothing of this model changed, but the gallery is complete up to it.
+        gallery.update(|current| current.clone().at_generation(next));
+        return Ok(());
+    }
+    let templates = match change.kind {
+        ChangeKind::Erased => Vec::new(),
+        ChangeKind::Enrolled | ChangeKind::Updated => store.templates_of(&change.person_id, model_id).await?,
+    };
+    gallery.update(|current| current.with_person(&change.person_id, &templates).at_generation(next));
+    tracing::info!(
+        kind = ?change.kind,
+        person = %change.person_id,
+        templates = templates.len(),
+        "gallery change applied"
+    );
+    Ok(())
+}
+
+/// Reloads the whole gallery if the store's generation is not the one it is complete up to.
+async fn check(store: &Store, model_id: &str, gallery: &SharedGallery) -> anyhow::Result<()> {
+    if gallery.current().generation() == Some(store.gallery_generation().await?) {
+        return Ok(());
+    }
+    reload(
+        store,
+        model_id,
+        gallery,
+        "the store's gallery has changes this one lacks",
+    )
+    .await
+}
+
+async fn reload(store: &Store, model_id: &str, gallery: &SharedGallery, reason: &str) -> anyhow::Result<()> {
+    let fresh = load_gallery(store, model_id).await?;
+    tracing::info!(
+        reason,
+        people = fresh.people(),
+        templates = fresh.len(),
+        "gallery reloaded"
+    );
+    gallery.replace(fresh);
+    Ok(())
 }
 
 /// The next change message; never, without a subscription.

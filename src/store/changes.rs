@@ -78,6 +78,11 @@ pub(super) async fn bump(txn: &DatabaseTransaction, changed: &[String]) -> Resul
     Ok(generations)
 }
 
+/// The generation `bump` gave `key` (0 if it was not among the keys bumped).
+pub(super) fn generation_of(generations: &[(String, i64)], key: &str) -> i64 {
+    generations.iter().find(|(k, _)| k == key).map_or(0, |(_, g)| *g)
+}
+
 /// Generation 1 for new keys, one more for known ones; returns (key, generation).
 fn bump_generations(
     keys: &[String],

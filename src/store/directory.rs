@@ -34,6 +34,8 @@ pub struct Erasure {
     /// these goes), and prefixes under which every key goes (their groups' session reports).
     pub cache_families: Vec<String>,
     pub cache_prefixes: Vec<String>,
+    /// The gallery's generation this erasure committed (`cache::keys::gallery`).
+    pub gallery_generation: i64,
 }
 
 impl Store {
@@ -175,7 +177,10 @@ impl Store {
         person::Entity::delete_by_id(id.as_str()).exec(&txn).await?;
         // Readers move on even if Redis misses the purge below; the purge removes every
         // generation, so the new ones need not be handed back.
-        super::changes::bump(&txn, &changed).await?;
+        let gallery = keys::gallery();
+        let generations =
+            super::changes::bump(&txn, &[changed.as_slice(), std::slice::from_ref(&gallery)].concat()).await?;
+        let gallery_generation = super::changes::generation_of(&generations, &gallery);
         let mut cache_families = changed;
         cache_families.push(keys::person_sessions(id.as_str()));
         let details = serde_json::json!({
@@ -193,6 +198,7 @@ impl Store {
             audit_id,
             cache_families,
             cache_prefixes,
+            gallery_generation,
         }))
     }
 }

@@ -26,8 +26,8 @@ pub async fn enrol(
     model_id: &str,
     templates: &[NewTemplate],
 ) -> anyhow::Result<Vec<bool>> {
-    let new = svc.store.enrol(id, display_name, model_id, templates).await?;
-    let added = new.iter().filter(|new| **new).count();
+    let enrolment = svc.store.enrol(id, display_name, model_id, templates).await?;
+    let added = enrolment.added.iter().filter(|new| **new).count();
     let sources: Vec<&str> = templates.iter().map(|t| t.source.as_str()).collect();
     let details = serde_json::json!({ "photos": sources, "templates_added": added, "model_id": model_id });
     svc.store.audit(actor, "person.enrolled", id.as_str(), details).await?;
@@ -36,9 +36,10 @@ pub async fn enrol(
         person_id: id.clone(),
         model_id: model_id.to_owned(),
         templates: added,
+        generation: Some(enrolment.gallery_generation),
     })
     .await;
-    Ok(new)
+    Ok(enrolment.added)
 }
 
 /// Renames a person (audited in the store's transaction); false if there is no such person.
@@ -75,6 +76,7 @@ pub async fn erase(
         person_id: id.clone(),
         model_id: model_id.to_owned(),
         templates: 0,
+        generation: Some(erasure.gallery_generation),
     })
     .await;
     Ok(Some(erasure))

@@ -16,6 +16,7 @@ mod deployment;
 mod embedding;
 mod enrolment;
 mod erasure;
+mod gallery_scale;
 mod kafka;
 mod model_card;
 mod models;

@@ -1,4 +1,5 @@
-//! Enrolment over HTTP and attendance read through the Redis cache, with Redis up and down.
+//! Enrolment over HTTP and attendance read through the Redis cache (and the process's own copies
+//! in front of it), with Redis up and down.
 
 use chrono::TimeDelta;
 use reqwest::StatusCode;
@@ -8,28 +9,13 @@ use crate::helpers::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enrol_over_http_then_read_attendance_through_the_cache_and_see_new_events() {
-    let api = Api::start(6_000).await;
-    api.create_person("obama", "Barack Obama").await;
-    let (status, body) = api
-        .upload(
-            "obama",
-            &[
-                ("obama.jpg", photo("face_recognition/obama/obama.jpg")),
-                ("obama2.jpg", photo("face_recognition/obama/obama2.jpg")),
-            ],
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    assert_eq!(body["templates_added"], 2, "{body}");
-    assert!(
-        body["photos"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|p| p["status"] == "enrolled"),
-        "{body}"
-    );
-
+    // Without the layer in memory, so that a second read goes to Redis.
+    let api = Api::start_with(|config| {
+        config.api.rate_limit_per_minute = 6_000;
+        config.api.hot_cache_mb = 0;
+    })
+    .await;
+    enrol_obama(&api).await;
     let seen = photo("face_recognition/obama/test_obama1.jpg");
     let events = api.feed(&[frame("door", 0, &seen)]).await;
     assert_eq!(events.len(), 1);
@@ -42,16 +28,9 @@ async fn enrol_over_http_then_read_attendance_through_the_cache_and_see_new_even
     assert_eq!(first["items"][0]["display_name"], "Barack Obama");
     assert_eq!(first["items"][0]["events"], 1);
 
-    // The read left an entry under the key's current generation…
-    let key = keys::attendance_day(day);
-    let generation = api.store.cache_generation(&key).await.unwrap();
-    let versioned = keys::versioned(&key, generation);
-    let field = format!("page::{}", api.config.api.default_page_size);
-    let cached = api.redis.cli(&["HGET", &versioned, &field]);
-    assert!(cached.contains("Barack Obama"), "{cached:?}");
-    // …and the second read is served from it: mark the entry, and the mark comes back.
-    let marked = cached.replace("Barack Obama", "Served From Redis");
-    api.redis.cli(&["HSET", &versioned, &field, &marked]);
+    // The read left an entry under the key's current generation, and the second read is served
+    // from it: mark the entry, and the mark comes back.
+    let versioned = mark_the_day_page_in_redis(&api, day).await;
     let (_, second) = api.get(&path, READER_KEY).await;
     assert_eq!(second["items"][0]["display_name"], "Served From Redis", "{second}");
 
@@ -81,6 +60,66 @@ async fn enrol_over_http_then_read_attendance_through_the_cache_and_see_new_even
     assert_eq!(stats["per_camera"][0]["camera_id"], "door");
     assert_eq!(stats["per_camera"][0]["events"], 2);
     api.stop().await;
+}
+
+/// Renames Obama to "Served From Redis" in Redis's entry of the day's first page, under the day
+/// key's current version (which it returns), after checking the entry holds him.
+async fn mark_the_day_page_in_redis(api: &Api, day: chrono::NaiveDate) -> String {
+    let key = keys::attendance_day(day);
+    let versioned = keys::versioned(&key, api.store.cache_generation(&key).await.unwrap());
+    let field = format!("page::{}", api.config.api.default_page_size);
+    let cached = api.redis.cli(&["HGET", &versioned, &field]);
+    assert!(cached.contains("Barack Obama"), "{cached:?}");
+    let marked = cached.replace("Barack Obama", "Served From Redis");
+    api.redis.cli(&["HSET", &versioned, &field, &marked]);
+    versioned
+}
+
+async fn enrol_obama(api: &Api) {
+    api.create_person("obama", "Barack Obama").await;
+    let (status, body) = api
+        .upload(
+            "obama",
+            &[
+                ("obama.jpg", photo("face_recognition/obama/obama.jpg")),
+                ("obama2.jpg", photo("face_recognition/obama/obama2.jpg")),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["templates_added"], 2, "{body}");
+    assert!(
+        body["photos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["status"] == "enrolled"),
+        "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_read_comes_from_the_process_memory_and_a_new_event_still_reaches_the_next() {
+    let api = Api::start(6_000).await;
+    enrol_obama(&api).await;
+    let seen = photo("face_recognition/obama/test_obama1.jpg");
+    assert_eq!(api.feed(&[frame("door", 0, &seen)]).await.len(), 1);
+    let day = start_time().date_naive();
+    let path = format!("/v1/attendance/days/{day}");
+    let (_, first) = api.get(&path, READER_KEY).await;
+    assert_eq!(first["items"][0]["events"], 1, "{first}");
+    // A mark put into Redis's entry is not seen: the process answers from its own copy.
+    mark_the_day_page_in_redis(&api, day).await;
+    let (_, second) = api.get(&path, READER_KEY).await;
+    assert_eq!(second, first);
+    // The copy is of one version: a new event that day moves the version on, and the next read.
+    let later = rollcall::domain::Frame {
+        captured_at: start_time() + TimeDelta::hours(2),
+        ..frame("door", 1, &seen)
+    };
+    assert_eq!(api.feed(&[later]).await.len(), 1);
+    let (_, third) = api.get(&path, READER_KEY).await;
+    assert_eq!(third["items"][0]["events"], 2, "{third}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

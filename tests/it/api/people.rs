@@ -7,9 +7,7 @@ use chrono::TimeDelta;
 use reqwest::StatusCode;
 use rollcall::cache::keys;
 use rollcall::domain::AttendanceEvent;
-use rollcall::recognize::SharedGallery;
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
 
 use crate::helpers::*;
 
@@ -28,23 +26,7 @@ async fn erasure_removes_templates_cache_entries_and_recognition_and_is_audited(
     assert_eq!(status, StatusCode::CREATED);
 
     // A recognizer's gallery, kept current over NATS as a running recognizer's is.
-    let gallery = SharedGallery::new(
-        rollcall::recognize::load_gallery(&api.store, "dlib_resnet_v1")
-            .await
-            .unwrap(),
-    );
-    let nats = rollcall::control::connect(api.config.nats.url.as_ref().unwrap())
-        .await
-        .unwrap();
-    let watching = CancellationToken::new();
-    let watcher = tokio::spawn(rollcall::recognize::keep_gallery_current(
-        Some(nats),
-        api.store.clone(),
-        "dlib_resnet_v1".into(),
-        gallery.clone(),
-        Duration::from_secs(3600),
-        watching.clone(),
-    ));
+    let (gallery, watching, watcher) = api.watched_gallery(Duration::from_secs(3600)).await;
     let seen = photo("face_recognition/obama/test_obama1.jpg");
     assert_eq!(
         recognize_once(&gallery, None, &[frame("door", 0, &seen)]).await.len(),

@@ -180,6 +180,33 @@ impl Api {
         events
     }
 
+    /// A recognizer's gallery, kept current over NATS as a running recognizer's is (with the
+    /// periodic count check every `interval`) until the token is cancelled.
+    pub async fn watched_gallery(
+        &self,
+        interval: Duration,
+    ) -> (
+        SharedGallery,
+        CancellationToken,
+        tokio::task::JoinHandle<anyhow::Result<()>>,
+    ) {
+        let model = "dlib_resnet_v1";
+        let gallery = SharedGallery::new(rollcall::recognize::load_gallery(&self.store, model).await.unwrap());
+        let nats = rollcall::control::connect(self.config.nats.url.as_ref().unwrap())
+            .await
+            .unwrap();
+        let watching = CancellationToken::new();
+        let watcher = tokio::spawn(rollcall::recognize::keep_gallery_current(
+            Some(nats),
+            self.store.clone(),
+            model.into(),
+            gallery.clone(),
+            interval,
+            watching.clone(),
+        ));
+        (gallery, watching, watcher)
+    }
+
     /// Writes `events` through the projector, which invalidates the cache as in production.
     pub async fn project(&self, events: &[AttendanceEvent]) {
         let (tx, rx) = memory_topic::<AttendanceEvent>(1, events.len().max(1));
