@@ -1,6 +1,7 @@
 //! Reads through the Redis cache: an entry per key version, found with the generations the
-//! store pushes to this process (no database round trip on a hit), and sent out as the JSON
-//! bytes stored, never decoded and encoded again.
+//! store pushes to this process (no database round trip on a hit), looked for first in the
+//! process's own copies (`hot.rs`: no round trip at all), and sent out as the JSON bytes stored,
+//! never decoded and encoded again.
 
 use std::future::Future;
 use std::marker::PhantomData;
