@@ -35,13 +35,7 @@ async fn enrol_over_http_then_read_attendance_through_the_cache_and_see_new_even
     assert_eq!(second["items"][0]["display_name"], "Served From Redis", "{second}");
 
     // A new event that day (past the cooldown) reaches the next read.
-    let later = rollcall::domain::Frame {
-        captured_at: start_time() + TimeDelta::hours(2),
-        ..frame("door", 1, &seen)
-    };
-    assert_eq!(api.feed(&[later]).await.len(), 1);
-    let (_, third) = api.get(&path, READER_KEY).await;
-    assert_eq!(third["items"][0]["events"], 2, "{third}");
+    let third = seen_again_two_hours_later(&api, &seen, &path).await;
     assert_eq!(third["items"][0]["display_name"], "Barack Obama", "{third}");
     assert_eq!(
         api.redis.cli(&["EXISTS", &versioned]),
@@ -73,6 +67,19 @@ async fn mark_the_day_page_in_redis(api: &Api, day: chrono::NaiveDate) -> String
     let marked = cached.replace("Barack Obama", "Served From Redis");
     api.redis.cli(&["HSET", &versioned, &field, &marked]);
     versioned
+}
+
+/// Feeds Obama's photo again two hours on (past the cooldown: a second event that day), and
+/// reads `path` (the day's page), which must count both.
+async fn seen_again_two_hours_later(api: &Api, seen: &[u8], path: &str) -> serde_json::Value {
+    let later = rollcall::domain::Frame {
+        captured_at: start_time() + TimeDelta::hours(2),
+        ..frame("door", 1, seen)
+    };
+    assert_eq!(api.feed(&[later]).await.len(), 1);
+    let (_, page) = api.get(path, READER_KEY).await;
+    assert_eq!(page["items"][0]["events"], 2, "{page}");
+    page
 }
 
 async fn enrol_obama(api: &Api) {
@@ -113,13 +120,7 @@ async fn a_second_read_comes_from_the_process_memory_and_a_new_event_still_reach
     let (_, second) = api.get(&path, READER_KEY).await;
     assert_eq!(second, first);
     // The copy is of one version: a new event that day moves the version on, and the next read.
-    let later = rollcall::domain::Frame {
-        captured_at: start_time() + TimeDelta::hours(2),
-        ..frame("door", 1, &seen)
-    };
-    assert_eq!(api.feed(&[later]).await.len(), 1);
-    let (_, third) = api.get(&path, READER_KEY).await;
-    assert_eq!(third["items"][0]["events"], 2, "{third}");
+    seen_again_two_hours_later(&api, &seen, &path).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
