@@ -84,7 +84,9 @@ async fn apply_change(
     let next = have.and(change.generation.or(have));
     if change.model_id != model_id {
         // Nothing of this model changed, but the gallery is complete up to it.
-        gallery.update(|current| current.clone().at_generation(next));
+        if next != have {
+            gallery.update(|current| current.clone().at_generation(next));
+        }
         return Ok(());
     }
     let templates = match change.kind {

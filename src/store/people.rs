@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::Store;
 use super::entities::{face_template, person};
-use crate::domain::{Embedding, PersonId, Template};
+use crate::domain::{Embedding, PersonId};
 
 /// A template to store.
 #[derive(Debug, Clone)]
@@ -114,19 +114,6 @@ impl Store {
             added,
             gallery_generation: super::changes::generation_of(&generations, &gallery),
         })
-    }
-
-    /// Every template of `model_id`.
-    pub async fn templates(&self, model_id: &str) -> anyhow::Result<Vec<Template>> {
-        let mut templates = Vec::new();
-        self.each_template(model_id, |person, embedding| {
-            templates.push(Template {
-                person: person.clone(),
-                embedding: embedding.clone(),
-            })
-        })
-        .await?;
-        Ok(templates)
     }
 
     pub async fn people(&self) -> Result<Vec<person::Model>, sea_orm::DbErr> {
