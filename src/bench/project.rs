@@ -46,7 +46,7 @@ pub fn synthetic_event(person: PersonId, camera: CameraId, seq: u64, seen_at: Da
 async fn clear(store: &Store) -> anyhow::Result<()> {
     store
         .connection()
-        .execute_unprepared("DELETE FROM attendance_events; DELETE FROM attendance_days;")
+        .execute_unprepared("TRUNCATE attendance_events, attendance_days")
         .await?;
     Ok(())
 }
@@ -77,6 +77,37 @@ fn csv_of(events: &[AttendanceEvent]) -> anyhow::Result<Vec<u8>> {
         )?;
     }
     Ok(out)
+}
+
+const ROUNDS: usize = 3;
+const LARGEST_BATCH: usize = 5_000;
+
+async fn copy_once(store: &Store, csv: &[u8]) -> anyhow::Result<f64> {
+    let columns = "event_id,person_id,camera_id,frame_seq,seen_at,distance,similarity,box_x,box_y,box_w,box_h,model_id,schema_version,recorded_at";
+    let mut connection = store.connection().get_postgres_connection_pool().acquire().await?;
+    let t = Instant::now();
+    let mut copy = connection
+        .copy_in_raw(&format!(
+            "COPY attendance_events({columns}) FROM STDIN WITH (FORMAT csv)"
+        ))
+        .await?;
+    copy.send(csv).await?;
+    copy.finish().await?;
+    Ok(t.elapsed().as_secs_f64())
+}
+
+/// Seconds to write `events` through the projector's store call in batches of `batch`.
+async fn project_once(store: &Store, events: &[AttendanceEvent], batch: usize) -> anyhow::Result<f64> {
+    let t = Instant::now();
+    for chunk in events.chunks(batch) {
+        store.write_attendance(chunk).await?;
+    }
+    Ok(t.elapsed().as_secs_f64())
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
 }
 
 /// Projector batches against `COPY` of the same rows, in a database of the benchmark's own on the
@@ -121,40 +152,37 @@ async fn measure(url: &str, events: usize) -> anyhow::Result<(Vec<String>, Proje
     )];
 
     // Baseline: COPY of the same rows into attendance_events (no day folding, no conflict check),
-    // the CSV made before the clock starts, over a connection the pool already holds open.
-    clear(&store).await?;
+    // the CSV made before the clock starts, over a connection the pool already holds open. COPY
+    // and the largest batches take turns, ROUNDS times, and the medians are compared: one short
+    // COPY alone varies by a third from run to run.
     let csv = csv_of(&all)?;
-    let columns = "event_id,person_id,camera_id,frame_seq,seen_at,distance,similarity,box_x,box_y,box_w,box_h,model_id,schema_version,recorded_at";
-    let mut connection = store.connection().get_postgres_connection_pool().acquire().await?;
-    let t = Instant::now();
-    let mut copy = connection
-        .copy_in_raw(&format!(
-            "COPY attendance_events({columns}) FROM STDIN WITH (FORMAT csv)"
-        ))
-        .await?;
-    copy.send(csv).await?;
-    copy.finish().await?;
-    let copy_secs = t.elapsed().as_secs_f64();
-    drop(connection);
-    let copy_rate = events as f64 / copy_secs;
+    let mut copy_secs = Vec::new();
+    let mut largest_secs = Vec::new();
+    for _ in 0..ROUNDS {
+        clear(&store).await?;
+        copy_secs.push(copy_once(&store, &csv).await?);
+        clear(&store).await?;
+        largest_secs.push(project_once(&store, &all, LARGEST_BATCH).await?);
+    }
+    let copy_rate = events as f64 / median(&mut copy_secs);
     lines.push(format!(
-        "COPY over an open connection:{copy_rate:>9.0} events/s ({copy_secs:.2} s)"
+        "COPY over an open connection:{copy_rate:>9.0} events/s (median of {ROUNDS}: {copy_secs:.2?} s)"
     ));
 
     let mut batches = Vec::new();
-    for batch in [1usize, 100, 5_000] {
-        clear(&store).await?;
+    for batch in [1usize, 100, LARGEST_BATCH] {
         // One event per transaction is slow: a slice keeps the run short; the rate is what counts.
         let slice = if batch == 1 {
             &all[..all.len().min(2_000)]
         } else {
             &all[..]
         };
-        let t = Instant::now();
-        for chunk in slice.chunks(batch) {
-            store.write_attendance(chunk).await?;
-        }
-        let secs = t.elapsed().as_secs_f64();
+        let secs = if batch == LARGEST_BATCH {
+            median(&mut largest_secs)
+        } else {
+            clear(&store).await?;
+            project_once(&store, slice, batch).await?
+        };
         let rate = slice.len() as f64 / secs;
         lines.push(format!(
             "projector, batches of {batch:>5}: {rate:>9.0} events/s ({} events in {secs:.2} s); ratio to COPY {:.3}",

@@ -61,9 +61,9 @@ enum Bench {
         json: bool,
     },
     /// Projector events/s into PostgreSQL (a database of its own beside store.url) for batches of 1,
-    /// 100 and 5,000, against COPY.
+    /// 100 and 5,000, against COPY (COPY and batches of 5,000 in turns, three times, medians).
     Project {
-        #[arg(long, default_value_t = 20_000)]
+        #[arg(long, default_value_t = 50_000)]
         events: usize,
         /// Print one JSON object.
         #[arg(long)]

@@ -1,10 +1,10 @@
 //! Writing attendance batches: events inserted once by id, days folded order-independently.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, OnConflict, Query};
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseBackend, SqlErr, TransactionTrait};
 use uuid::Uuid;
 
 use super::Store;
@@ -104,83 +104,121 @@ pub fn fold_days<'a>(events: impl IntoIterator<Item = &'a AttendanceEvent>) -> V
 impl Store {
     /// Writes a batch in one transaction. Only events that were not stored before are folded
     /// into `attendance_days`, so a redelivered or replayed batch changes nothing; events of
-    /// erased people are dropped.
+    /// erased people are dropped. PostgreSQL takes the new events by binary COPY
+    /// (`attendance_copy`), other stores by INSERT … ON CONFLICT DO NOTHING.
     pub async fn write_attendance(&self, events: &[AttendanceEvent]) -> Result<BatchOutcome, sea_orm::DbErr> {
         if events.is_empty() {
             return Ok(BatchOutcome::default());
         }
-        let txn = self.db.begin().await?;
-        super::erased::lock_against_erasure(&txn).await?;
-        let erased = super::erased::erased_events(&txn, events).await?;
-        let kept: Vec<&AttendanceEvent> = events.iter().filter(|e| !erased.contains(&e.event_id)).collect();
-        let mut new_ids: Vec<Uuid> = Vec::with_capacity(events.len());
-        let recorded_at = super::now();
-        let backend = txn.get_database_backend();
-        for chunk in kept.chunks(super::rows::rows_per_statement(backend)) {
-            let mut insert = Query::insert();
-            insert.into_table(event::Entity).columns([
-                event::Column::EventId,
-                event::Column::PersonId,
-                event::Column::CameraId,
-                event::Column::FrameSeq,
-                event::Column::SeenAt,
-                event::Column::Distance,
-                event::Column::Similarity,
-                event::Column::BoxX,
-                event::Column::BoxY,
-                event::Column::BoxW,
-                event::Column::BoxH,
-                event::Column::ModelId,
-                event::Column::SchemaVersion,
-                event::Column::RecordedAt,
-            ]);
-            let mut rows = super::rows::Rows::new(backend, EVENT_COLUMN_TYPES);
-            for e in chunk {
-                rows.push(&[
-                    &e.event_id,
-                    &e.person_id.as_str(),
-                    &e.camera_id.as_str(),
-                    // Sequences are per camera and start at 0; i64 covers centuries of frames.
-                    &(e.frame_seq as i64),
-                    &e.seen_at,
-                    &e.distance,
-                    &e.similarity,
-                    &e.face_box.x,
-                    &e.face_box.y,
-                    &e.face_box.w,
-                    &e.face_box.h,
-                    &e.model_id.as_str(),
-                    &(e.schema_version as i16),
-                    &recorded_at,
-                ]);
-            }
-            rows.into(&mut insert)?;
-            insert.on_conflict(OnConflict::column(event::Column::EventId).do_nothing().to_owned());
-            insert.returning_col(event::Column::EventId);
-            for row in txn.query_all(&insert).await? {
-                new_ids.push(row.try_get_by_index::<Uuid>(0)?);
+        if self.db.get_database_backend() == DatabaseBackend::Postgres {
+            match self.write_attendance_copying(events).await {
+                // Another writer stored one of the events between the check and the copy (two
+                // projectors briefly sharing a partition): the conflict-tolerant path settles it.
+                Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+                    tracing::debug!(error = %e, "attendance copy met a concurrent writer; inserting instead");
+                }
+                outcome => return outcome,
             }
         }
-        let mut new: std::collections::HashSet<Uuid> = new_ids.iter().copied().collect();
-        let inserted = new.len();
+        let txn = self.db.begin().await?;
+        let kept = unerased(&txn, events).await?;
+        let new_ids = insert_new(&txn, &kept).await?;
+        let mut new: HashSet<Uuid> = new_ids.into_iter().collect();
         // A batch can hold one event twice (a restarted recognizer sends its events again, and
         // both copies may meet in one batch): its first copy alone counts in the days.
-        let folds = fold_days(kept.iter().copied().filter(|e| new.remove(&e.event_id)));
-        for chunk in folds.chunks(super::rows::rows_per_statement(backend)) {
-            txn.execute(&upsert_days(chunk, backend)?).await?;
-        }
-        let days: Vec<(String, NaiveDate)> = folds.into_iter().map(|f| (f.person_id, f.day)).collect();
-        // In the same transaction as the data: a committed change always has a new generation.
-        let generations = super::changes::bump(&txn, &crate::cache::keys::affected_by(&days)).await?;
+        let new_events = kept.iter().copied().filter(|e| new.remove(&e.event_id)).collect();
+        let outcome = fold_new(&txn, events.len(), &kept, new_events).await?;
         txn.commit().await?;
-        Ok(BatchOutcome {
-            inserted,
-            duplicates: kept.len() - inserted,
-            erased: events.len() - kept.len(),
-            days,
-            generations,
-        })
+        Ok(outcome)
     }
+}
+
+/// The batch's events that do not belong to erased attendance, holding the erasure lock.
+pub(super) async fn unerased<'a>(
+    txn: &impl ConnectionTrait,
+    events: &'a [AttendanceEvent],
+) -> Result<Vec<&'a AttendanceEvent>, sea_orm::DbErr> {
+    super::erased::lock_against_erasure(txn).await?;
+    let erased = super::erased::erased_events(txn, events).await?;
+    Ok(events.iter().filter(|e| !erased.contains(&e.event_id)).collect())
+}
+
+/// Inserts the events that are not stored yet; returns their ids.
+async fn insert_new(txn: &impl ConnectionTrait, kept: &[&AttendanceEvent]) -> Result<Vec<Uuid>, sea_orm::DbErr> {
+    let mut new_ids: Vec<Uuid> = Vec::with_capacity(kept.len());
+    let recorded_at = super::now();
+    let backend = txn.get_database_backend();
+    for chunk in kept.chunks(super::rows::rows_per_statement(backend)) {
+        let mut insert = Query::insert();
+        insert.into_table(event::Entity).columns([
+            event::Column::EventId,
+            event::Column::PersonId,
+            event::Column::CameraId,
+            event::Column::FrameSeq,
+            event::Column::SeenAt,
+            event::Column::Distance,
+            event::Column::Similarity,
+            event::Column::BoxX,
+            event::Column::BoxY,
+            event::Column::BoxW,
+            event::Column::BoxH,
+            event::Column::ModelId,
+            event::Column::SchemaVersion,
+            event::Column::RecordedAt,
+        ]);
+        let mut rows = super::rows::Rows::new(backend, EVENT_COLUMN_TYPES);
+        for e in chunk {
+            rows.push(&[
+                &e.event_id,
+                &e.person_id.as_str(),
+                &e.camera_id.as_str(),
+                // Sequences are per camera and start at 0; i64 covers centuries of frames.
+                &(e.frame_seq as i64),
+                &e.seen_at,
+                &e.distance,
+                &e.similarity,
+                &e.face_box.x,
+                &e.face_box.y,
+                &e.face_box.w,
+                &e.face_box.h,
+                &e.model_id.as_str(),
+                &(e.schema_version as i16),
+                &recorded_at,
+            ]);
+        }
+        rows.into(&mut insert)?;
+        insert.on_conflict(OnConflict::column(event::Column::EventId).do_nothing().to_owned());
+        insert.returning_col(event::Column::EventId);
+        for row in txn.query_all(&insert).await? {
+            new_ids.push(row.try_get_by_index::<Uuid>(0)?);
+        }
+    }
+    Ok(new_ids)
+}
+
+/// Folds the events new to the store (each once) into their days and bumps the generations of
+/// what changed, in the batch's transaction: a committed change always has a new generation.
+pub(super) async fn fold_new(
+    txn: &impl ConnectionTrait,
+    batch_len: usize,
+    kept: &[&AttendanceEvent],
+    new_events: Vec<&AttendanceEvent>,
+) -> Result<BatchOutcome, sea_orm::DbErr> {
+    let inserted = new_events.len();
+    let folds = fold_days(new_events);
+    let backend = txn.get_database_backend();
+    for chunk in folds.chunks(super::rows::rows_per_statement(backend)) {
+        txn.execute(&upsert_days(chunk, backend)?).await?;
+    }
+    let days: Vec<(String, NaiveDate)> = folds.into_iter().map(|f| (f.person_id, f.day)).collect();
+    let generations = super::changes::bump(txn, &crate::cache::keys::affected_by(&days)).await?;
+    Ok(BatchOutcome {
+        inserted,
+        duplicates: kept.len() - inserted,
+        erased: batch_len - kept.len(),
+        days,
+        generations,
+    })
 }
 
 /// INSERT … ON CONFLICT DO UPDATE with the same order-independent rule as `DayFold::merge`.

@@ -66,7 +66,7 @@ impl Store {
     }
 }
 
-pub(super) async fn bump(txn: &DatabaseTransaction, changed: &[String]) -> Result<Vec<(String, i64)>, sea_orm::DbErr> {
+pub(super) async fn bump(txn: &impl ConnectionTrait, changed: &[String]) -> Result<Vec<(String, i64)>, sea_orm::DbErr> {
     let mut generations = Vec::new();
     let backend = txn.get_database_backend();
     for chunk in changed.chunks(super::rows::rows_per_statement(backend)) {

@@ -2,10 +2,12 @@
 
 mod anchors;
 mod attendance;
+mod attendance_copy;
 mod cameras;
 mod changes;
 mod config;
 mod cooldowns;
+mod copy_binary;
 mod directory;
 pub mod entities;
 mod erased;
@@ -17,6 +19,7 @@ mod nodelay;
 pub use groups::{GroupDeletion, MembershipChange, Period};
 pub use schedules::ScheduleWrite;
 mod people;
+mod pg_transaction;
 mod queries;
 mod report;
 mod retention;

@@ -128,3 +128,82 @@ async fn the_embedded_pipeline_runs_over_postgres_too() {
     run_then_replay(&config, work.path()).await;
     db.drop_now().await;
 }
+
+/// The projector copies a batch's new events after looking up which are stored. A writer that
+/// stores one of them in between (two projectors briefly sharing a partition during a
+/// rebalance) makes the COPY fail on the key: the batch is written again with
+/// INSERT … ON CONFLICT, and nothing is lost or counted twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_concurrent_writer_of_the_same_event_makes_the_copy_give_way() {
+    use sea_orm::sqlx::{Connection, PgConnection};
+    let db = TestDatabase::create().await;
+    let store = Store::open(&db.url, 2).await.unwrap();
+    let events: Vec<_> = (0..50)
+        .map(|i| {
+            attendance_event(
+                "ana",
+                "door",
+                i,
+                at("2026-11-22T08:00:00Z") + chrono::TimeDelta::seconds(i as i64),
+            )
+        })
+        .collect();
+
+    // The other writer holds event 7 inserted and uncommitted.
+    let mut other = PgConnection::connect(&db.url).await.unwrap();
+    let mut other_txn = other.begin().await.unwrap();
+    sea_orm::sqlx::query(
+        "INSERT INTO attendance_events (event_id, person_id, camera_id, frame_seq, seen_at, distance, \
+         similarity, box_x, box_y, box_w, box_h, model_id, schema_version, recorded_at) \
+         VALUES ($1, 'ana', 'door', 7, now(), 0.3, 0.7, 1, 2, 3, 4, 'dlib_resnet_v1', 1, now())",
+    )
+    .bind(events[7].event_id)
+    .execute(&mut *other_txn)
+    .await
+    .unwrap();
+
+    let writer = {
+        let (store, events) = (store.clone(), events.clone());
+        tokio::spawn(async move { store.write_attendance(&events).await })
+    };
+    // The projector's COPY now waits for the other transaction's key.
+    let observer = sea_orm::Database::connect(&db.url).await.unwrap();
+    let waiting = "SELECT count(*) AS n FROM pg_stat_activity \
+                   WHERE wait_event_type = 'Lock' AND query LIKE 'COPY attendance_events%'";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let row = observer
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Postgres,
+                waiting,
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        if row.try_get::<i64>("", "n").unwrap() == 1 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the copy never waited for the other writer"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    other_txn.commit().await.unwrap();
+
+    let outcome = writer
+        .await
+        .unwrap()
+        .expect("the batch is written despite the conflict");
+    assert_eq!((outcome.inserted, outcome.duplicates), (49, 1));
+    assert_eq!(store.attendance_events().await.unwrap().len(), 50);
+    let days = store.attendance_days().await.unwrap();
+    assert_eq!(
+        days[0].events, 49,
+        "the other writer's event is not folded by this batch"
+    );
+    let again = store.write_attendance(&events).await.unwrap();
+    assert_eq!((again.inserted, again.duplicates), (0, 50));
+    drop((store, observer));
+    db.drop_now().await;
+}
