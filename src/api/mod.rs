@@ -108,20 +108,40 @@ impl ApiState {
         if config.api.keys.is_empty() {
             tracing::warn!("no API keys configured ([api.keys]): every /v1 route will answer 401");
         }
-        let state = ApiState::new(ApiContext {
-            model_id: engines.model_id().to_owned(),
-            engines: Some(Arc::new(engines)),
-            services: Services { store, cache, nats },
+        let state = ApiState::assemble(
+            config,
+            Services { store, cache, nats },
+            Some(engines),
+            KeyRing::new(&config.api.keys),
+            RateLimiter::new(config.api.rate_limit_per_minute),
+        );
+        tokio::spawn(state.clone().drop_hot_bodies_every(shutdown.clone()));
+        Ok(state)
+    }
+
+    /// The state over `services` with the configuration's enrolment criteria, API settings and
+    /// caches, and the given keys and rate limit: `from_config` and the benchmarks' servers.
+    pub fn assemble(
+        config: &Config,
+        services: Services,
+        engines: Option<EnginePool>,
+        keys: KeyRing,
+        limiter: RateLimiter,
+    ) -> ApiState {
+        ApiState::new(ApiContext {
+            model_id: engines
+                .as_ref()
+                .map_or_else(|| config.models.recognizer.clone(), |e| e.model_id().to_owned()),
+            engines: engines.map(Arc::new),
+            services,
             criteria: EnrolCriteria::from_config(&config.vision),
-            keys: KeyRing::new(&config.api.keys),
-            limiter: RateLimiter::new(config.api.rate_limit_per_minute),
+            keys,
+            limiter,
             auth_failures: auth_failure_limiter(&config.api),
             config: config.api.clone(),
             schedules: Default::default(),
             hot: hot::HotBodies::new(config.api.hot_cache_mb * 1024 * 1024),
-        });
-        tokio::spawn(state.clone().drop_hot_bodies_every(shutdown.clone()));
-        Ok(state)
+        })
     }
 
     /// Empties the layer of cached bodies in memory every `api.hot_cache_secs` until `stop`.

@@ -10,10 +10,9 @@ use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
 use super::scratch::{measured_in_scratch, scratch_redis};
-use crate::api::{ApiContext, ApiState, KeyRing, RateLimiter, router};
+use crate::api::{ApiState, KeyRing, RateLimiter, router};
 use crate::cache::Cache;
 use crate::config::{ApiKeyConfig, ApiRole, Config};
-use crate::enroll::EnrolCriteria;
 use crate::store::Store;
 
 pub(super) const BENCH_KEY: &str = "rollcall-bench-key-0000000000";
@@ -127,22 +126,12 @@ pub(super) async fn serve(state: ApiState, stop: CancellationToken) -> anyhow::R
 pub(super) fn state(config: &Config, store: Store, cache: Option<Cache>) -> ApiState {
     let mut keys = std::collections::BTreeMap::new();
     keys.insert("bench".to_owned(), ApiKeyConfig::clear(BENCH_KEY, ApiRole::Reader));
-    ApiState::new(ApiContext {
-        services: crate::usecases::Services {
-            store,
-            cache,
-            nats: None,
-        },
-        engines: None,
-        model_id: config.models.recognizer.clone(),
-        criteria: EnrolCriteria::from_config(&config.vision),
-        config: config.api.clone(),
-        keys: KeyRing::new(&keys),
-        limiter: RateLimiter::new(u32::MAX),
-        auth_failures: crate::api::auth_failure_limiter(&config.api),
-        schedules: Default::default(),
-        hot: crate::api::hot::HotBodies::new(config.api.hot_cache_mb * 1024 * 1024),
-    })
+    let services = crate::usecases::Services {
+        store,
+        cache,
+        nats: None,
+    };
+    ApiState::assemble(config, services, None, KeyRing::new(&keys), RateLimiter::new(u32::MAX))
 }
 
 /// `people` present on one day in a database of the benchmark's own (beside `store.url`), then

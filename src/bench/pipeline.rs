@@ -1,6 +1,7 @@
 //! `rollcall bench pipeline`: embedded pipeline throughput against the raw cost of detection + embedding.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -85,13 +86,20 @@ pub(super) async fn enrol_first_photos(config: &Config, faces: &Path) -> anyhow:
     Ok(templates.len())
 }
 
-/// What `rollcall bench pipeline` measured; every ratio is against `raw_fps` of the same run.
+/// Rounds of the raw figure and the two pipelines, in turns: the machine's speed drifts by a
+/// tenth within a minute, so each pipeline is compared with the raw figure of its own round and
+/// the medians of the rounds are reported.
+const ROUNDS: usize = 3;
+
+/// What `rollcall bench pipeline` measured; rates are medians of the rounds, and every ratio the
+/// median of the rounds' ratios to the raw figure of the same round.
 #[derive(Debug, serde::Serialize)]
 pub struct PipelineReport {
     pub frames: usize,
     pub cameras: usize,
     pub distinct_photos: usize,
     pub faces_found: usize,
+    pub rounds: usize,
     /// Detect+align+embed on one thread, frames decoded beforehand.
     pub raw_fps: f64,
     pub decode_ms_per_frame: f64,
@@ -105,6 +113,9 @@ pub struct PipelineReport {
     pub two_workers_fps: f64,
     pub one_worker_ratio: f64,
     pub two_workers_ratio: f64,
+    /// Each round's ratios, in order.
+    pub one_worker_ratios: Vec<f64>,
+    pub two_workers_ratios: Vec<f64>,
     /// The same with the start of the run counted (store opened, models loaded).
     pub one_worker_fps_with_start: f64,
     pub two_workers_fps_with_start: f64,
@@ -126,71 +137,66 @@ pub async fn pipeline_benchmark(
         files.extend(crate::ingest::list_frames(&camera?.path())?);
     }
     let frames: Vec<Vec<u8>> = files.iter().map(std::fs::read).collect::<Result<_, _>>()?;
+    let t = Instant::now();
+    let images: Vec<RgbImage> = frames
+        .iter()
+        .map(|b| decode_image(b, u64::MAX))
+        .collect::<Result<_, _>>()?;
+    let decode_secs = t.elapsed().as_secs_f64();
+    let (images, frames) = (Arc::new(images), Arc::new(frames));
 
-    // Raw: one engine on one thread, models loaded and warmed up first; decode timed apart.
-    let raw_config = config.clone();
-    let (raw_secs, decode_secs, faces_found, (raw2_fps, raw2_decode_fps)) =
-        tokio::task::spawn_blocking(move || -> anyhow::Result<(f64, f64, usize, (f64, f64))> {
+    // The ceilings, once: two threads with an engine each, without and with the decode.
+    let (raw_config, raw_images, raw_frames) = (config.clone(), images.clone(), frames.clone());
+    let (faces_found, raw2_fps, raw2_decode_fps) =
+        tokio::task::spawn_blocking(move || -> anyhow::Result<(usize, f64, f64)> {
             let mut engine = FaceEngine::load(&raw_config)?;
-            let t = Instant::now();
-            let images: Vec<RgbImage> = frames
-                .iter()
-                .map(|b| decode_image(b, u64::MAX))
-                .collect::<Result<_, _>>()?;
-            let decode = t.elapsed().as_secs_f64();
-            engine.analyze(&images[0])?;
-            let t = Instant::now();
             let mut found = 0;
-            for image in &images {
+            for image in raw_images.iter() {
                 found += engine.analyze(image)?.len();
             }
-            let one_thread = t.elapsed().as_secs_f64();
             drop(engine);
-            let two_threads = raw_parallel(&raw_config, &images, 2)?;
-            let two_with_decode = raw_parallel_with_decode(&raw_config, &frames, 2)?;
-            Ok((one_thread, decode, found, (two_threads, two_with_decode)))
+            let two_threads = raw_parallel(&raw_config, &raw_images, 2)?;
+            let two_with_decode = raw_parallel_with_decode(&raw_config, &raw_frames, 2)?;
+            Ok((found, two_threads, two_with_decode))
         })
         .await
         .context("raw benchmark panicked")??;
 
-    let raw_fps = count as f64 / raw_secs;
-    let mut pipeline = Vec::new();
-    for workers in [1, 2] {
-        let mut c = config.clone();
-        c.recognize.workers = workers;
-        // Every frame through detection and embedding: the per-frame path is what is measured.
-        c.recognize.mode = crate::recognize::RecognizeMode::Frame;
-        c.ingest.cameras_dir = cameras_root.clone();
-        c.ingest.cameras.clear();
-        c.ingest.fps = 0.0;
-        c.store.url = format!(
-            "sqlite://{}?mode=rwc",
-            work.path().join(format!("bench-{workers}.db")).display()
-        );
-        enrol_first_photos(&c, faces).await?;
-        let t = Instant::now();
-        let summary = crate::topology::run_embedded(&c, tokio_util::sync::CancellationToken::new()).await?;
-        let secs = t.elapsed().as_secs_f64();
-        let ready = summary.recognizer_ready_after.map_or(0.0, |d| d.as_secs_f64());
-        let frames = summary.ingest.frames as f64;
-        pipeline.push((frames / (secs - ready), frames / secs, summary.project.inserted));
+    let mut raw = Vec::new();
+    let mut runs: [Vec<PipelineRun>; 2] = Default::default();
+    for round in 0..ROUNDS {
+        let (raw_config, raw_images) = (config.clone(), images.clone());
+        let one_thread = tokio::task::spawn_blocking(move || raw_parallel(&raw_config, &raw_images, 1))
+            .await
+            .context("raw benchmark panicked")??;
+        raw.push(one_thread);
+        for (workers, runs) in [1, 2].into_iter().zip(runs.iter_mut()) {
+            let db = work.path().join(format!("bench-{workers}-{round}.db"));
+            runs.push(run_pipeline(config, faces, &cameras_root, &db, workers).await?);
+        }
     }
+    let [one, two] = runs;
+    let ratios = |runs: &[PipelineRun]| -> Vec<f64> { runs.iter().zip(&raw).map(|(r, raw)| r.fps / raw).collect() };
+    let (one_worker_ratios, two_workers_ratios) = (ratios(&one), ratios(&two));
     let report = PipelineReport {
         frames: count,
         cameras,
         distinct_photos: distinct,
         faces_found,
-        raw_fps,
+        rounds: ROUNDS,
+        raw_fps: median(raw.clone()),
         decode_ms_per_frame: decode_secs * 1000.0 / count as f64,
         raw_two_threads_fps: raw2_fps,
         raw_two_threads_with_decode_fps: raw2_decode_fps,
-        one_worker_fps: pipeline[0].0,
-        two_workers_fps: pipeline[1].0,
-        one_worker_ratio: pipeline[0].0 / raw_fps,
-        two_workers_ratio: pipeline[1].0 / raw_fps,
-        one_worker_fps_with_start: pipeline[0].1,
-        two_workers_fps_with_start: pipeline[1].1,
-        events_stored: pipeline[1].2,
+        one_worker_fps: median(one.iter().map(|r| r.fps).collect()),
+        two_workers_fps: median(two.iter().map(|r| r.fps).collect()),
+        one_worker_ratio: median(one_worker_ratios.clone()),
+        two_workers_ratio: median(two_workers_ratios.clone()),
+        one_worker_ratios,
+        two_workers_ratios,
+        one_worker_fps_with_start: median(one.iter().map(|r| r.fps_with_start).collect()),
+        two_workers_fps_with_start: median(two.iter().map(|r| r.fps_with_start).collect()),
+        events_stored: two.last().map_or(0, |r| r.events_stored),
     };
     if json {
         return Ok(serde_json::to_string(&report)?);
@@ -198,11 +204,56 @@ pub async fn pipeline_benchmark(
     Ok(render(&report))
 }
 
+struct PipelineRun {
+    fps: f64,
+    fps_with_start: f64,
+    events_stored: u64,
+}
+
+/// The embedded pipeline in frame mode with `workers` recognizers over the camera folders under
+/// `cameras_root`, into a new SQLite store at `db`.
+async fn run_pipeline(
+    config: &Config,
+    faces: &Path,
+    cameras_root: &Path,
+    db: &Path,
+    workers: usize,
+) -> anyhow::Result<PipelineRun> {
+    let mut c = config.clone();
+    c.recognize.workers = workers;
+    // Every frame through detection and embedding: the per-frame path is what is measured.
+    c.recognize.mode = crate::recognize::RecognizeMode::Frame;
+    c.ingest.cameras_dir = cameras_root.to_owned();
+    c.ingest.cameras.clear();
+    c.ingest.fps = 0.0;
+    c.store.url = format!("sqlite://{}?mode=rwc", db.display());
+    enrol_first_photos(&c, faces).await?;
+    let t = Instant::now();
+    let summary = crate::topology::run_embedded(&c, tokio_util::sync::CancellationToken::new()).await?;
+    let secs = t.elapsed().as_secs_f64();
+    let ready = summary.recognizer_ready_after.map_or(0.0, |d| d.as_secs_f64());
+    let frames = summary.ingest.frames as f64;
+    Ok(PipelineRun {
+        fps: frames / (secs - ready),
+        fps_with_start: frames / secs,
+        events_stored: summary.project.inserted,
+    })
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
 fn render(r: &PipelineReport) -> String {
     [
         format!(
             "frames: {} one-face 640x480 JPEGs made from {} photos, over {} cameras; faces found {}",
             r.frames, r.distinct_photos, r.cameras, r.faces_found
+        ),
+        format!(
+            "{} rounds of the raw figure and the two pipelines in turns; medians",
+            r.rounds
         ),
         format!(
             "raw detect+align+embed, 1 thread: {:.1} frames/s ({:.2} ms/frame; decode alone {:.2} ms/frame)",
@@ -221,12 +272,12 @@ fn render(r: &PipelineReport) -> String {
             r.raw_two_threads_with_decode_fps / r.raw_fps
         ),
         format!(
-            "embedded pipeline (frame mode), 1 worker: {:.1} frames/s once loaded ({:.1} with the start); ratio to raw: {:.2}",
-            r.one_worker_fps, r.one_worker_fps_with_start, r.one_worker_ratio
+            "embedded pipeline (frame mode), 1 worker: {:.1} frames/s once loaded ({:.1} with the start); ratio to raw: {:.2} (rounds {:.2?})",
+            r.one_worker_fps, r.one_worker_fps_with_start, r.one_worker_ratio, r.one_worker_ratios
         ),
         format!(
-            "embedded pipeline (frame mode), 2 workers: {:.1} frames/s once loaded ({:.1} with the start; {} events stored); ratio to raw: {:.2}",
-            r.two_workers_fps, r.two_workers_fps_with_start, r.events_stored, r.two_workers_ratio
+            "embedded pipeline (frame mode), 2 workers: {:.1} frames/s once loaded ({:.1} with the start; {} events stored); ratio to raw: {:.2} (rounds {:.2?})",
+            r.two_workers_fps, r.two_workers_fps_with_start, r.events_stored, r.two_workers_ratio, r.two_workers_ratios
         ),
     ]
     .join("\n")

@@ -68,6 +68,14 @@ impl Store {
             .max_connections(max_connections)
             .connect_timeout(Duration::from_secs(10))
             .acquire_timeout(Duration::from_secs(10))
+            // No idle reaper: sqlx 0.9.0's pool maintenance task can wrap its count of idle
+            // connections and then spin a core for ever (sqlx issue #3645, fixed after that
+            // release); seen here as a benchmark process at 100 % CPU after its pipelines had
+            // returned, which also slowed every pipeline run after the first. Without an idle
+            // timeout or a lifetime the task is never started; a connection then lives until
+            // it fails (checked before each use) or the pool closes.
+            .idle_timeout(None::<Duration>)
+            .max_lifetime(None::<Duration>)
             .sqlx_logging(false);
         if let Some(port) = postgres_port(url) {
             options.map_sqlx_postgres_pool_opts(move |pool| {
