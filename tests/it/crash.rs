@@ -221,12 +221,17 @@ async fn kill_at_random_and_compare(mode: RecognizeMode) {
             );
         }
     }
-    let redelivered_frames: usize = (0..recognizer_kills)
-        .map(|life| {
-            let before = recognized_offsets(&log("recognize", life));
-            before
-                .intersection(&recognized_offsets(&log("recognize", life + 1)))
-                .count()
+    // A frame counts as redelivered when any later life analysed it again: the next life may
+    // have been killed before it got a partition (its group still waited for the dead member).
+    let lives: Vec<BTreeSet<(String, String)>> = (0..=recognizer_kills)
+        .map(|life| recognized_offsets(&log("recognize", life)))
+        .collect();
+    let redelivered_frames: usize = lives
+        .iter()
+        .enumerate()
+        .map(|(life, offsets)| {
+            let later: BTreeSet<&(String, String)> = lives[life + 1..].iter().flatten().collect();
+            offsets.iter().filter(|offset| later.contains(offset)).count()
         })
         .sum();
     let redelivered_events: u64 = (1..=projector_kills)
