@@ -21,7 +21,7 @@ use crate::domain::{AttendanceEvent, UnknownFaceEvent};
 pub use cooldown::Cooldown;
 pub use gallery::{Gallery, GalleryBuilder, INDEXED_FROM, Identity, MatchRule, RERANKED, SharedGallery, Template};
 pub use track::{RecognizeMode, TrackConfig};
-pub use watch::{keep_gallery_current, load_gallery};
+pub use watch::{keep_gallery_current, load_gallery, subscribe_to_gallery_changes};
 pub use worker::{FrameOutcome, RecognizeWorker, WorkerSettings};
 
 /// `[recognize]`.

@@ -25,19 +25,16 @@ pub async fn load_gallery(store: &Store, model_id: &str) -> anyhow::Result<Galle
     Ok(builder.build().at_generation(Some(generation)))
 }
 
-/// Keeps `gallery` equal to the store's templates of `model_id`.
+/// Keeps `gallery` equal to the store's templates of `model_id`: by the changes announced on
+/// `changes` (from `subscribe_to_gallery_changes`), and by comparing generations every `interval`.
 pub async fn keep_gallery_current(
-    nats: Option<async_nats::Client>,
+    mut changes: Option<async_nats::Subscriber>,
     store: Store,
     model_id: String,
     gallery: SharedGallery,
     interval: Duration,
     stop: CancellationToken,
 ) -> anyhow::Result<()> {
-    let mut changes = match &nats {
-        Some(client) => Some(client.subscribe(GALLERY_SUBJECT).await?),
-        None => None,
-    };
     let mut tick = tokio::time::interval(interval);
     tick.tick().await;
     loop {
@@ -61,6 +58,15 @@ pub async fn keep_gallery_current(
             tracing::warn!(error = format!("{e:#}"), "updating the gallery failed");
         }
     }
+}
+
+/// Subscribes to gallery changes and returns once the server has the subscription (a flush
+/// waits for its answer), so that no change published after this returns is missed; subscribing
+/// inside the watcher's own task left a window in which an erasure's message went nowhere.
+pub async fn subscribe_to_gallery_changes(client: &async_nats::Client) -> anyhow::Result<async_nats::Subscriber> {
+    let subscriber = client.subscribe(GALLERY_SUBJECT).await?;
+    client.flush().await?;
+    Ok(subscriber)
 }
 
 /// Applies a change: one past the gallery's generation, to the person it names; one the gallery

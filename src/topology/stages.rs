@@ -120,9 +120,13 @@ impl<'a> Wiring<'a> {
                 nats: nats.clone(),
             });
         }
+        let changes = match &nats {
+            Some(client) => Some(crate::recognize::subscribe_to_gallery_changes(client).await?),
+            None => None,
+        };
         let watch_stop = stop.child_token();
         let watch = crate::recognize::keep_gallery_current(
-            nats,
+            changes,
             store.clone(),
             model_id,
             gallery.clone(),

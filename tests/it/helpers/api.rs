@@ -195,9 +195,10 @@ impl Api {
         let nats = rollcall::control::connect(self.config.nats.url.as_ref().unwrap())
             .await
             .unwrap();
+        let changes = rollcall::recognize::subscribe_to_gallery_changes(&nats).await.unwrap();
         let watching = CancellationToken::new();
         let watcher = tokio::spawn(rollcall::recognize::keep_gallery_current(
-            Some(nats),
+            Some(changes),
             self.store.clone(),
             model.into(),
             gallery.clone(),
