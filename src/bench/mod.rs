@@ -18,6 +18,12 @@ pub use sessions::sessions_benchmark;
 pub use soak::{SoakPlan, soak_benchmark};
 pub use stream::stream_benchmark;
 
+/// The middle value of rounds measured in turns (the upper middle of an even count).
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
 /// Follows the cache generations channel as `rollcall serve` does, and waits until cached reads
 /// take their generations from memory, so the cached figures are the product's.
 async fn follow_generations(

@@ -8,6 +8,7 @@ use anyhow::Context;
 use image::RgbImage;
 use image::imageops::FilterType;
 
+use super::median;
 use crate::config::Config;
 use crate::domain::PersonId;
 use crate::enroll::{EnrolCriteria, template_from_photo};
@@ -238,11 +239,6 @@ async fn run_pipeline(
         fps_with_start: frames / secs,
         events_stored: summary.project.inserted,
     })
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }
 
 fn render(r: &PipelineReport) -> String {

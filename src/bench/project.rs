@@ -8,6 +8,7 @@ use anyhow::bail;
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::ConnectionTrait;
 
+use super::median;
 use super::scratch::measured_in_scratch;
 use crate::domain::{AttendanceEvent, CameraId, FaceBox, PersonId};
 use crate::store::Store;
@@ -105,11 +106,6 @@ async fn project_once(store: &Store, events: &[AttendanceEvent], batch: usize) -
     Ok(t.elapsed().as_secs_f64())
 }
 
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
 /// Projector batches against `COPY` of the same rows, in a database of the benchmark's own on the
 /// PostgreSQL server of `store_url`.
 pub async fn project_benchmark(store_url: &str, events: usize, json: bool) -> anyhow::Result<String> {
@@ -164,7 +160,7 @@ async fn measure(url: &str, events: usize) -> anyhow::Result<(Vec<String>, Proje
         clear(&store).await?;
         largest_secs.push(project_once(&store, &all, LARGEST_BATCH).await?);
     }
-    let copy_rate = events as f64 / median(&mut copy_secs);
+    let copy_rate = events as f64 / median(copy_secs.clone());
     lines.push(format!(
         "COPY over an open connection:{copy_rate:>9.0} events/s (median of {ROUNDS}: {copy_secs:.2?} s)"
     ));
@@ -178,7 +174,7 @@ async fn measure(url: &str, events: usize) -> anyhow::Result<(Vec<String>, Proje
             &all[..]
         };
         let secs = if batch == LARGEST_BATCH {
-            median(&mut largest_secs)
+            median(largest_secs.clone())
         } else {
             clear(&store).await?;
             project_once(&store, slice, batch).await?
