@@ -16,6 +16,7 @@ pub use crate::models::ModelsConfig;
 pub use crate::operations::retention::RetentionConfig;
 pub use crate::project::ProjectConfig;
 pub use crate::recognize::{MatchingConfig, RecognizeConfig};
+pub use crate::review::ReviewConfig;
 pub use crate::runtime::RuntimeConfig;
 pub use crate::shutdown::ShutdownConfig;
 pub use crate::store::StoreConfig;
@@ -44,6 +45,7 @@ pub struct Config {
     pub api: ApiConfig,
     pub telemetry: TelemetryConfig,
     pub retention: RetentionConfig,
+    pub review: ReviewConfig,
 }
 
 impl Default for Config {
@@ -83,6 +85,7 @@ impl Config {
             api: ApiConfig::default(),
             telemetry: TelemetryConfig::default(),
             retention: RetentionConfig::default(),
+            review: ReviewConfig::default(),
         }
     }
 
@@ -137,6 +140,15 @@ impl Config {
         crate::models::resolve(&models.custom, &models.recognizer, crate::models::ModelRole::Recognizer)?;
         if self.vision.embed_batch == 0 {
             bail!("vision.embed_batch must be at least 1");
+        }
+        if self.retention.unknown_days == 0 {
+            bail!("retention.unknown_days must be at least 1: unknown faces are never kept for ever");
+        }
+        if !(self.review.cluster_distance > 0.0 && self.review.cluster_distance < 2.0) {
+            bail!(
+                "review.cluster_distance must be between 0 and 2 (L2 distance), got {}",
+                self.review.cluster_distance
+            );
         }
         Ok(())
     }

@@ -61,10 +61,38 @@ pub fn template_from_photo(
     source: &str,
     criteria: EnrolCriteria,
 ) -> Result<NewTemplate, PhotoError> {
-    let min_face_px = criteria.min_face_px;
     let image = decode_image(bytes, engine.settings().max_pixels)?;
+    template_from_image(engine, &image, bytes, source, criteria)
+}
+
+/// A template from the face crop of an unknown face (the aligned face the recognizer saw, as the
+/// review loop keeps it), under the same checks as a photo. The crop is framed with a margin of
+/// its own size first: the detector needs some of the head's surroundings to find a face.
+pub fn template_from_crop(
+    engine: &mut FaceEngine,
+    jpeg: &[u8],
+    source: &str,
+    criteria: EnrolCriteria,
+) -> Result<NewTemplate, PhotoError> {
+    let crop = decode_image(jpeg, engine.settings().max_pixels)?;
+    let (w, h) = crop.dimensions();
+    let mut framed = image::RgbImage::from_pixel(w * 2, h * 2, image::Rgb([128, 128, 128]));
+    image::imageops::overlay(&mut framed, &crop, i64::from(w / 2), i64::from(h / 2));
+    template_from_image(engine, &framed, jpeg, source, criteria)
+}
+
+/// The template of the one usable face of `image`; `bytes` are what it was decoded from (its
+/// digest names the template, so the same photo or crop enrolled again adds nothing).
+fn template_from_image(
+    engine: &mut FaceEngine,
+    image: &image::RgbImage,
+    bytes: &[u8],
+    source: &str,
+    criteria: EnrolCriteria,
+) -> Result<NewTemplate, PhotoError> {
+    let min_face_px = criteria.min_face_px;
     let faces: Vec<_> = engine
-        .detect(&image)?
+        .detect(image)?
         .into_iter()
         .filter(|d| d.score >= criteria.min_score)
         .collect();
@@ -82,7 +110,7 @@ pub fn template_from_photo(
         },
         several => return Err(PhotoError::SeveralFaces(several.len())),
     };
-    let embedding = engine.embed_face(&image, face)?;
+    let embedding = engine.embed_face(image, face)?;
     Ok(NewTemplate {
         embedding,
         quality: face.score,

@@ -22,6 +22,7 @@ pub mod operations;
 pub mod project;
 pub mod recognize;
 pub mod retry;
+pub mod review;
 pub mod runtime;
 pub mod sessions;
 pub mod shutdown;

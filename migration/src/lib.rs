@@ -10,6 +10,8 @@ mod m20261122_000004_audit_log;
 mod m20261123_000005_groups_and_sessions;
 mod m20261130_000006_recognize_anchors;
 mod m20261201_000007_erased_people;
+mod m20261201_000008_drop_camera_seen_index;
+mod m20261201_000009_unknown_faces;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -25,6 +27,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_groups_and_sessions::Migration),
             Box::new(m20261130_000006_recognize_anchors::Migration),
             Box::new(m20261201_000007_erased_people::Migration),
+            Box::new(m20261201_000008_drop_camera_seen_index::Migration),
+            Box::new(m20261201_000009_unknown_faces::Migration),
         ]
     }
 }

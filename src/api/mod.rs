@@ -15,6 +15,8 @@ pub mod hot;
 mod limits;
 mod openapi;
 mod people;
+mod review;
+mod review_decisions;
 pub mod schedule_memo;
 mod schedules;
 
@@ -60,6 +62,7 @@ pub struct ApiContext {
     pub schedules: schedule_memo::ScheduleMemo,
     /// Cached bodies of this process, in front of Redis.
     pub hot: hot::HotBodies,
+    pub review: crate::review::ReviewConfig,
 }
 
 /// `api.auth_failures_per_minute` per address, with a burst of as many.
@@ -141,6 +144,7 @@ impl ApiState {
             config: config.api.clone(),
             schedules: Default::default(),
             hot: hot::HotBodies::new(config.api.hot_cache_mb * 1024 * 1024),
+            review: config.review.clone(),
         })
     }
 
@@ -270,6 +274,14 @@ pub fn router(state: ApiState) -> Router {
             reader(get(schedules::session_report)),
         )
         .route("/v1/people/{id}/sessions", reader(get(schedules::person_sessions)))
+        .route("/v1/review/clusters", reader(get(review::clusters)))
+        .route("/v1/review/clusters/{cluster_id}", reader(get(review::cluster)))
+        .route(
+            "/v1/review/clusters/{cluster_id}/dismiss",
+            admin(post(review_decisions::dismiss)),
+        )
+        .route("/v1/review/assignments", admin(post(review_decisions::assign)))
+        .route("/v1/review/faces/{face_id}/crop", reader(get(review::crop)))
         .fallback(error::no_route)
         .method_not_allowed_fallback(error::wrong_method)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
@@ -294,6 +306,12 @@ pub async fn start(
     let interval = Duration::from_secs(config.api.session_metrics_interval_secs.max(1));
     tokio::spawn(crate::sessions::monitor::run(
         state.services.store.clone(),
+        interval,
+        shutdown.clone(),
+    ));
+    tokio::spawn(crate::operations::review_queue::run(
+        state.services.store.clone(),
+        config.review.clone(),
         interval,
         shutdown.clone(),
     ));

@@ -3,11 +3,11 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{attendance, cameras, dto, error, groups, health, people, schedules};
+use super::{attendance, cameras, dto, error, groups, health, people, review, review_decisions, schedules};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "rollcall", description = "Face-recognition attendance: people, enrolment, attendance, cameras, groups and their sessions."),
+    info(title = "rollcall", description = "Face-recognition attendance: people, enrolment, attendance, cameras, groups and their sessions, and review of unknown faces."),
     paths(
         health::healthz, health::readyz,
         people::list, people::create, people::show, people::update, people::erase, people::enrol, people::audit,
@@ -16,6 +16,7 @@ use super::{attendance, cameras, dto, error, groups, health, people, schedules};
         groups::list, groups::create, groups::show, groups::delete, groups::add_member, groups::remove_member,
         groups::absentees, schedules::create_schedule, schedules::show_schedule, schedules::replace_schedule,
         schedules::delete_schedule, schedules::sessions, schedules::session_report, schedules::person_sessions,
+        review::clusters, review::cluster, review::crop, review_decisions::assign, review_decisions::dismiss,
         document,
     ),
     components(schemas(
@@ -28,6 +29,8 @@ use super::{attendance, cameras, dto, error, groups, health, people, schedules};
         crate::timetable::spec::ScheduleSpec, crate::sessions::report::SessionReport,
         crate::sessions::report::Counts, crate::sessions::report::PersonSession, crate::timetable::PersonOutcome,
         crate::timetable::Status, crate::timetable::Phase,
+        review::Cluster, review::ClusterFaces, review::UnknownFace, crate::review::ClusterStatus,
+        review_decisions::AssignmentRequest, review_decisions::Assignment, review_decisions::AssignedFace,
     )),
     modifiers(&ApiKeyAuth, &CommonErrors),
 )]

@@ -143,7 +143,7 @@ pub async fn erase(
     }))
 }
 
-fn photo_code(e: &PhotoError) -> &'static str {
+pub(super) fn photo_code(e: &PhotoError) -> &'static str {
     match e {
         PhotoError::Read(_) => "unreadable",
         PhotoError::Decode(d) if d.kind() == "too_large" => "too_large",

@@ -1,6 +1,6 @@
 //! The in-process bus of the embedded default: the stages' topics as bounded channels in one
-//! process. Dead letters and unknown faces have no consumer there; they are collected and
-//! reported when the run ends.
+//! process. Dead letters have no consumer there; they are collected and reported when the run
+//! ends.
 
 use std::sync::{Arc, Mutex};
 
@@ -59,19 +59,16 @@ impl MemoryBus {
         }
     }
 
-    /// Drains the topics nobody consumes in process: unknown faces are counted and dropped;
-    /// dead letters are returned as (key, "kind: reason") once the stages are done.
+    /// Collects the dead letters, which nobody consumes in process: returned as
+    /// (key, "kind: reason") once the stages are done.
     pub fn drain_unconsumed(&self) -> JoinHandle<Vec<(String, String)>> {
-        let mut unknown = self.unknown.all_consumers();
         let mut letters = self.dead_letters.all_consumers();
         tokio::spawn(async move {
-            let unknown = tokio::spawn(async move { while let Some(Ok(_)) = unknown.next().await {} });
             let mut collected = Vec::new();
             while let Some(Ok(record)) = letters.next().await {
                 let l = record.value;
                 collected.push((l.key, format!("{}: {}", l.kind, l.reason)));
             }
-            let _ = unknown.await;
             collected
         })
     }
@@ -98,11 +95,19 @@ impl Bus for MemoryBus {
         Ok(Arc::new(self.unknown.producer.clone()))
     }
 
+    fn unknown_consumer(&self) -> Result<Box<dyn Consumer<UnknownFaceEvent>>, BusError> {
+        Ok(Box::new(self.unknown.next_consumer()?))
+    }
+
     fn frames_dead_letters(&self) -> Result<Arc<dyn Producer<DeadLetter>>, BusError> {
         Ok(Arc::new(self.dead_letters.producer.clone()))
     }
 
     fn attendance_dead_letters(&self) -> Result<Arc<dyn Producer<DeadLetter>>, BusError> {
+        Ok(Arc::new(self.dead_letters.producer.clone()))
+    }
+
+    fn unknown_dead_letters(&self) -> Result<Arc<dyn Producer<DeadLetter>>, BusError> {
         Ok(Arc::new(self.dead_letters.producer.clone()))
     }
 

@@ -85,8 +85,11 @@ pub trait Bus: Send + Sync {
     /// A projector's end of the attendance topic (a member of the projector group).
     fn attendance_consumer(&self) -> Result<Box<dyn Consumer<AttendanceEvent>>, BusError>;
     fn unknown_producer(&self) -> Result<Arc<dyn Producer<UnknownFaceEvent>>, BusError>;
+    /// A review projector's end of the unknown-face topic (a member of the review group).
+    fn unknown_consumer(&self) -> Result<Box<dyn Consumer<UnknownFaceEvent>>, BusError>;
     fn frames_dead_letters(&self) -> Result<Arc<dyn Producer<DeadLetter>>, BusError>;
     fn attendance_dead_letters(&self) -> Result<Arc<dyn Producer<DeadLetter>>, BusError>;
+    fn unknown_dead_letters(&self) -> Result<Arc<dyn Producer<DeadLetter>>, BusError>;
     /// Whether an acknowledged `send` survives a crash of this process (Kafka), or is only in
     /// its memory (the in-process bus).
     fn durable(&self) -> bool;

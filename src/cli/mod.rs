@@ -5,6 +5,7 @@ mod identify;
 mod migrate;
 mod models;
 mod operations;
+mod review;
 mod run;
 mod sessions;
 mod topics;
@@ -38,7 +39,7 @@ pub enum Command {
     Ingest,
     /// Recognize frames from Kafka in the recognizer consumer group until stopped.
     Recognize,
-    /// Project attendance events from Kafka into the store until stopped.
+    /// Project attendance events, and unknown faces for review, from Kafka into the store until stopped.
     Project,
     /// Serve the HTTP API (people, enrolment, erasure, attendance, cameras, health) until stopped.
     Serve,
@@ -54,12 +55,15 @@ pub enum Command {
     MigrateStore(migrate::MigrateStoreArgs),
     /// Rebuild the store's attendance from the retained attendance topic (idempotent).
     Replay(operations::ReplayArgs),
-    /// Delete attendance older than `retention.attendance_days` and stale cooldown entries.
+    /// Delete attendance older than `retention.attendance_days`, unknown faces older than
+    /// `retention.unknown_days`, and stale cooldown entries.
     Retention(operations::RetentionArgs),
     /// Manage groups, their members and their session schedules.
     Groups(sessions::GroupsArgs),
     /// Session reports (present, late, left early, absent) and a person's session history.
     Sessions(sessions::SessionsArgs),
+    /// Unknown faces kept for review: their clusters and faces.
+    Review(review::ReviewArgs),
     /// Create or update the Kafka topics declared in `topics/`.
     Topics(topics::TopicsArgs),
     /// Install and verify model files.
@@ -107,6 +111,7 @@ impl Cli {
             Command::Retention(_) => "retention",
             Command::Groups(_) => "groups",
             Command::Sessions(_) => "sessions",
+            Command::Review(_) => "review",
             Command::Topics(_) => "topics",
             Command::Models(_) => "models",
             Command::Bench(_) => "bench",
@@ -133,6 +138,7 @@ impl Cli {
             Command::Retention(args) => operations::retention(&config, args).await,
             Command::Groups(args) => sessions::groups(&config, args).await,
             Command::Sessions(args) => sessions::sessions(&config, args).await,
+            Command::Review(args) => review::review(&config, args).await,
             Command::Models(args) => models::models(&config, args).await,
             Command::Topics(args) => topics::topics(&config, args).await,
             Command::Bench(args) => run::bench(&config, args).await,

@@ -55,8 +55,15 @@ pub async fn retention(config: &Config, args: RetentionArgs) -> anyhow::Result<E
         tracing::warn!(error = %e, keys = deleted.generations.len(), "cache invalidation failed (readers are safe: keys are versioned)");
     }
     println!(
-        "retention: {} attendance events and {} attendance days deleted (older than {} days), {} cooldown entries",
-        deleted.events, deleted.days, retention.attendance_days, deleted.cooldowns
+        "retention: {} attendance events and {} attendance days deleted (older than {} days), {} cooldown entries, \
+         {} unknown faces (older than {} days) and {} emptied clusters",
+        deleted.events,
+        deleted.days,
+        retention.attendance_days,
+        deleted.cooldowns,
+        deleted.unknown_faces,
+        retention.unknown_days.max(1),
+        deleted.unknown_clusters
     );
     Ok(ExitCode::SUCCESS)
 }

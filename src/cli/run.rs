@@ -184,11 +184,11 @@ async fn print_run(config: &Config, summary: &RunSummary) -> anyhow::Result<()> 
         r.events,
         r.suppressed,
         r.unknown,
-        r.dead_lettered + summary.project.dead_lettered
+        r.dead_lettered + summary.project.dead_lettered + summary.review.dead_lettered
     );
     println!(
-        "store: {} new events, {} already recorded",
-        summary.project.inserted, summary.project.duplicates
+        "store: {} new events, {} already recorded; {} unknown faces kept for review, {} already kept",
+        summary.project.inserted, summary.project.duplicates, summary.review.inserted, summary.review.duplicates
     );
     for (key, reason) in &summary.dead_letters {
         println!("dead letter [{key}] {reason}");

@@ -1,16 +1,16 @@
-//! Attendance and unknown-face events: the JSON values of `rollcall.attendance.v1` and `rollcall.unknown.v1`.
+//! Attendance events, the JSON values of `rollcall.attendance.v1`, and the reasons an event is refused.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{CameraId, Embedding, PersonId};
+use super::{CameraId, PersonId};
 
 /// Version of the attendance event layout; consumers reject versions they do not know.
 pub const ATTENDANCE_SCHEMA_VERSION: u16 = 1;
 
 /// Namespace of rollcall's v5 event ids; fixed forever so ids stay stable across releases.
-const EVENT_ID_NAMESPACE: Uuid = Uuid::from_u128(0x6c7a_1f0e_9b3d_4c2a_8e51_07d4_a9f2_3b6e);
+pub(super) const EVENT_ID_NAMESPACE: Uuid = Uuid::from_u128(0x6c7a_1f0e_9b3d_4c2a_8e51_07d4_a9f2_3b6e);
 
 /// A face box in source-frame pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -54,12 +54,25 @@ pub enum InvalidEvent {
     ModelId(usize),
     #[error("frame_seq {0} is over {max}", max = i64::MAX)]
     FrameSeq(u64),
+    #[error("nearest_distance {0} is not a finite non-negative number")]
+    NearestDistance(f32),
+    #[error("face_crop_jpeg: {0}")]
+    FaceCrop(String),
     #[error("seen_at {0} is outside the supported dates ({from} to {to})", from = super::dates::EARLIEST_DAY, to = super::dates::LATEST_DAY)]
     SeenAt(DateTime<Utc>),
 }
 
 /// The longest model id: the store's column.
 pub const MAX_MODEL_ID_LEN: usize = 64;
+
+/// A model id fits its column in the store.
+pub(super) fn check_model_id(model_id: &str) -> Result<(), InvalidEvent> {
+    let len = model_id.chars().count();
+    if len == 0 || len > MAX_MODEL_ID_LEN || model_id.contains('\0') {
+        return Err(InvalidEvent::ModelId(len));
+    }
+    Ok(())
+}
 
 impl AttendanceEvent {
     /// An event of the current schema, with its deterministic id and the similarity derived from the distance.
@@ -111,10 +124,7 @@ impl AttendanceEvent {
         if !(0.0..=1.0).contains(&self.similarity) {
             return Err(InvalidEvent::Similarity(self.similarity));
         }
-        let model_id_len = self.model_id.chars().count();
-        if model_id_len == 0 || model_id_len > MAX_MODEL_ID_LEN || self.model_id.contains('\0') {
-            return Err(InvalidEvent::ModelId(model_id_len));
-        }
+        check_model_id(&self.model_id)?;
         if i64::try_from(self.frame_seq).is_err() {
             return Err(InvalidEvent::FrameSeq(self.frame_seq));
         }
@@ -123,24 +133,6 @@ impl AttendanceEvent {
         }
         Ok(())
     }
-}
-
-/// A face that matched nobody in the gallery. Carries the embedding (biometric data: short retention).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct UnknownFaceEvent {
-    pub schema_version: u16,
-    pub camera_id: CameraId,
-    pub frame_seq: u64,
-    pub seen_at: DateTime<Utc>,
-    pub face_box: FaceBox,
-    /// Distance to the nearest template, if the gallery is not empty.
-    pub nearest_distance: Option<f32>,
-    pub embedding: Embedding,
-    pub model_id: String,
-    /// The face aligned as the recognizer saw it, a JPEG of at most 160 px a side in base64,
-    /// for the people who review unknown faces (track mode: the track's best face).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub face_crop_jpeg: Option<String>,
 }
 
 #[cfg(test)]

@@ -9,10 +9,12 @@ mod ids;
 pub mod stage;
 mod template;
 pub mod text;
+mod unknown;
 
 pub use camera::CameraRole;
 pub use embedding::{EMBEDDING_DIM, Embedding, EmbeddingError, MAX_EMBEDDING_DIM, Metric, similarity_from_distance};
-pub use event::{ATTENDANCE_SCHEMA_VERSION, AttendanceEvent, FaceBox, InvalidEvent, UnknownFaceEvent};
+pub use event::{ATTENDANCE_SCHEMA_VERSION, AttendanceEvent, FaceBox, InvalidEvent};
 pub use frame::{END_OF_STREAM, Frame};
 pub use ids::{CameraId, IdError, PersonId};
 pub use template::Template;
+pub use unknown::{MAX_FACE_CROP_BYTES, UnknownFaceEvent};

@@ -3,3 +3,5 @@
 
 pub const RECOGNIZE: &str = "recognize";
 pub const PROJECT: &str = "project";
+/// Keeps unknown faces for review (the unknown-face topic's consumer).
+pub const REVIEW: &str = "review";

@@ -7,12 +7,13 @@ use std::sync::OnceLock;
 
 use anyhow::Context;
 
-use prometheus::{
-    GaugeVec, Histogram, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Registry, TextEncoder,
-};
+use prometheus::{GaugeVec, Histogram, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Registry, TextEncoder};
 
 /// Steps of recognizing one frame, the `step` label of the recognizer's latency histogram.
 pub const RECOGNIZE_STEPS: [&str; 5] = ["decode", "detect", "align", "embed", "match"];
+
+/// What the projectors store: attendance events, and unknown faces kept for review.
+pub const PROJECTIONS: [&str; 2] = ["attendance", "unknown_faces"];
 
 pub struct Metrics {
     registry: Registry,
@@ -69,14 +70,15 @@ pub struct Metrics {
     /// Messages between a consumer group's position and the end of each partition.
     pub bus_consumer_lag: IntGaugeVec,
 
-    /// Events per stored batch.
-    pub project_batch_events: Histogram,
-    /// Time to write a batch to the store, retries included.
-    pub project_flush_duration: Histogram,
-    /// Events stored, by outcome (inserted, duplicate: already there from an earlier delivery).
+    /// Events per stored batch, by projection (attendance, unknown_faces).
+    pub project_batch_events: HistogramVec,
+    /// Time to write a batch to the store, retries included, by projection.
+    pub project_flush_duration: HistogramVec,
+    /// Events stored, by projection and outcome (inserted, duplicate: already there from an
+    /// earlier delivery, erased: an erased person's, dropped).
     pub project_events_written: IntCounterVec,
-    /// Failed batch writes that were retried.
-    pub project_write_retries: IntCounter,
+    /// Failed batch writes that were retried, by projection.
+    pub project_write_retries: IntCounterVec,
     /// Cache invalidations after committed batches, by outcome (ok, failed): failures mean the
     /// cache is degraded (readers stay correct through the generations, but Redis is not helping).
     pub project_cache_invalidations: IntCounterVec,
@@ -100,6 +102,11 @@ pub struct Metrics {
     pub sessions_people: IntGaugeVec,
     /// Sessions running now, per group.
     pub sessions_running: IntGaugeVec,
+
+    /// Clusters of unknown faces by status (open: the review queue; assigned; dismissed).
+    pub review_clusters: IntGaugeVec,
+    /// Open clusters seen at least `review.flag_after` times.
+    pub review_flagged_clusters: IntGauge,
 }
 
 mod registry;
@@ -113,8 +120,13 @@ impl Metrics {
         for step in RECOGNIZE_STEPS {
             let _ = self.recognize_step_duration.with_label_values(&[step]);
         }
-        for outcome in ["inserted", "duplicate", "erased"] {
-            let _ = self.project_events_written.with_label_values(&[outcome]);
+        for projection in PROJECTIONS {
+            for outcome in ["inserted", "duplicate", "erased"] {
+                let _ = self.project_events_written.with_label_values(&[projection, outcome]);
+            }
+            let _ = self.project_write_retries.with_label_values(&[projection]);
+            let _ = self.project_batch_events.with_label_values(&[projection]);
+            let _ = self.project_flush_duration.with_label_values(&[projection]);
         }
         for outcome in ["ok", "failed"] {
             let _ = self.project_cache_invalidations.with_label_values(&[outcome]);
@@ -215,7 +227,7 @@ mod tests {
     fn names_follow_the_convention_and_labels_never_name_a_person() {
         let m = metrics();
         let names = m.names();
-        assert_eq!(names.len(), 36, "{names:?}");
+        assert_eq!(names.len(), 38, "{names:?}");
         let stages = [
             "build",
             "ingest",
@@ -225,6 +237,7 @@ mod tests {
             "project",
             "api",
             "sessions",
+            "review",
         ];
         for name in names {
             let stage = name.strip_prefix("rollcall_").and_then(|n| n.split('_').next());
@@ -247,8 +260,9 @@ mod tests {
         m.api_rate_limited.with_label_values(&["desk"]).inc();
         m.sessions_people.with_label_values(&["class-4b", "late"]).set(2);
         m.sessions_running.with_label_values(&["class-4b"]).set(1);
+        m.review_clusters.with_label_values(&["open"]).set(2);
         let gathered = m.registry.gather();
-        assert_eq!(gathered.len(), 35);
+        assert_eq!(gathered.len(), 37);
         for family in gathered {
             for metric in family.get_metric() {
                 for label in metric.get_label() {

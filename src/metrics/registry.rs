@@ -2,7 +2,7 @@
 
 use prometheus::core::Collector;
 use prometheus::{
-    GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
 };
 
 use super::Metrics;
@@ -156,26 +156,28 @@ pub(super) fn build() -> Metrics {
             "Messages between the consumer group's position and the end of each partition",
             &["stage", "topic", "partition"],
         ),
-        project_batch_events: histogram1(
+        project_batch_events: histogram(
             "rollcall_project_batch_events",
-            "Events per stored batch",
+            "Events per stored batch, by projection",
             &[1.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 5000.0],
+            &["projection"],
         ),
-        project_flush_duration: histogram1(
+        project_flush_duration: histogram(
             "rollcall_project_flush_duration_seconds",
-            "Time to store a batch, retries included",
+            "Time to store a batch, retries included, by projection",
             LATENCY_BUCKETS,
+            &["projection"],
         ),
         project_events_written: counter(
             "rollcall_project_events_written_total",
-            "Events written, by outcome (inserted, duplicate, erased: dropped as an erased person's)",
-            &["outcome"],
+            "Events written, by projection and outcome (inserted, duplicate, erased: dropped as an erased person's)",
+            &["projection", "outcome"],
         ),
-        project_write_retries: IntCounter::new(
+        project_write_retries: counter(
             "rollcall_project_write_retries_total",
-            "Failed batch writes that were retried",
-        )
-        .expect("valid metric"),
+            "Failed batch writes that were retried, by projection",
+            &["projection"],
+        ),
         project_cache_invalidations: counter(
             "rollcall_project_cache_invalidations_total",
             "Cache invalidations after committed batches, by outcome",
@@ -223,6 +225,15 @@ pub(super) fn build() -> Metrics {
             "Sessions running now, per group",
             &["group"],
         ),
+        review_clusters: gauges(
+            "rollcall_review_clusters",
+            "Clusters of unknown faces by status (open: waiting for review)",
+            &["status"],
+        ),
+        review_flagged_clusters: gauge(
+            "rollcall_review_flagged_clusters",
+            "Open clusters of unknown faces seen at least review.flag_after times",
+        ),
     };
     let collectors: Vec<Box<dyn Collector>> = vec![
         Box::new(m.build_info.clone()),
@@ -261,6 +272,8 @@ pub(super) fn build() -> Metrics {
         Box::new(m.cache_generation_lookups.clone()),
         Box::new(m.sessions_people.clone()),
         Box::new(m.sessions_running.clone()),
+        Box::new(m.review_clusters.clone()),
+        Box::new(m.review_flagged_clusters.clone()),
     ];
     for collector in collectors {
         m.names.extend(collector.desc().iter().map(|d| d.fq_name.clone()));

@@ -9,9 +9,8 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::{ProjectError, Projector};
+use super::{ProjectError, Projection, Projector};
 use crate::bus::{DeadLetter, Position};
-use crate::domain::stage::PROJECT;
 use crate::retry::Backoff;
 use crate::store::{BatchOutcome, is_permanent};
 use crate::telemetry::events::{BatchRetried, Emit};
@@ -32,7 +31,7 @@ pub(super) enum PartWrite {
     Refused(String),
 }
 
-impl Projector {
+impl<P: Projection> Projector<P> {
     /// Writes `part` of the batch in one transaction, retrying failures that may pass with
     /// backoff until it lands or `abort` gives up on it.
     pub(super) async fn write_part(
@@ -46,14 +45,15 @@ impl Projector {
         );
         loop {
             let events = &self.batch[part.clone()];
-            let write = tracing::info_span!("store.write", events = events.len());
-            match self.store.write_attendance(events).instrument(write).await {
+            let write = tracing::info_span!("store.write", projection = P::NAME, events = events.len());
+            match self.projection.write(&self.store, events).instrument(write).await {
                 Ok(outcome) => return Ok(PartWrite::Stored(outcome)),
                 Err(e) if is_permanent(&e) => return Ok(PartWrite::Refused(e.to_string())),
                 Err(e) => {
                     self.stats.write_retries += 1;
                     let delay = backoff.next_delay();
                     BatchRetried {
+                        projection: P::NAME,
                         events: part.len(),
                         error: &e,
                         retry_in: delay,
@@ -101,9 +101,9 @@ impl Projector {
                 .clone()
                 .unwrap_or_else(|| serde_json::to_vec(event).unwrap_or_default());
             let letter = DeadLetter {
-                stage: PROJECT.to_owned(),
+                stage: P::STAGE.to_owned(),
                 kind: "store_rejected".to_owned(),
-                reason: format!("the store refused event {}: {reason}", event.event_id),
+                reason: format!("the store refused event {}: {reason}", P::event_id(event)),
                 key: source.key.clone(),
                 payload,
                 source: source.position,

@@ -1,5 +1,5 @@
-//! Project: attendance events in; batched, idempotent writes to the store; offsets committed
-//! after; the cache keys the batch changed invalidated.
+//! Project: events in (attendance, or unknown faces for review); batched, idempotent writes to
+//! the store; offsets committed after; the cache keys the batch changed invalidated.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,11 +15,12 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 use serde::{Deserialize, Serialize};
 
 mod isolate;
+mod projection;
+
+pub use projection::{Attendance, Projection, UnknownFaces};
 
 use crate::bus::{BusError, Consumer, DeadLetter, Position, Producer};
 use crate::cache::Cache;
-use crate::domain::AttendanceEvent;
-use crate::domain::stage::PROJECT;
 use crate::store::{BatchOutcome, Store};
 use crate::telemetry::context::continue_trace;
 use crate::telemetry::events::{BatchStored, CacheDegraded, CacheInvalidated, Emit};
@@ -63,19 +64,20 @@ pub struct ProjectStats {
     pub cache_failures: u64,
 }
 
-pub struct Projector {
+pub struct Projector<P: Projection> {
     store: Store,
     config: ProjectConfig,
     dead_letters: Arc<dyn Producer<DeadLetter>>,
     cache: Option<Cache>,
     stats: ProjectStats,
-    batch: Vec<AttendanceEvent>,
+    batch: Vec<P::Event>,
     /// Where each event of the batch came from.
     sources: Vec<Source>,
     /// One span per event in the batch, in its frame's trace, ended once the event is stored.
     traced: Vec<tracing::Span>,
     /// Highest position per partition in the current batch: committed once the batch is stored.
     pending: HashMap<i32, Position>,
+    projection: P,
 }
 
 /// Why the projector stopped early.
@@ -87,8 +89,13 @@ pub enum ProjectError {
     Bus(#[from] BusError),
 }
 
-impl Projector {
-    pub fn new(store: Store, config: ProjectConfig, dead_letters: Arc<dyn Producer<DeadLetter>>) -> Self {
+impl<P: Projection> Projector<P> {
+    pub fn new(
+        projection: P,
+        store: Store,
+        config: ProjectConfig,
+        dead_letters: Arc<dyn Producer<DeadLetter>>,
+    ) -> Self {
         Self {
             store,
             config,
@@ -99,6 +106,7 @@ impl Projector {
             sources: Vec::new(),
             traced: Vec::new(),
             pending: HashMap::new(),
+            projection,
         }
     }
 
@@ -113,7 +121,7 @@ impl Projector {
     /// batch without committing it, so it is delivered again.
     pub async fn run(
         mut self,
-        mut events: Box<dyn Consumer<AttendanceEvent>>,
+        mut events: Box<dyn Consumer<P::Event>>,
         stop: CancellationToken,
         abort: CancellationToken,
     ) -> Result<ProjectStats, ProjectError> {
@@ -136,10 +144,10 @@ impl Projector {
                 None => break,
                 Some(Ok(record)) => {
                     let position = record.position;
-                    if let Err(invalid) = record.value.validate() {
+                    if let Err(invalid) = P::validate(&record.value) {
                         let payload = serde_json::to_vec(&record.value).unwrap_or_default();
                         let letter = DeadLetter {
-                            stage: PROJECT.to_owned(),
+                            stage: P::STAGE.to_owned(),
                             kind: "invalid_event".to_owned(),
                             reason: invalid.to_string(),
                             key: record.key,
@@ -151,7 +159,8 @@ impl Projector {
                     } else {
                         let span = tracing::info_span!(
                             "project.event",
-                            event_id = %record.value.event_id,
+                            projection = P::NAME,
+                            event_id = %P::event_id(&record.value),
                             partition = position.partition,
                             offset = position.offset
                         );
@@ -168,7 +177,7 @@ impl Projector {
                 }
                 Some(Err(BusError::Poison(poison))) => {
                     let position = poison.position;
-                    self.dead_letter(DeadLetter::from_poison(PROJECT, *poison)).await?;
+                    self.dead_letter(DeadLetter::from_poison(P::STAGE, *poison)).await?;
                     self.mark_done(position);
                 }
                 Some(Err(e)) => {
@@ -197,10 +206,10 @@ impl Projector {
     /// invalidates the cache; traced as `project.flush`, linked to the events' traces.
     async fn flush(
         &mut self,
-        events: &mut dyn Consumer<AttendanceEvent>,
+        events: &mut dyn Consumer<P::Event>,
         abort: &CancellationToken,
     ) -> Result<(), ProjectError> {
-        let span = tracing::info_span!("project.flush", events = self.batch.len());
+        let span = tracing::info_span!("project.flush", projection = P::NAME, events = self.batch.len());
         for event in &self.traced {
             let context = event.context().span().span_context().clone();
             if context.is_valid() {
@@ -215,7 +224,7 @@ impl Projector {
 
     async fn write_and_commit(
         &mut self,
-        events: &mut dyn Consumer<AttendanceEvent>,
+        events: &mut dyn Consumer<P::Event>,
         abort: &CancellationToken,
     ) -> Result<(), ProjectError> {
         let mut changed = Vec::new();
@@ -261,6 +270,7 @@ impl Projector {
             }
         };
         BatchStored {
+            projection: P::NAME,
             events: self.batch.len(),
             inserted: outcome.inserted,
             duplicates: outcome.duplicates,

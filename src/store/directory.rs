@@ -174,6 +174,7 @@ impl Store {
             .filter(group_member::Column::PersonId.eq(id.as_str()))
             .exec(&txn)
             .await?;
+        let (unknown_faces, unknown_clusters) = super::review_decisions::erase_assigned(&txn, id).await?;
         person::Entity::delete_by_id(id.as_str()).exec(&txn).await?;
         // Readers move on even if Redis misses the purge below; the purge removes every
         // generation, so the new ones need not be handed back.
@@ -188,6 +189,8 @@ impl Store {
             "attendance_events_removed": events,
             "attendance_days_removed": days_removed,
             "attendance_kept": !erase_attendance,
+            "review_faces_removed": unknown_faces,
+            "review_clusters_removed": unknown_clusters,
         });
         let audit_id = super::changes::audit(&txn, actor, "person.erased", id.as_str(), details).await?;
         txn.commit().await?;

@@ -118,6 +118,19 @@ pub(super) async fn erased_events(
         .collect())
 }
 
+impl super::Store {
+    /// Whether `id` was erased (and not enrolled again since: a person who exists is not).
+    pub async fn was_erased(&self, id: &crate::domain::PersonId) -> Result<bool, sea_orm::DbErr> {
+        if person::Entity::find_by_id(id.as_str()).one(&self.db).await?.is_some() {
+            return Ok(false);
+        }
+        Ok(erased_person::Entity::find_by_id(person_digest(id.as_str()))
+            .one(&self.db)
+            .await?
+            .is_some())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

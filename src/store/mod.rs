@@ -23,10 +23,13 @@ mod pg_transaction;
 mod queries;
 mod report;
 mod retention;
+mod review_decisions;
 mod rows;
 mod schedule_rows;
 mod schedules;
 mod transfer;
+mod unknown_faces;
+mod unknown_reads;
 
 use std::time::Duration;
 
@@ -44,7 +47,9 @@ pub use people::{Enrolment, NewTemplate};
 pub use queries::DailyStats;
 pub use report::{AttendanceRow, render_table};
 pub use retention::Deleted;
+pub use review_decisions::{ClusterState, ReviewSelection};
 pub use transfer::{TableCopy, copy_store};
+pub use unknown_reads::{ClusterSummary, UnknownFaceSummary};
 
 /// A pool of connections to the store.
 #[derive(Clone, Debug)]

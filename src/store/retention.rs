@@ -15,6 +15,9 @@ pub struct Deleted {
     pub events: u64,
     pub days: u64,
     pub cooldowns: u64,
+    pub unknown_faces: u64,
+    /// Unknown-face clusters left empty, deleted.
+    pub unknown_clusters: u64,
     /// Cache keys whose generation moved on because their days were deleted.
     pub generations: Vec<(String, i64)>,
 }

@@ -10,7 +10,7 @@ use sea_orm::{
 use super::Store;
 use super::entities::{
     attendance_day, attendance_event, audit_entry, cache_generation, camera, erased_person, face_template, group,
-    group_member, person, recognize_anchor, recognize_cooldown, session_schedule,
+    group_member, person, recognize_anchor, recognize_cooldown, session_schedule, unknown_cluster, unknown_face,
 };
 
 /// One table's rows in the source and, after the copy, in the target.
@@ -77,6 +77,8 @@ async fn copy_all(from: &Store, to: &impl ConnectionTrait) -> Result<Vec<TableCo
         copy_table::<group::Entity>("groups", from, to).await?,
         copy_table::<group_member::Entity>("group_members", from, to).await?,
         copy_table::<session_schedule::Entity>("session_schedules", from, to).await?,
+        copy_table::<unknown_cluster::Entity>("unknown_clusters", from, to).await?,
+        copy_table::<unknown_face::Entity>("unknown_faces", from, to).await?,
     ])
 }
 

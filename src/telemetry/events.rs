@@ -148,6 +148,7 @@ impl Emit for DeadLettered<'_> {
 
 /// A batch of attendance events is stored.
 pub struct BatchStored {
+    pub projection: &'static str,
     pub events: usize,
     pub inserted: usize,
     pub duplicates: usize,
@@ -158,13 +159,25 @@ pub struct BatchStored {
 impl Emit for BatchStored {
     fn emit(self) {
         let m = metrics();
-        m.project_batch_events.observe(self.events as f64);
-        m.project_flush_duration.observe(self.took.as_secs_f64());
+        let projection = self.projection;
+        m.project_batch_events
+            .with_label_values(&[projection])
+            .observe(self.events as f64);
+        m.project_flush_duration
+            .with_label_values(&[projection])
+            .observe(self.took.as_secs_f64());
         let written = &m.project_events_written;
-        written.with_label_values(&["inserted"]).inc_by(self.inserted as u64);
-        written.with_label_values(&["duplicate"]).inc_by(self.duplicates as u64);
-        written.with_label_values(&["erased"]).inc_by(self.erased as u64);
+        written
+            .with_label_values(&[projection, "inserted"])
+            .inc_by(self.inserted as u64);
+        written
+            .with_label_values(&[projection, "duplicate"])
+            .inc_by(self.duplicates as u64);
+        written
+            .with_label_values(&[projection, "erased"])
+            .inc_by(self.erased as u64);
         tracing::debug!(
+            projection,
             inserted = self.inserted,
             duplicates = self.duplicates,
             erased = self.erased,
@@ -175,6 +188,7 @@ impl Emit for BatchStored {
 
 /// Storing a batch failed; it is retried after `retry_in`.
 pub struct BatchRetried<'a> {
+    pub projection: &'static str,
     pub events: usize,
     pub error: &'a dyn Display,
     pub retry_in: Duration,
@@ -182,8 +196,11 @@ pub struct BatchRetried<'a> {
 
 impl Emit for BatchRetried<'_> {
     fn emit(self) {
-        metrics().project_write_retries.inc();
-        tracing::warn!(error = %self.error, batch = self.events, retry_in_ms = self.retry_in.as_millis() as u64, "storing a batch failed; retrying");
+        metrics()
+            .project_write_retries
+            .with_label_values(&[self.projection])
+            .inc();
+        tracing::warn!(projection = self.projection, error = %self.error, batch = self.events, retry_in_ms = self.retry_in.as_millis() as u64, "storing a batch failed; retrying");
     }
 }
 

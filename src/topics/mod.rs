@@ -65,7 +65,7 @@ pub fn load_specs(dir: &Path) -> anyhow::Result<Vec<TopicSpec>> {
     Ok(specs)
 }
 
-/// The name a declared topic has in this deployment: `[kafka.topics]` may rename the five (docs/contracts.md, section 1.1).
+/// The name a declared topic has in this deployment: `[kafka.topics]` may rename the six (docs/contracts.md, section 1.1).
 pub fn deployed_name(declared: &str, names: &TopicNames) -> String {
     let defaults = TopicNames::default();
     let pairs = [
@@ -74,6 +74,7 @@ pub fn deployed_name(declared: &str, names: &TopicNames) -> String {
         (&defaults.unknown, &names.unknown),
         (&defaults.frames_dlq, &names.frames_dlq),
         (&defaults.attendance_dlq, &names.attendance_dlq),
+        (&defaults.unknown_dlq, &names.unknown_dlq),
     ];
     pairs
         .iter()
@@ -253,6 +254,7 @@ mod tests {
                 "rollcall.attendance.v1",
                 "rollcall.frames.dlq.v1",
                 "rollcall.frames.v1",
+                "rollcall.unknown.dlq.v1",
                 "rollcall.unknown.v1"
             ]
         );

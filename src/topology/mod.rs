@@ -50,6 +50,8 @@ pub struct RunSummary {
     pub ingest: IngestStats,
     pub recognize: RecognizeStats,
     pub project: ProjectStats,
+    /// The projector of unknown faces (kept for review).
+    pub review: ProjectStats,
     /// Dead letters the in-process bus collected, as (key, "kind: reason"); over Kafka they
     /// are on the dead-letter topics instead.
     pub dead_letters: Vec<(String, String)>,

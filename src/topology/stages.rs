@@ -14,7 +14,7 @@ use crate::bus::Bus;
 use crate::config::Config;
 use crate::control::LiveTee;
 use crate::ingest::IngestStats;
-use crate::project::{ProjectError, ProjectStats, Projector};
+use crate::project::{Attendance, ProjectError, ProjectStats, Projector, UnknownFaces};
 use crate::recognize::{RecognizeOutputs, RecognizeStats, RecognizeWorker, SharedGallery, WorkerSettings};
 use crate::store::Store;
 use crate::vision::FaceEngine;
@@ -30,6 +30,8 @@ pub(super) struct Wiring<'a> {
     /// The gallery watcher, and the token that stops it once the workers are done.
     watcher: Option<(JoinHandle<anyhow::Result<()>>, CancellationToken)>,
     projector: Option<JoinHandle<Result<ProjectStats, ProjectError>>>,
+    /// The projector of unknown faces, kept for review.
+    reviewer: Option<JoinHandle<Result<ProjectStats, ProjectError>>>,
 }
 
 impl<'a> Wiring<'a> {
@@ -48,6 +50,7 @@ impl<'a> Wiring<'a> {
             workers: JoinSet::new(),
             watcher: None,
             projector: None,
+            reviewer: None,
         }
     }
 
@@ -149,10 +152,12 @@ impl<'a> Wiring<'a> {
         Ok(())
     }
 
-    /// Starts the projector, with the cache invalidated when Redis is configured.
+    /// Starts the projectors: attendance, with the cache invalidated when Redis is configured,
+    /// and unknown faces for review.
     pub(super) fn project(&mut self, stop: CancellationToken) -> anyhow::Result<()> {
         let bus = Arc::clone(self.bus());
         let mut projector = Projector::new(
+            Attendance,
             self.store().clone(),
             self.config.project.clone(),
             bus.attendance_dead_letters()?,
@@ -161,7 +166,17 @@ impl<'a> Wiring<'a> {
             projector = projector.with_cache(crate::cache::Cache::connect(url)?);
         }
         let (events, abort) = (bus.attendance_consumer()?, self.drain_deadline.clone());
-        self.projector = Some(tokio::spawn(projector.run(events, stop, abort)));
+        self.projector = Some(tokio::spawn(projector.run(events, stop.clone(), abort.clone())));
+        let unknown_faces = UnknownFaces {
+            cluster_distance: self.config.review.cluster_distance,
+        };
+        let reviewer = Projector::new(
+            unknown_faces,
+            self.store().clone(),
+            self.config.project.clone(),
+            bus.unknown_dead_letters()?,
+        );
+        self.reviewer = Some(tokio::spawn(reviewer.run(bus.unknown_consumer()?, stop, abort)));
         Ok(())
     }
 
@@ -182,6 +197,9 @@ impl<'a> Wiring<'a> {
         }
         if let Some(projector) = self.projector.take() {
             summary.project = projector.await.context("projector panicked")??;
+        }
+        if let Some(reviewer) = self.reviewer.take() {
+            summary.review = reviewer.await.context("unknown-face projector panicked")??;
         }
         Ok(summary)
     }

@@ -6,6 +6,7 @@
 pub mod cameras;
 pub mod groups;
 pub mod people;
+pub mod review;
 
 use crate::cache::{Cache, RedisConfig};
 use crate::control::{GalleryChange, NatsConfig};

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use rollcall::bus::{Consumer, MemoryConsumer, Producer, memory_topic};
 use rollcall::cache::{Cache, keys};
 use rollcall::domain::AttendanceEvent;
-use rollcall::project::Projector;
+use rollcall::project::{Attendance, Projector};
 use rollcall::store::Store;
 use tokio_util::sync::CancellationToken;
 
@@ -84,7 +84,7 @@ async fn the_projector_stores_everything_with_redis_down_and_counts_it() {
         batch_size: 2,
         ..Default::default()
     };
-    let projector = Projector::new(store.clone(), project, Arc::new(dlq)).with_cache(cache);
+    let projector = Projector::new(Attendance, store.clone(), project, Arc::new(dlq)).with_cache(cache);
     let failed = || {
         rollcall::metrics::metrics()
             .project_cache_invalidations

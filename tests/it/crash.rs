@@ -100,7 +100,13 @@ async fn kill_at_random_and_compare(mode: RecognizeMode) {
     reference.kafka.topics.frames = crashing.kafka.topics.frames.clone();
     kafka.create_topics(&crashing, 3).await;
     let t = &reference.kafka.topics;
-    for topic in [&t.attendance, &t.unknown, &t.frames_dlq, &t.attendance_dlq] {
+    for topic in [
+        &t.attendance,
+        &t.unknown,
+        &t.frames_dlq,
+        &t.attendance_dlq,
+        &t.unknown_dlq,
+    ] {
         kafka.create_topic(topic, 3).await;
     }
     let (crash_store, reference_store) = (

@@ -27,6 +27,8 @@ mod postgres;
 mod properties;
 mod recognition;
 mod restart;
+mod review;
+mod review_decisions;
 mod sessions;
 mod sources;
 mod tracks;

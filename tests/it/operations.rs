@@ -233,6 +233,7 @@ async fn retention_case(store: &Store) {
     let config = rollcall::config::RetentionConfig {
         attendance_days: 30,
         cooldown_hours: 24,
+        unknown_days: 7,
         batch: 2,
     };
     let deleted = rollcall::operations::retention::apply(store, &config, now)

@@ -1,30 +1,10 @@
 //! Track-first recognition on real photos through a real recognizer worker: one event per pass,
 //! one unknown-face event per stranger, two people at once, and a person standing still.
 
-use chrono::TimeDelta;
-use rollcall::bench::stream::scene::{Pass, Path};
+use rollcall::bench::stream::scene::Path;
 use rollcall::recognize::{RecognizeMode, TrackConfig, WorkerSettings};
 
 use crate::helpers::*;
-
-fn settings(track: TrackConfig) -> WorkerSettings {
-    WorkerSettings {
-        threshold: 0.55,
-        cooldown: TimeDelta::seconds(60),
-        mode: RecognizeMode::Track,
-        track,
-    }
-}
-
-fn pass(person: usize, first: u64, last: u64, path: Path, lane: f32) -> Pass {
-    Pass {
-        person,
-        first,
-        last,
-        path,
-        lane,
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_enrolled_person_passing_gives_one_event() {
@@ -35,7 +15,7 @@ async fn an_enrolled_person_passing_gives_one_event() {
         &[pass(0, 10, 30, Path::Approach { rightwards: true }, 0.4)],
         50,
     );
-    let (events, unknown) = judge(&obama_and_biden(), settings(TrackConfig::default()), &frames).await;
+    let (events, unknown) = judge(&obama_and_biden(), track_settings(TrackConfig::default()), &frames).await;
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0].person_id.as_str(), "obama");
     assert!(
@@ -48,7 +28,7 @@ async fn an_enrolled_person_passing_gives_one_event() {
     // Judged frame by frame, the same pass is a stream of faces: every one embedded and matched.
     let frame_mode = WorkerSettings {
         mode: RecognizeMode::Frame,
-        ..settings(TrackConfig::default())
+        ..track_settings(TrackConfig::default())
     };
     let (per_frame, _) = judge(&obama_and_biden(), frame_mode, &frames).await;
     assert_eq!(per_frame.len(), 1, "the cooldown keeps one event in frame mode too");
@@ -63,7 +43,7 @@ async fn a_stranger_passing_gives_one_unknown_event_with_a_face_crop_and_no_atte
         &[pass(0, 5, 25, Path::Cross { leftwards: false }, 0.35)],
         40,
     );
-    let (events, unknown) = judge(&obama_and_biden(), settings(TrackConfig::default()), &frames).await;
+    let (events, unknown) = judge(&obama_and_biden(), track_settings(TrackConfig::default()), &frames).await;
     assert!(events.is_empty(), "{events:?}");
     assert_eq!(unknown.len(), 1, "one unknown-face event for the whole pass");
     let crop = unknown[0].face_crop_jpeg.as_deref().expect("the best face's crop");
@@ -86,7 +66,7 @@ async fn two_people_crossing_at_once_give_two_events() {
         pass(1, 7, 27, Path::Cross { leftwards: true }, 0.65),
     ];
     let frames = door_stream("door", &people, &passes, 40);
-    let (events, unknown) = judge(&obama_and_biden(), settings(TrackConfig::default()), &frames).await;
+    let (events, unknown) = judge(&obama_and_biden(), track_settings(TrackConfig::default()), &frames).await;
     let mut who: Vec<_> = events.iter().map(|e| e.person_id.as_str().to_owned()).collect();
     who.sort();
     assert_eq!(who, ["biden", "obama"], "{events:?}");
@@ -102,7 +82,7 @@ async fn a_person_standing_still_is_found_by_the_forced_detection() {
         force_detect_every: 30,
         ..TrackConfig::default()
     };
-    let (events, _) = judge(&obama_and_biden(), settings(forced), &frames).await;
+    let (events, _) = judge(&obama_and_biden(), track_settings(forced), &frames).await;
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0].person_id.as_str(), "biden");
     assert!(
@@ -115,7 +95,7 @@ async fn a_person_standing_still_is_found_by_the_forced_detection() {
         force_detect_every: 1_000,
         ..TrackConfig::default()
     };
-    let (events, _) = judge(&obama_and_biden(), settings(never_forced), &frames).await;
+    let (events, _) = judge(&obama_and_biden(), track_settings(never_forced), &frames).await;
     assert!(
         events.is_empty(),
         "without motion and without the forced detection nobody is looked for: {events:?}"

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use rdkafka::ClientConfig;
 
 use super::KafkaConfig;
-use super::{AttendanceCodec, DeadLetterCodec, FrameCodec, JsonCodec, KafkaConsumer, KafkaProducer};
+use super::{AttendanceCodec, DeadLetterCodec, FrameCodec, JsonCodec, KafkaConsumer, KafkaProducer, UnknownFaceCodec};
 use crate::bus::{Bus, BusError, Consumer, DeadLetter, Producer};
 use crate::domain::{AttendanceEvent, Frame, UnknownFaceEvent};
 
@@ -93,6 +93,18 @@ impl Bus for KafkaBus {
         )?))
     }
 
+    /// A member of the review group.
+    fn unknown_consumer(&self) -> Result<Box<dyn Consumer<UnknownFaceEvent>>, BusError> {
+        let (group, topic) = (&self.config.review_group, &self.config.topics.unknown);
+        Ok(Box::new(KafkaConsumer::new(
+            &self.client,
+            crate::domain::stage::REVIEW,
+            group,
+            topic,
+            UnknownFaceCodec,
+        )?))
+    }
+
     fn frames_dead_letters(&self) -> Result<Arc<dyn Producer<DeadLetter>>, BusError> {
         let codec = DeadLetterCodec {
             source_topic: self.config.topics.frames.clone(),
@@ -111,6 +123,17 @@ impl Bus for KafkaBus {
         Ok(Arc::new(KafkaProducer::new(
             &self.client,
             &self.config.topics.attendance_dlq,
+            codec,
+        )?))
+    }
+
+    fn unknown_dead_letters(&self) -> Result<Arc<dyn Producer<DeadLetter>>, BusError> {
+        let codec = DeadLetterCodec {
+            source_topic: self.config.topics.unknown.clone(),
+        };
+        Ok(Arc::new(KafkaProducer::new(
+            &self.client,
+            &self.config.topics.unknown_dlq,
             codec,
         )?))
     }

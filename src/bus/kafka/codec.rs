@@ -146,6 +146,35 @@ impl Codec<crate::domain::AttendanceEvent> for AttendanceCodec {
     }
 }
 
+/// Unknown-face events: JSON, checked as the review projector needs them
+/// (`UnknownFaceEvent::validate`); decoded events keep their bytes for their dead letters.
+#[derive(Debug, Clone, Default)]
+pub struct UnknownFaceCodec;
+
+impl Codec<crate::domain::UnknownFaceEvent> for UnknownFaceCodec {
+    fn encode(&self, value: &crate::domain::UnknownFaceEvent) -> Encoded {
+        JsonCodec::default().encode(value)
+    }
+
+    fn decode(
+        &self,
+        key: &str,
+        payload: &[u8],
+        headers: &[(String, Vec<u8>)],
+    ) -> Result<crate::domain::UnknownFaceEvent, DecodeFailure> {
+        let event: crate::domain::UnknownFaceEvent = JsonCodec::default().decode(key, payload, headers)?;
+        event.validate().map_err(|e| DecodeFailure {
+            kind: "invalid_event",
+            reason: e.to_string(),
+        })?;
+        Ok(event)
+    }
+
+    fn keeps_payload(&self) -> bool {
+        true
+    }
+}
+
 /// Dead letters: the original bytes, and why, where from and which stage, in headers.
 #[derive(Debug, Clone)]
 pub struct DeadLetterCodec {

@@ -12,6 +12,8 @@ pub struct KafkaConfig {
     pub recognize_group: String,
     /// Consumer group of the projectors.
     pub project_group: String,
+    /// Consumer group of the review projectors (unknown faces kept for review).
+    pub review_group: String,
     /// Any librdkafka property, given to every client (e.g. `"security.protocol" = "ssl"`).
     /// Numbers and booleans are taken as written (`ROLLCALL__KAFKA__OPTIONS__LINGER.MS=5` works).
     #[serde(deserialize_with = "scalars_as_strings")]
@@ -27,6 +29,7 @@ pub struct TopicNames {
     pub unknown: String,
     pub frames_dlq: String,
     pub attendance_dlq: String,
+    pub unknown_dlq: String,
 }
 
 impl Default for KafkaConfig {
@@ -36,6 +39,7 @@ impl Default for KafkaConfig {
             topics: TopicNames::default(),
             recognize_group: "rollcall-recognize".into(),
             project_group: "rollcall-project".into(),
+            review_group: "rollcall-review".into(),
             options: Default::default(),
         }
     }
@@ -49,6 +53,7 @@ impl Default for TopicNames {
             unknown: "rollcall.unknown.v1".into(),
             frames_dlq: "rollcall.frames.dlq.v1".into(),
             attendance_dlq: "rollcall.attendance.dlq.v1".into(),
+            unknown_dlq: "rollcall.unknown.dlq.v1".into(),
         }
     }
 }

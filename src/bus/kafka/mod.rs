@@ -8,7 +8,9 @@ mod consumer;
 mod producer;
 
 pub use bus::{KafkaBus, client_config};
-pub use codec::{AttendanceCodec, Codec, DeadLetterCodec, DecodeFailure, Encoded, FrameCodec, JsonCodec};
+pub use codec::{
+    AttendanceCodec, Codec, DeadLetterCodec, DecodeFailure, Encoded, FrameCodec, JsonCodec, UnknownFaceCodec,
+};
 pub use config::{KafkaConfig, TopicNames};
 pub use consumer::KafkaConsumer;
 pub use producer::KafkaProducer;

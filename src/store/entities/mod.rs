@@ -13,3 +13,5 @@ pub mod person;
 pub mod recognize_anchor;
 pub mod recognize_cooldown;
 pub mod session_schedule;
+pub mod unknown_cluster;
+pub mod unknown_face;

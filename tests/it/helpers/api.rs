@@ -11,7 +11,7 @@ use rollcall::bus::{MemoryConsumer, Producer, memory_topic};
 use rollcall::cache::Cache;
 use rollcall::config::{ApiKeyConfig, ApiRole, Config};
 use rollcall::domain::AttendanceEvent;
-use rollcall::project::Projector;
+use rollcall::project::{Attendance, Projector};
 use rollcall::recognize::SharedGallery;
 use rollcall::store::Store;
 use serde_json::{Value, json};
@@ -217,8 +217,13 @@ impl Api {
         }
         drop(tx);
         let cache = Cache::connect(&self.redis.url()).unwrap();
-        let projector =
-            Projector::new(self.store.clone(), self.config.project.clone(), Arc::new(dlq)).with_cache(cache);
+        let projector = Projector::new(
+            Attendance,
+            self.store.clone(),
+            self.config.project.clone(),
+            Arc::new(dlq),
+        )
+        .with_cache(cache);
         let stats = projector
             .run(
                 Box::new(MemoryConsumer::new(rx)),

@@ -33,7 +33,13 @@ impl TwoRuns {
         reference.kafka.topics.frames = disturbed.kafka.topics.frames.clone();
         kafka.create_topics(&disturbed, partitions).await;
         let t = &reference.kafka.topics;
-        for topic in [&t.attendance, &t.unknown, &t.frames_dlq, &t.attendance_dlq] {
+        for topic in [
+            &t.attendance,
+            &t.unknown,
+            &t.frames_dlq,
+            &t.attendance_dlq,
+            &t.unknown_dlq,
+        ] {
             kafka.create_topic(topic, partitions).await;
         }
         let disturbed_store = Store::open(&databases.0.url, 2).await.unwrap();

@@ -72,7 +72,14 @@ impl TestKafka {
     /// Creates the topics of `config`.
     pub async fn create_topics(&self, config: &Config, partitions: i32) {
         let t = &config.kafka.topics;
-        for name in [&t.frames, &t.attendance, &t.unknown, &t.frames_dlq, &t.attendance_dlq] {
+        for name in [
+            &t.frames,
+            &t.attendance,
+            &t.unknown,
+            &t.frames_dlq,
+            &t.attendance_dlq,
+            &t.unknown_dlq,
+        ] {
             self.create_topic(name, partitions).await;
         }
     }
@@ -107,11 +114,13 @@ impl TestKafka {
             &mut t.unknown,
             &mut t.frames_dlq,
             &mut t.attendance_dlq,
+            &mut t.unknown_dlq,
         ] {
             *name = format!("{name}.{run}");
         }
         config.kafka.recognize_group = format!("recognize-{run}");
         config.kafka.project_group = format!("project-{run}");
+        config.kafka.review_group = format!("review-{run}");
         config.project.linger_ms = 50;
         config
     }

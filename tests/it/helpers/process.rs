@@ -39,6 +39,11 @@ pub fn config_env(config: &Config) -> Vec<(String, String)> {
             "ROLLCALL__KAFKA__TOPICS__ATTENDANCE_DLQ".into(),
             t.attendance_dlq.clone(),
         ),
+        ("ROLLCALL__KAFKA__TOPICS__UNKNOWN_DLQ".into(), t.unknown_dlq.clone()),
+        (
+            "ROLLCALL__KAFKA__REVIEW_GROUP".into(),
+            config.kafka.review_group.clone(),
+        ),
         (
             "ROLLCALL__KAFKA__RECOGNIZE_GROUP".into(),
             config.kafka.recognize_group.clone(),

@@ -3,9 +3,9 @@
 
 use chrono::TimeDelta;
 use rollcall::bench::stream::people::sprite;
-use rollcall::bench::stream::scene::{Pass, Sprite, background, render};
+use rollcall::bench::stream::scene::{Pass, Path, Sprite, background, render};
 use rollcall::domain::{AttendanceEvent, CameraId, Frame, UnknownFaceEvent};
-use rollcall::recognize::{RecognizeWorker, SharedGallery, WorkerSettings, offline};
+use rollcall::recognize::{RecognizeMode, RecognizeWorker, SharedGallery, TrackConfig, WorkerSettings, offline};
 use rollcall::vision::decode_image;
 
 use super::{engine, face, start_time};
@@ -54,4 +54,25 @@ pub async fn judge(
     let worker = RecognizeWorker::new(engine(), gallery.clone(), settings, outputs);
     offline::run_over(worker, frames, || ()).await.unwrap();
     outbox.drain().await
+}
+
+/// Track mode at the default threshold and a minute's cooldown, with `track`.
+pub fn track_settings(track: TrackConfig) -> WorkerSettings {
+    WorkerSettings {
+        threshold: 0.55,
+        cooldown: TimeDelta::seconds(60),
+        mode: RecognizeMode::Track,
+        track,
+    }
+}
+
+/// Person `person` of a stream's people walking `path` from frame `first` to `last`, in `lane`.
+pub fn pass(person: usize, first: u64, last: u64, path: Path, lane: f32) -> Pass {
+    Pass {
+        person,
+        first,
+        last,
+        path,
+        lane,
+    }
 }

@@ -38,7 +38,7 @@ async fn topics_plan_reads_the_cluster_and_the_declarations() {
         stdout.contains(&format!("set config      {}: 3 setting(s)", t.attendance)),
         "{stdout}"
     );
-    for missing in [&t.unknown, &t.frames_dlq, &t.attendance_dlq] {
+    for missing in [&t.unknown, &t.frames_dlq, &t.attendance_dlq, &t.unknown_dlq] {
         assert!(stdout.contains(&format!("create          {missing}:")), "{stdout}");
     }
 }

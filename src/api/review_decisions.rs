@@ -1,0 +1,184 @@
+//! Review decisions through the API: unknown faces and clusters assigned to a person (their crops
+//! enrolled as templates), clusters dismissed. The rules are the use cases' (`usecases::review`).
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::error::ApiError;
+use super::extract::{Body, PathParams};
+use super::{Caller, Shared};
+use crate::domain::PersonId;
+use crate::enroll::template_from_crop;
+use crate::store::NewTemplate;
+use crate::usecases::review::{self, Assignee, Refusal, Selection};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignmentRequest {
+    /// Whole clusters: every face of each.
+    #[serde(default)]
+    pub clusters: Vec<Uuid>,
+    /// Faces on their own (they leave their cluster).
+    #[serde(default)]
+    pub faces: Vec<Uuid>,
+    pub person_id: String,
+    /// Creates the person with this display name; without it, the person must exist.
+    pub new_person_name: Option<String>,
+}
+
+/// What became of one face's crop.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AssignedFace {
+    pub face_id: Uuid,
+    /// `enrolled`, `already_enrolled` or `rejected`.
+    pub status: String,
+    /// Why it was rejected (as for an uploaded photo: `no_face`, `face_too_small`, …).
+    pub code: Option<String>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Assignment {
+    pub person_id: String,
+    pub model_id: String,
+    pub templates_added: u64,
+    pub faces: Vec<AssignedFace>,
+}
+
+pub(super) fn refused(refusal: Refusal) -> ApiError {
+    let message = refusal.to_string();
+    match refusal {
+        Refusal::Empty => ApiError::bad_request("nothing_selected", message),
+        Refusal::NoCluster(_) | Refusal::NoFace(_) | Refusal::NoPerson(_) => ApiError::not_found(message),
+        Refusal::AlreadyAssigned { .. } | Refusal::PersonExists(_) | Refusal::Erased(_) => ApiError::conflict(message),
+        Refusal::NoUsableFace(_) => ApiError::unprocessable("no_usable_face", message),
+    }
+}
+
+/// Assigns unknown faces (whole clusters, or faces on their own) to an existing or a new person:
+/// each face's crop is enrolled after the checks an uploaded photo gets, and the gallery change
+/// is announced, so their next pass is recognised.
+#[utoipa::path(post, path = "/v1/review/assignments", operation_id = "assign_unknown_faces", tag = "review",
+    request_body = AssignmentRequest,
+    responses((status = 201, description = "Created", body = Assignment),
+        (status = 404, description = "No such cluster, face or person", body = super::error::ErrorBody),
+        (status = 409, description = "A cluster already assigned, a new person whose id is taken, or an erased person", body = super::error::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn assign(
+    state: Shared,
+    Extension(caller): Extension<Caller>,
+    Body(request): Body<AssignmentRequest>,
+) -> Result<(StatusCode, axum::Json<Assignment>), ApiError> {
+    let id = PersonId::parse(&request.person_id)
+        .map_err(|e| ApiError::bad_request("invalid_person_id", format!("person id {:?}: {e}", request.person_id)))?;
+    let assignee = match &request.new_person_name {
+        Some(name) => Assignee::New {
+            id,
+            display_name: crate::domain::text::checked_name("new_person_name", name, false)
+                .map_err(|why| ApiError::bad_request("invalid_body", why))?,
+        },
+        None => Assignee::Existing(id),
+    };
+    let selection = Selection {
+        clusters: request.clusters,
+        faces: request.faces,
+    };
+    let crops = review::crops_to_assign(&state.services, &selection, &assignee)
+        .await?
+        .map_err(refused)?;
+    let (faces, templates) = analyse_crops(&state, crops).await?;
+    let added = review::assign(
+        &state.services,
+        &caller.name,
+        &selection,
+        &assignee,
+        &state.model_id,
+        &templates,
+        faces.len(),
+    )
+    .await?
+    .map_err(refused)?;
+    let mut added = added.into_iter();
+    let faces: Vec<AssignedFace> = faces
+        .into_iter()
+        .map(|mut face| {
+            if face.status == "enrolled" && added.next() == Some(false) {
+                face.status = "already_enrolled".into();
+                face.message = "this face is already enrolled for this person: nothing added".into();
+            }
+            face
+        })
+        .collect();
+    let body = Assignment {
+        person_id: assignee.id().to_string(),
+        model_id: state.model_id.clone(),
+        templates_added: faces.iter().filter(|f| f.status == "enrolled").count() as u64,
+        faces,
+    };
+    Ok((StatusCode::CREATED, axum::Json(body)))
+}
+
+/// Each crop analysed as an enrolment photo: its result, and the templates of those that passed
+/// (in the same order).
+async fn analyse_crops(
+    state: &Shared,
+    crops: Vec<(Uuid, Vec<u8>)>,
+) -> Result<(Vec<AssignedFace>, Vec<NewTemplate>), ApiError> {
+    let engines = state.engines.clone().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "model_unavailable",
+            "the face models are not loaded",
+        )
+    })?;
+    let criteria = state.criteria;
+    let (mut faces, mut templates) = (Vec::new(), Vec::new());
+    for (face_id, jpeg) in crops {
+        let source = format!("unknown face {face_id}");
+        let analysed = Arc::clone(&engines)
+            .run(move |engine| template_from_crop(engine, &jpeg, &source, criteria))
+            .await;
+        let (status, code, message) = match analysed {
+            Ok(Ok(template)) => {
+                templates.push(template);
+                ("enrolled", None, "one usable face".to_owned())
+            }
+            Ok(Err(e)) => (
+                "rejected",
+                Some(super::people::photo_code(&e).to_owned()),
+                e.to_string(),
+            ),
+            Err(panicked) => ("rejected", Some("analysis_failed".to_owned()), panicked.to_string()),
+        };
+        faces.push(AssignedFace {
+            face_id,
+            status: status.into(),
+            code,
+            message,
+        });
+    }
+    Ok((faces, templates))
+}
+
+/// Sets a cluster aside: it keeps its faces until retention and takes no new ones (the same
+/// stranger seen again starts a new cluster).
+#[utoipa::path(post, path = "/v1/review/clusters/{cluster_id}/dismiss", operation_id = "dismiss_unknown_cluster", tag = "review",
+    params(("cluster_id" = Uuid, Path)),
+    responses((status = 204, description = "Dismissed"), (status = 404, description = "No such resource", body = super::error::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn dismiss(
+    state: Shared,
+    Extension(caller): Extension<Caller>,
+    PathParams(id): PathParams<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = super::review::uuid_of("cluster", &id)?;
+    review::dismiss(&state.services, &caller.name, &[id])
+        .await?
+        .map_err(refused)?;
+    Ok(StatusCode::NO_CONTENT)
+}

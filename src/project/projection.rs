@@ -1,0 +1,73 @@
+//! What a projector stores: one kind of event, validated as it arrives and written by the store
+//! in idempotent batches. Attendance events and unknown faces share the projector's batching,
+//! retries, dead letters and offset commits through this.
+
+use async_trait::async_trait;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::domain::stage::{PROJECT, REVIEW};
+use crate::domain::{AttendanceEvent, InvalidEvent, UnknownFaceEvent};
+use crate::store::{BatchOutcome, Store};
+
+#[async_trait]
+pub trait Projection: Send + Sync + 'static {
+    type Event: Serialize + Send + Sync + 'static;
+    /// The `projection` label of the projector's metrics.
+    const NAME: &'static str;
+    /// The stage its dead letters and logs are under.
+    const STAGE: &'static str;
+
+    fn validate(event: &Self::Event) -> Result<(), InvalidEvent>;
+    /// The event's id in spans and dead-letter reasons.
+    fn event_id(event: &Self::Event) -> Uuid;
+    /// Writes a batch in one transaction; writing it again changes nothing.
+    async fn write(&self, store: &Store, events: &[Self::Event]) -> Result<BatchOutcome, sea_orm::DbErr>;
+}
+
+/// Attendance events into `attendance_events` and `attendance_days`.
+pub struct Attendance;
+
+#[async_trait]
+impl Projection for Attendance {
+    type Event = AttendanceEvent;
+    const NAME: &'static str = "attendance";
+    const STAGE: &'static str = PROJECT;
+
+    fn validate(event: &AttendanceEvent) -> Result<(), InvalidEvent> {
+        event.validate()
+    }
+
+    fn event_id(event: &AttendanceEvent) -> Uuid {
+        event.event_id
+    }
+
+    async fn write(&self, store: &Store, events: &[AttendanceEvent]) -> Result<BatchOutcome, sea_orm::DbErr> {
+        store.write_attendance(events).await
+    }
+}
+
+/// Unknown faces into `unknown_faces`, each joining or starting a cluster.
+pub struct UnknownFaces {
+    /// `review.cluster_distance`.
+    pub cluster_distance: f32,
+}
+
+#[async_trait]
+impl Projection for UnknownFaces {
+    type Event = UnknownFaceEvent;
+    const NAME: &'static str = "unknown_faces";
+    const STAGE: &'static str = REVIEW;
+
+    fn validate(event: &UnknownFaceEvent) -> Result<(), InvalidEvent> {
+        event.validate()
+    }
+
+    fn event_id(event: &UnknownFaceEvent) -> Uuid {
+        event.face_id()
+    }
+
+    async fn write(&self, store: &Store, events: &[UnknownFaceEvent]) -> Result<BatchOutcome, sea_orm::DbErr> {
+        store.write_unknown_faces(events, self.cluster_distance).await
+    }
+}

@@ -1,0 +1,150 @@
+//! Review decisions on unknown faces: faces and clusters assigned to a person (their crops
+//! enrolled as templates after the usual checks, the gallery change announced) or dismissed.
+//! Assigning takes two calls around the front end's own face analysis: `crops_to_assign`
+//! checks the request and hands out the crops, `assign` enrols what the analysis made of them.
+
+use uuid::Uuid;
+
+use super::Services;
+use crate::domain::PersonId;
+use crate::review::ClusterStatus;
+use crate::store::NewTemplate;
+
+/// The faces a decision is about: whole clusters, and faces on their own.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub clusters: Vec<Uuid>,
+    pub faces: Vec<Uuid>,
+}
+
+/// Whom the faces are.
+#[derive(Debug, Clone)]
+pub enum Assignee {
+    Existing(PersonId),
+    /// Created by the assignment.
+    New {
+        id: PersonId,
+        display_name: String,
+    },
+}
+
+impl Assignee {
+    pub fn id(&self) -> &PersonId {
+        match self {
+            Assignee::Existing(id) | Assignee::New { id, .. } => id,
+        }
+    }
+}
+
+/// Why a review decision was refused; nothing was changed.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum Refusal {
+    #[error("nothing to decide on: give at least one cluster or face")]
+    Empty,
+    #[error("no unknown-face cluster {0} (or its faces are past retention)")]
+    NoCluster(Uuid),
+    #[error("no unknown face {0}: never seen, or deleted after retention.unknown_days")]
+    NoFace(Uuid),
+    #[error("cluster {cluster} is already assigned to {person}")]
+    AlreadyAssigned { cluster: Uuid, person: String },
+    #[error("no person {0}: assign to an existing person, or ask for a new one")]
+    NoPerson(PersonId),
+    #[error("person {0} was erased: their faces cannot be assigned to them again unless they are enrolled anew")]
+    Erased(PersonId),
+    #[error("person {0} exists already: assign to them as an existing person")]
+    PersonExists(PersonId),
+    #[error("none of the {0} face crops shows a usable face: nothing was enrolled")]
+    NoUsableFace(usize),
+}
+
+/// Checks the selection and the person, and returns the selected faces' crops (a face without
+/// one is left out) for the front end to analyse.
+pub async fn crops_to_assign(
+    svc: &Services,
+    selection: &Selection,
+    assignee: &Assignee,
+) -> anyhow::Result<Result<Vec<(Uuid, Vec<u8>)>, Refusal>> {
+    if selection.clusters.is_empty() && selection.faces.is_empty() {
+        return Ok(Err(Refusal::Empty));
+    }
+    let found = svc
+        .store
+        .review_selection(&selection.clusters, &selection.faces)
+        .await?;
+    for (cluster, state) in &found.clusters {
+        match state {
+            None => return Ok(Err(Refusal::NoCluster(*cluster))),
+            Some(state) if state.status == ClusterStatus::Assigned => {
+                return Ok(Err(Refusal::AlreadyAssigned {
+                    cluster: *cluster,
+                    person: state.person_id.clone().unwrap_or_default(),
+                }));
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(face) = found.missing_faces.first() {
+        return Ok(Err(Refusal::NoFace(*face)));
+    }
+    let exists = svc.store.person(assignee.id()).await?.is_some();
+    match assignee {
+        Assignee::Existing(id) if !exists && svc.store.was_erased(id).await? => {
+            return Ok(Err(Refusal::Erased(id.clone())));
+        }
+        Assignee::Existing(id) if !exists => return Ok(Err(Refusal::NoPerson(id.clone()))),
+        Assignee::New { id, .. } if exists => return Ok(Err(Refusal::PersonExists(id.clone()))),
+        _ => {}
+    }
+    Ok(Ok(found
+        .faces
+        .into_iter()
+        .filter_map(|(face, crop)| crop.map(|jpeg| (face, jpeg)))
+        .collect()))
+}
+
+/// Enrols `templates` (made from the crops `crops_to_assign` gave, `analysed` of them in all)
+/// for the person, creating them first when new, and records the decision. Returns, for each
+/// template, whether it was new.
+pub async fn assign(
+    svc: &Services,
+    actor: &str,
+    selection: &Selection,
+    assignee: &Assignee,
+    model_id: &str,
+    templates: &[NewTemplate],
+    analysed: usize,
+) -> anyhow::Result<Result<Vec<bool>, Refusal>> {
+    if templates.is_empty() {
+        return Ok(Err(Refusal::NoUsableFace(analysed)));
+    }
+    let id = assignee.id();
+    let display_name = match assignee {
+        Assignee::New { id, display_name } => {
+            if !super::people::create(svc, actor, id, display_name).await? {
+                return Ok(Err(Refusal::PersonExists(id.clone())));
+            }
+            display_name.clone()
+        }
+        Assignee::Existing(id) => match svc.store.person(id).await? {
+            Some(entry) => entry.person.display_name,
+            None => return Ok(Err(Refusal::NoPerson(id.clone()))),
+        },
+    };
+    let added = super::people::enrol(svc, actor, id, &display_name, model_id, templates).await?;
+    let count = added.iter().filter(|new| **new).count();
+    svc.store
+        .record_assignment(actor, id, &selection.clusters, &selection.faces, count)
+        .await?;
+    Ok(Ok(added))
+}
+
+/// Sets clusters aside (they take no new faces; retention deletes them).
+pub async fn dismiss(svc: &Services, actor: &str, clusters: &[Uuid]) -> anyhow::Result<Result<(), Refusal>> {
+    if clusters.is_empty() {
+        return Ok(Err(Refusal::Empty));
+    }
+    match svc.store.dismiss_clusters(actor, clusters).await?.first() {
+        Some(missing) => Ok(Err(Refusal::NoCluster(*missing))),
+        None => Ok(Ok(())),
+    }
+}
