@@ -141,6 +141,16 @@ impl Config {
         if self.vision.embed_batch == 0 {
             bail!("vision.embed_batch must be at least 1");
         }
+        let prefix = &self.nats.subject_prefix;
+        if prefix.is_empty()
+            || prefix.starts_with('.')
+            || prefix.ends_with('.')
+            || prefix.contains(['*', '>', ' ', '\t', '\r', '\n'])
+        {
+            bail!(
+                "nats.subject_prefix {prefix:?} must be a NATS subject: tokens separated by dots, no wildcards or spaces"
+            );
+        }
         if self.retention.unknown_days == 0 {
             bail!("retention.unknown_days must be at least 1: unknown faces are never kept for ever");
         }

@@ -12,6 +12,7 @@ mod m20261130_000006_recognize_anchors;
 mod m20261201_000007_erased_people;
 mod m20261201_000008_drop_camera_seen_index;
 mod m20261201_000009_unknown_faces;
+mod m20261201_000010_person_negatives;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_erased_people::Migration),
             Box::new(m20261201_000008_drop_camera_seen_index::Migration),
             Box::new(m20261201_000009_unknown_faces::Migration),
+            Box::new(m20261201_000010_person_negatives::Migration),
         ]
     }
 }

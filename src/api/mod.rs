@@ -99,10 +99,7 @@ impl ApiState {
             // Cached reads then take their generations from memory (PostgreSQL only).
             store.follow_generations(shutdown.clone());
         }
-        let nats = match &config.nats.url {
-            Some(url) => Some(crate::control::connect(url).await?),
-            None => None,
-        };
+        let nats = crate::control::Nats::connect(&config.nats).await?;
         let count = match config.api.analysis_engines {
             0 => std::thread::available_parallelism().map_or(1, usize::from),
             n => n,
@@ -281,6 +278,14 @@ pub fn router(state: ApiState) -> Router {
             admin(post(review_decisions::dismiss)),
         )
         .route("/v1/review/assignments", admin(post(review_decisions::assign)))
+        .route(
+            "/v1/review/faces/{face_id}/not-person",
+            admin(post(review_decisions::face_not_person)),
+        )
+        .route(
+            "/v1/people/{id}/negatives",
+            admin(post(review_decisions::photos_not_person)),
+        )
         .route("/v1/review/faces/{face_id}/crop", reader(get(review::crop)))
         .fallback(error::no_route)
         .method_not_allowed_fallback(error::wrong_method)

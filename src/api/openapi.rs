@@ -17,6 +17,7 @@ use super::{attendance, cameras, dto, error, groups, health, people, review, rev
         groups::absentees, schedules::create_schedule, schedules::show_schedule, schedules::replace_schedule,
         schedules::delete_schedule, schedules::sessions, schedules::session_report, schedules::person_sessions,
         review::clusters, review::cluster, review::crop, review_decisions::assign, review_decisions::dismiss,
+        review_decisions::face_not_person, review_decisions::photos_not_person,
         document,
     ),
     components(schemas(
@@ -31,6 +32,7 @@ use super::{attendance, cameras, dto, error, groups, health, people, review, rev
         crate::timetable::Status, crate::timetable::Phase,
         review::Cluster, review::ClusterFaces, review::UnknownFace, crate::review::ClusterStatus,
         review_decisions::AssignmentRequest, review_decisions::Assignment, review_decisions::AssignedFace,
+        review_decisions::NotPersonRequest, review_decisions::NotPerson,
     )),
     modifiers(&ApiKeyAuth, &CommonErrors),
 )]

@@ -236,11 +236,11 @@ pub async fn enrol(
 }
 
 /// One photo of an upload: its file name, and its bytes or why it was refused before analysis.
-type Upload = (String, Result<Vec<u8>, PhotoResult>);
+pub(super) type Upload = (String, Result<Vec<u8>, PhotoResult>);
 
 /// The file parts of an enrolment upload; a part over `max_photo` bytes is refused on its own,
 /// more than `max_parts` parts refuse the whole upload.
-async fn read_uploads(
+pub(super) async fn read_uploads(
     multipart: Result<Multipart, MultipartRejection>,
     max_photo: usize,
     max_parts: usize,
@@ -286,7 +286,10 @@ async fn read_uploads(
 
 /// Each photo's result, and its template when it shows exactly one usable face. The photos are
 /// analysed in parallel on the API's engines, which other uploads share in turn.
-async fn analyse(state: &Shared, uploads: Vec<Upload>) -> Result<Vec<(PhotoResult, Option<NewTemplate>)>, ApiError> {
+pub(super) async fn analyse(
+    state: &Shared,
+    uploads: Vec<Upload>,
+) -> Result<Vec<(PhotoResult, Option<NewTemplate>)>, ApiError> {
     let engines = state.engines.clone().ok_or_else(|| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,

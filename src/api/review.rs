@@ -14,6 +14,7 @@ use crate::review::ClusterStatus;
 use crate::store::{ClusterSummary, UnknownFaceSummary};
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ClustersQuery {
     /// Which clusters (default `open`: those waiting for a decision).
     pub status: Option<ClusterStatus>,

@@ -1,5 +1,5 @@
 //! Review decisions through the API: unknown faces and clusters assigned to a person (their crops
-//! enrolled as templates), clusters dismissed. The rules are the use cases' (`usecases::review`).
+//! enrolled as templates), clusters dismissed, and faces or photos marked "not this person". The rules are the use cases' (`usecases::review`).
 
 use std::sync::Arc;
 
@@ -9,13 +9,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::dto::PhotoResult;
 use super::error::ApiError;
 use super::extract::{Body, PathParams};
 use super::{Caller, Shared};
 use crate::domain::PersonId;
 use crate::enroll::template_from_crop;
 use crate::store::NewTemplate;
-use crate::usecases::review::{self, Assignee, Refusal, Selection};
+use crate::usecases::review::{self, Assignee, NotPersonFace, Refusal, Selection};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -181,4 +182,115 @@ pub async fn dismiss(
         .await?
         .map_err(refused)?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotPersonRequest {
+    /// The person the face was wrongly taken for.
+    pub person_id: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NotPerson {
+    pub person_id: String,
+    /// Negative examples added (a face or photo marked before adds none).
+    pub negatives_added: u64,
+    /// Each uploaded photo's result (none when an unknown face was marked).
+    pub photos: Vec<PhotoResult>,
+}
+
+fn person_of(raw: &str) -> Result<PersonId, ApiError> {
+    PersonId::parse(raw).map_err(|e| ApiError::bad_request("invalid_person_id", format!("person id {raw:?}: {e}")))
+}
+
+/// "Not this person": an unknown face kept for review is not `person_id`. It becomes their
+/// negative example, and every recognizer refuses matches of them that look more like it.
+#[utoipa::path(post, path = "/v1/review/faces/{face_id}/not-person", operation_id = "mark_face_not_person", tag = "review",
+    params(("face_id" = Uuid, Path)), request_body = NotPersonRequest,
+    responses((status = 201, description = "Created", body = NotPerson), (status = 404, description = "No such face or person", body = super::error::ErrorBody),
+        (status = 409, description = "The person was erased", body = super::error::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn face_not_person(
+    state: Shared,
+    Extension(caller): Extension<Caller>,
+    PathParams(id): PathParams<String>,
+    Body(request): Body<NotPersonRequest>,
+) -> Result<(StatusCode, axum::Json<NotPerson>), ApiError> {
+    let face = super::review::uuid_of("face", &id)?;
+    let person = person_of(&request.person_id)?;
+    let added = review::not_person(&state.services, &caller.name, &person, NotPersonFace::Unknown(face))
+        .await?
+        .map_err(refused)?;
+    let body = NotPerson {
+        person_id: person.to_string(),
+        negatives_added: u64::from(added),
+        photos: Vec::new(),
+    };
+    Ok((StatusCode::CREATED, axum::Json(body)))
+}
+
+/// "Not this person", from photos (multipart, one file per part): each photo's one usable face
+/// becomes a negative example of the person, under the checks of an enrolment photo.
+#[utoipa::path(post, path = "/v1/people/{id}/negatives", operation_id = "mark_photos_not_person", tag = "review", params(("id" = String, Path)),
+    request_body(content_type = "multipart/form-data", description = "one or more image files of someone taken for this person"),
+    responses((status = 201, description = "Created", body = NotPerson), (status = 404, description = "No such resource", body = super::error::ErrorBody),
+        (status = 422, description = "No photo showed one usable face", body = super::error::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn photos_not_person(
+    state: Shared,
+    Extension(caller): Extension<Caller>,
+    PathParams(id): PathParams<String>,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<(StatusCode, axum::Json<NotPerson>), ApiError> {
+    let person = person_of(&id)?;
+    if state.services.store.person(&person).await?.is_none() {
+        return Err(ApiError::not_found(format!("no person {person}")));
+    }
+    let uploads = super::people::read_uploads(
+        multipart,
+        state.config.max_photo_bytes,
+        state.config.max_photos_per_upload,
+    )
+    .await?;
+    if uploads.is_empty() {
+        return Err(ApiError::bad_request("no_photos", "the request has no file parts"));
+    }
+    let analysed = super::people::analyse(&state, uploads).await?;
+    let mut negatives_added = 0;
+    let mut photos = Vec::with_capacity(analysed.len());
+    for (mut photo, template) in analysed {
+        if let Some(template) = template {
+            let face = NotPersonFace::Analysed {
+                embedding: template.embedding,
+                model_id: state.model_id.clone(),
+                source: template.source,
+            };
+            let added = review::not_person(&state.services, &caller.name, &person, face)
+                .await?
+                .map_err(refused)?;
+            negatives_added += u64::from(added);
+            (photo.status, photo.message) = if added {
+                ("kept".into(), "kept as a face that is not this person".into())
+            } else {
+                (
+                    "already_kept".into(),
+                    "this photo is already kept for this person: nothing added".into(),
+                )
+            };
+        }
+        photos.push(photo);
+    }
+    if photos.iter().all(|p| p.status == "rejected") {
+        return Err(ApiError::unprocessable(
+            "no_usable_photo",
+            "none of the photos shows exactly one usable face",
+        ));
+    }
+    let body = NotPerson {
+        person_id: person.to_string(),
+        negatives_added,
+        photos,
+    };
+    Ok((StatusCode::CREATED, axum::Json(body)))
 }

@@ -12,7 +12,7 @@ use crate::domain::PersonId;
 use crate::enroll::{EnrolCriteria, template_from_crop};
 use crate::review::ClusterStatus;
 use crate::store::Store;
-use crate::usecases::review::{self, Assignee, Selection};
+use crate::usecases::review::{self, Assignee, NotPersonFace, Selection};
 use crate::usecases::{Services, cli_actor};
 use crate::vision::FaceEngine;
 
@@ -49,6 +49,15 @@ enum ReviewAction {
     },
     /// Set clusters aside: they keep their faces until retention and take no new ones.
     Dismiss { clusters: Vec<Uuid> },
+    /// "Not this person": unknown faces or photos of someone wrongly taken for PERSON become
+    /// their negative examples.
+    NotPerson {
+        #[arg(long)]
+        person: String,
+        #[arg(long = "face")]
+        faces: Vec<Uuid>,
+        photos: Vec<std::path::PathBuf>,
+    },
 }
 
 pub async fn review(config: &Config, args: ReviewArgs) -> anyhow::Result<ExitCode> {
@@ -108,6 +117,7 @@ pub async fn review(config: &Config, args: ReviewArgs) -> anyhow::Result<ExitCod
             }
             println!("review: {} cluster(s) dismissed", clusters.len());
         }
+        ReviewAction::NotPerson { person, faces, photos } => return not_person(config, &person, faces, photos).await,
         ReviewAction::Recluster => {
             let clusters = store.recluster_unknown_faces(config.review.cluster_distance).await?;
             println!("review: {clusters} open cluster(s) after recomputing from their faces");
@@ -172,4 +182,51 @@ async fn assign(
             Ok(ExitCode::from(2))
         }
     }
+}
+
+async fn not_person(
+    config: &Config,
+    person: &str,
+    faces: Vec<Uuid>,
+    photos: Vec<std::path::PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let id = PersonId::parse(person).map_err(|e| anyhow::anyhow!("person id {person:?}: {e}"))?;
+    let services = Services::connect(&config.store, &config.redis, &config.nats).await?;
+    let mut marked: Vec<NotPersonFace> = faces.into_iter().map(NotPersonFace::Unknown).collect();
+    if !photos.is_empty() {
+        let (engine_config, criteria) = (config.clone(), EnrolCriteria::from_config(&config.vision));
+        let analysed = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            let mut engine = FaceEngine::load(&engine_config)?;
+            let model_id = engine.model_id().to_owned();
+            Ok(crate::enroll::analyse_photos(&mut engine, &photos, criteria, || ())
+                .into_iter()
+                .filter_map(|outcome| match outcome.result {
+                    Ok(template) => Some(NotPersonFace::Analysed {
+                        embedding: template.embedding,
+                        model_id: model_id.clone(),
+                        source: template.source,
+                    }),
+                    Err(e) => {
+                        eprintln!("{}: rejected: {e}", outcome.path.display());
+                        None
+                    }
+                })
+                .collect::<Vec<_>>())
+        })
+        .await??;
+        marked.extend(analysed);
+    }
+    let actor = cli_actor();
+    let mut added = 0;
+    for face in marked {
+        match review::not_person(&services, &actor, &id, face).await? {
+            Ok(new) => added += usize::from(new),
+            Err(refusal) => {
+                eprintln!("review: {refusal}");
+                return Ok(ExitCode::from(2));
+            }
+        }
+    }
+    println!("review: {added} negative example(s) of {id} added");
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,4 +1,4 @@
-//! Keeping a recognizer's gallery equal to the store's templates: each change announced on NATS
+//! Keeping a recognizer's gallery equal to the store's templates (and negative examples): each change announced on NATS
 //! applied to the person it names, and a periodic check in every mode that reloads the whole
 //! gallery only when it has missed a change (while disconnected, or with no NATS at all). Every
 //! change bumps the store's gallery generation by one and its message carries the new value, so
@@ -11,7 +11,8 @@ use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use super::gallery::{Gallery, GalleryBuilder, SharedGallery};
-use crate::control::{ChangeKind, GALLERY_SUBJECT, GalleryChange};
+use crate::control::{ChangeKind, GalleryChange, Nats};
+use crate::domain::{Embedding, PersonId};
 use crate::store::Store;
 
 /// The gallery of `model_id` as the store has it now, streamed into place.
@@ -22,7 +23,18 @@ pub async fn load_gallery(store: &Store, model_id: &str) -> anyhow::Result<Galle
     store
         .each_template(model_id, |person, embedding| builder.push(person, embedding.values()))
         .await?;
-    Ok(builder.build().at_generation(Some(generation)))
+    let mut negatives: std::collections::HashMap<PersonId, Vec<Embedding>> = Default::default();
+    store
+        .each_negative(model_id, |person, embedding| {
+            negatives.entry(person).or_default().push(embedding)
+        })
+        .await?;
+    let gallery = negatives
+        .into_iter()
+        .fold(builder.build(), |gallery, (person, theirs)| {
+            gallery.with_negatives(&person, theirs)
+        });
+    Ok(gallery.at_generation(Some(generation)))
 }
 
 /// Keeps `gallery` equal to the store's templates of `model_id`: by the changes announced on
@@ -48,7 +60,7 @@ pub async fn keep_gallery_current(
                         continue;
                     }
                 },
-                None => anyhow::bail!("the NATS subscription to {GALLERY_SUBJECT} ended"),
+                None => anyhow::bail!("the NATS subscription to gallery changes ended"),
             },
             _ = tick.tick() => check(&store, &model_id, &gallery).await,
         };
@@ -63,9 +75,9 @@ pub async fn keep_gallery_current(
 /// Subscribes to gallery changes and returns once the server has the subscription (a flush
 /// waits for its answer), so that no change published after this returns is missed; subscribing
 /// inside the watcher's own task left a window in which an erasure's message went nowhere.
-pub async fn subscribe_to_gallery_changes(client: &async_nats::Client) -> anyhow::Result<async_nats::Subscriber> {
-    let subscriber = client.subscribe(GALLERY_SUBJECT).await?;
-    client.flush().await?;
+pub async fn subscribe_to_gallery_changes(nats: &Nats) -> anyhow::Result<async_nats::Subscriber> {
+    let subscriber = nats.client().subscribe(nats.gallery_subject()).await?;
+    nats.client().flush().await?;
     Ok(subscriber)
 }
 
@@ -95,11 +107,20 @@ async fn apply_change(
         }
         return Ok(());
     }
-    let templates = match change.kind {
-        ChangeKind::Erased => Vec::new(),
-        ChangeKind::Enrolled | ChangeKind::Updated => store.templates_of(&change.person_id, model_id).await?,
+    let (templates, negatives) = match change.kind {
+        ChangeKind::Erased => (Vec::new(), Vec::new()),
+        ChangeKind::Enrolled | ChangeKind::Updated => (
+            store.templates_of(&change.person_id, model_id).await?,
+            store.negatives_of(&change.person_id, model_id).await?,
+        ),
     };
-    gallery.update(|current| current.with_person(&change.person_id, &templates).at_generation(next));
+    let person = &change.person_id;
+    gallery.update(|current| {
+        current
+            .with_person(person, &templates)
+            .with_negatives(person, negatives)
+            .at_generation(next)
+    });
     tracing::info!(
         kind = ?change.kind,
         person = %change.person_id,

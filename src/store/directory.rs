@@ -175,6 +175,7 @@ impl Store {
             .exec(&txn)
             .await?;
         let (unknown_faces, unknown_clusters) = super::review_decisions::erase_assigned(&txn, id).await?;
+        let negatives = super::negatives::erase_negatives(&txn, id).await?;
         person::Entity::delete_by_id(id.as_str()).exec(&txn).await?;
         // Readers move on even if Redis misses the purge below; the purge removes every
         // generation, so the new ones need not be handed back.
@@ -191,6 +192,7 @@ impl Store {
             "attendance_kept": !erase_attendance,
             "review_faces_removed": unknown_faces,
             "review_clusters_removed": unknown_clusters,
+            "negatives_removed": negatives,
         });
         let audit_id = super::changes::audit(&txn, actor, "person.erased", id.as_str(), details).await?;
         txn.commit().await?;

@@ -132,6 +132,25 @@ impl Store {
         Ok((counts.to_vec(), flagged))
     }
 
+    /// An unknown face's embedding and model, if it is stored.
+    pub async fn unknown_face_embedding(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<(crate::domain::Embedding, String)>, sea_orm::DbErr> {
+        let Some((bytes, model_id)) = face::Entity::find_by_id(id)
+            .select_only()
+            .columns([face::Column::Embedding, face::Column::ModelId])
+            .into_tuple::<(Vec<u8>, String)>()
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let embedding = crate::domain::Embedding::from_bytes(&bytes)
+            .map_err(|e| sea_orm::DbErr::Custom(format!("unknown face {id}: {e}")))?;
+        Ok(Some((embedding, model_id)))
+    }
+
     /// The JPEG crop of an unknown face: `None` when the face is not stored (never seen, or
     /// deleted by retention), `Some(None)` when it came without one.
     pub async fn unknown_face_crop(&self, id: Uuid) -> Result<Option<Option<Vec<u8>>>, sea_orm::DbErr> {

@@ -113,10 +113,7 @@ impl<'a> Wiring<'a> {
             unknown: bus.unknown_producer()?,
             dead_letters: bus.frames_dead_letters()?,
         };
-        let nats = match &config.nats.url {
-            Some(url) => Some(crate::control::connect(url).await?),
-            None => None,
-        };
+        let nats = crate::control::Nats::connect(&config.nats).await?;
         if let Some(nats) = &nats {
             outputs.events = Arc::new(LiveTee {
                 inner: outputs.events,
@@ -124,7 +121,7 @@ impl<'a> Wiring<'a> {
             });
         }
         let changes = match &nats {
-            Some(client) => Some(crate::recognize::subscribe_to_gallery_changes(client).await?),
+            Some(nats) => Some(crate::recognize::subscribe_to_gallery_changes(nats).await?),
             None => None,
         };
         let watch_stop = stop.child_token();

@@ -18,7 +18,7 @@ use crate::store::{Store, StoreConfig};
 pub struct Services {
     pub store: Store,
     pub cache: Option<Cache>,
-    pub nats: Option<async_nats::Client>,
+    pub nats: Option<crate::control::Nats>,
 }
 
 impl Services {
@@ -27,10 +27,7 @@ impl Services {
     pub async fn connect(store: &StoreConfig, redis: &RedisConfig, nats: &NatsConfig) -> anyhow::Result<Services> {
         let store = Store::open(&store.url, store.max_connections).await?;
         let cache = redis.url.as_deref().map(Cache::connect).transpose()?;
-        let nats = match &nats.url {
-            Some(url) => Some(crate::control::connect(url).await?),
-            None => None,
-        };
+        let nats = crate::control::Nats::connect(nats).await?;
         Ok(Services { store, cache, nats })
     }
 
@@ -52,7 +49,7 @@ impl Services {
     /// periodic reload, so a failure is logged, not returned.
     pub async fn announce(&self, change: GalleryChange) {
         if let Some(nats) = &self.nats
-            && let Err(e) = crate::control::publish_gallery_change(nats, &change).await
+            && let Err(e) = nats.publish_gallery_change(&change).await
         {
             tracing::warn!(error = %e, "gallery change not broadcast; recognizers reload periodically");
         }

@@ -1,11 +1,15 @@
 //! Review decisions on unknown faces: faces and clusters assigned to a person (their crops
-//! enrolled as templates after the usual checks, the gallery change announced) or dismissed.
+//! enrolled as templates after the usual checks, the gallery change announced) or dismissed, and
+//! faces marked "not this person" (kept as the person's negative examples, which the matcher
+//! holds against later matches).
 //! Assigning takes two calls around the front end's own face analysis: `crops_to_assign`
 //! checks the request and hands out the crops, `assign` enrols what the analysis made of them.
 
 use uuid::Uuid;
 
 use super::Services;
+use crate::control::{ChangeKind, GalleryChange};
+use crate::domain::Embedding;
 use crate::domain::PersonId;
 use crate::review::ClusterStatus;
 use crate::store::NewTemplate;
@@ -147,4 +151,59 @@ pub async fn dismiss(svc: &Services, actor: &str, clusters: &[Uuid]) -> anyhow::
         Some(missing) => Ok(Err(Refusal::NoCluster(*missing))),
         None => Ok(Ok(())),
     }
+}
+
+/// Where a "not this person" face comes from.
+#[derive(Debug, Clone)]
+pub enum NotPersonFace {
+    /// An unknown face kept for review.
+    Unknown(Uuid),
+    /// A face the front end analysed (an uploaded photo), with its model and where it came from.
+    Analysed {
+        embedding: Embedding,
+        model_id: String,
+        source: String,
+    },
+}
+
+/// Keeps `face` as a negative example of `person`, and announces the gallery change so every
+/// recognizer refuses matches of the person that look more like it from then on. Returns
+/// whether it was new.
+pub async fn not_person(
+    svc: &Services,
+    actor: &str,
+    person: &PersonId,
+    face: NotPersonFace,
+) -> anyhow::Result<Result<bool, Refusal>> {
+    if svc.store.person(person).await?.is_none() {
+        return Ok(Err(if svc.store.was_erased(person).await? {
+            Refusal::Erased(person.clone())
+        } else {
+            Refusal::NoPerson(person.clone())
+        }));
+    }
+    let (embedding, model_id, source) = match face {
+        NotPersonFace::Unknown(id) => match svc.store.unknown_face_embedding(id).await? {
+            Some((embedding, model_id)) => (embedding, model_id, format!("unknown face {id}")),
+            None => return Ok(Err(Refusal::NoFace(id))),
+        },
+        NotPersonFace::Analysed {
+            embedding,
+            model_id,
+            source,
+        } => (embedding, model_id, source),
+    };
+    let marked = svc
+        .store
+        .add_negative(actor, person, &model_id, &embedding, &source)
+        .await?;
+    svc.announce(GalleryChange {
+        kind: ChangeKind::Updated,
+        person_id: person.clone(),
+        model_id,
+        templates: 0,
+        generation: Some(marked.gallery_generation),
+    })
+    .await;
+    Ok(Ok(marked.added))
 }

@@ -108,13 +108,13 @@ fn migrate_command_reports_applies_and_reverts() {
     };
     let before = run(&["status"]);
     assert!(before.lines().all(|l| l.starts_with("pending")), "{before}");
-    assert_eq!(before.lines().count(), 9, "{before}");
+    assert_eq!(before.lines().count(), 10, "{before}");
     assert!(run(&["up"]).contains("is up to date"));
     assert!(run(&["status"]).lines().all(|l| l.starts_with("applied")));
     assert!(run(&["down"]).contains("reverted 1 migration(s)"));
     let after = run(&["status"]);
     assert!(
-        after.contains("applied  m20261201_000008") && after.contains("pending  m20261201_000009"),
+        after.contains("applied  m20261201_000009") && after.contains("pending  m20261201_000010"),
         "{after}"
     );
 }

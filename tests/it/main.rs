@@ -20,6 +20,7 @@ mod gallery_scale;
 mod kafka;
 mod model_card;
 mod models;
+mod negatives;
 mod observability;
 mod operations;
 mod pipeline;

@@ -23,8 +23,11 @@ async fn enrolment_entry(api: &Api, person: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_enrolment_writes_the_same_audit_entry_and_announcement_as_the_api() {
     let api = Api::start(600).await;
-    let nats = rollcall::control::connect(&nats_url()).await.unwrap();
-    let mut changes = nats.subscribe(rollcall::control::GALLERY_SUBJECT).await.unwrap();
+    let nats = rollcall::control::Nats::connect(&api.config.nats)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut changes = nats.client().subscribe(nats.gallery_subject()).await.unwrap();
 
     api.create_person("obama", "Barack Obama").await;
     let (status, body) = api
@@ -36,6 +39,7 @@ async fn the_cli_enrolment_writes_the_same_audit_entry_and_announcement_as_the_a
     let out = rollcall(work.path())
         .env("ROLLCALL__STORE__URL", &api.config.store.url)
         .env("ROLLCALL__NATS__URL", nats_url())
+        .env("ROLLCALL__NATS__SUBJECT_PREFIX", &api.config.nats.subject_prefix)
         .args(["enroll", "--person", "biden", "--name", "Joe Biden"])
         .arg(face("face_recognition/biden/biden.jpg"))
         .output()

@@ -3,6 +3,7 @@
 mod build;
 mod chunk;
 mod codes;
+mod negatives;
 mod search;
 mod shared;
 
@@ -66,6 +67,7 @@ pub struct Gallery {
     /// The store's gallery generation (`cache::keys::gallery`) this gallery has every change
     /// up to, when known.
     generation: Option<i64>,
+    negatives: negatives::Negatives,
 }
 
 impl Gallery {
@@ -125,13 +127,18 @@ impl Gallery {
         Some((first.0.owner(first.1), distance(first), second.map(distance)))
     }
 
-    /// Top-1 by distance; a match must be strictly closer than the rule's threshold.
+    /// Top-1 by distance; a match must be strictly closer than the rule's threshold, and not
+    /// refused by the person's negative examples (`negatives.rs`).
     pub fn identify(&self, embedding: &Embedding, rule: MatchRule) -> Identity {
         match self.nearest(embedding, rule.metric) {
-            Some((person, distance)) if distance < rule.threshold => Identity::Known {
-                person: person.clone(),
-                distance,
-            },
+            Some((person, distance))
+                if distance < rule.threshold && !self.refuses(person, embedding, distance, rule.metric) =>
+            {
+                Identity::Known {
+                    person: person.clone(),
+                    distance,
+                }
+            }
             Some((_, distance)) => Identity::Unknown {
                 nearest: Some(distance),
             },
@@ -182,6 +189,7 @@ impl Gallery {
             templates: self.templates,
             people: self.people,
             generation: self.generation,
+            negatives: self.negatives.clone(),
         }
     }
 }

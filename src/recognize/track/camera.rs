@@ -227,8 +227,7 @@ impl CameraTracks {
             .ok_or_else(|| VisionError::Inference("the recognizer returned no embedding".into()))?;
         step.embedded += 1;
         track.since_embedding = 0;
-        let nearest = cx.gallery.nearest_two_people(&embedding, cx.rule.metric);
-        let vote = Vote::cast(nearest, cx.rule.threshold, &c.rule());
+        let vote = Vote::in_gallery(&embedding, cx.gallery, cx.rule, &c.rule());
         let face_box = face_box_of(detection);
         let embedding_of_look = embedding.clone();
         if quality > track.best_quality {
@@ -247,11 +246,7 @@ impl CameraTracks {
         // Only a track's end uses the pooled vote, but the gallery is at hand here, not there;
         // the last look's recomputation is the one that counts.
         if let Some(mean) = pooled(&track.looks) {
-            track.pooled = Some(Vote::cast(
-                cx.gallery.nearest_two_people(&mean, cx.rule.metric),
-                cx.rule.threshold,
-                &c.rule(),
-            ));
+            track.pooled = Some(Vote::in_gallery(&mean, cx.gallery, cx.rule, &c.rule()));
         }
         Ok(c.rule().decide_open(&track.votes).map(|person| track.decide(person)))
     }

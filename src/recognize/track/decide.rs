@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Embedding, PersonId};
+use crate::recognize::gallery::{Gallery, MatchRule};
 
 /// The rule a track's evidence must meet (`[recognize.track]`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -39,6 +40,22 @@ pub struct Vote {
 }
 
 impl Vote {
+    /// The vote of `embedding` in `gallery` (`cast`), except for a person whose negative
+    /// examples refuse the match: that is no vote for them.
+    pub fn in_gallery(embedding: &Embedding, gallery: &Gallery, rule: MatchRule, decision: &DecisionRule) -> Vote {
+        let mut vote = Vote::cast(
+            gallery.nearest_two_people(embedding, rule.metric),
+            rule.threshold,
+            decision,
+        );
+        if let (Some(person), Some(distance)) = (&vote.person, vote.distance)
+            && gallery.refuses(person, embedding, distance, rule.metric)
+        {
+            vote.person = None;
+        }
+        vote
+    }
+
     /// The vote of an embedding whose nearest person is `nearest` (with the distance to them
     /// and to the next person), under `threshold`.
     pub fn cast(nearest: Option<(&PersonId, f32, Option<f32>)>, threshold: f32, rule: &DecisionRule) -> Vote {

@@ -10,6 +10,7 @@ pub mod face_template;
 pub mod group;
 pub mod group_member;
 pub mod person;
+pub mod person_negative;
 pub mod recognize_anchor;
 pub mod recognize_cooldown;
 pub mod session_schedule;

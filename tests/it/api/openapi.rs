@@ -55,6 +55,13 @@ async fn the_openapi_document_validates_and_lists_every_route() {
         "GET /v1/schedules/{id}/sessions",
         "GET /v1/schedules/{id}/sessions/{date}",
         "GET /v1/people/{id}/sessions",
+        "GET /v1/review/clusters",
+        "GET /v1/review/clusters/{cluster_id}",
+        "POST /v1/review/clusters/{cluster_id}/dismiss",
+        "GET /v1/review/faces/{face_id}/crop",
+        "POST /v1/review/faces/{face_id}/not-person",
+        "POST /v1/review/assignments",
+        "POST /v1/people/{id}/negatives",
     ]
     .map(String::from)
     .into();
@@ -66,7 +73,9 @@ async fn the_openapi_document_validates_and_lists_every_route() {
             .replace("{id}", "ana")
             .replace("{person_id}", "bo")
             .replace("{day}", "2026-11-22")
-            .replace("{date}", "2026-11-22");
+            .replace("{date}", "2026-11-22")
+            .replace("{cluster_id}", "7a1c9e2e-5b3d-4f60-9c1e-2d8f4b6a0e13")
+            .replace("{face_id}", "7a1c9e2e-5b3d-4f60-9c1e-2d8f4b6a0e13");
         let request = api
             .http
             .request(method.parse().unwrap(), api.url(&path))

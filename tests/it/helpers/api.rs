@@ -192,9 +192,10 @@ impl Api {
     ) {
         let model = "dlib_resnet_v1";
         let gallery = SharedGallery::new(rollcall::recognize::load_gallery(&self.store, model).await.unwrap());
-        let nats = rollcall::control::connect(self.config.nats.url.as_ref().unwrap())
+        let nats = rollcall::control::Nats::connect(&self.config.nats)
             .await
-            .unwrap();
+            .unwrap()
+            .expect("the test API has NATS");
         let changes = rollcall::recognize::subscribe_to_gallery_changes(&nats).await.unwrap();
         let watching = CancellationToken::new();
         let watcher = tokio::spawn(rollcall::recognize::keep_gallery_current(

@@ -15,6 +15,11 @@ pub fn config(work: &Path) -> Config {
     let mut config = Config::with_home(&repo().join(".rollcall"));
     config.store.url = format!("sqlite://{}?mode=rwc", work.join("rollcall.db").display());
     config.ingest.cameras_dir = work.join("cameras");
+    // Tests share one NATS server: each work directory announces on subjects of its own, so no
+    // test applies another's gallery changes.
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    std::hash::Hash::hash(&work, &mut hasher);
+    config.nats.subject_prefix = format!("test-{:016x}", std::hash::Hasher::finish(&hasher));
     config
 }
 

@@ -84,6 +84,10 @@ pub fn config_env(config: &Config) -> Vec<(String, String)> {
     }
     if let Some(url) = &config.nats.url {
         env.push(("ROLLCALL__NATS__URL".into(), url.clone()));
+        env.push((
+            "ROLLCALL__NATS__SUBJECT_PREFIX".into(),
+            config.nats.subject_prefix.clone(),
+        ));
     }
     env
 }

@@ -38,9 +38,9 @@ async fn stages_as_separate_processes_over_kafka_postgres_redis_and_nats() {
         &cameras.join(&hall),
         "2.jpg",
     );
-    let nats = rollcall::control::connect(&nats_url()).await.unwrap();
-    let mut live = nats.subscribe(rollcall::control::live_subject(&hall)).await.unwrap();
-    nats.flush().await.unwrap();
+    let nats = rollcall::control::Nats::connect(&config.nats).await.unwrap().unwrap();
+    let mut live = nats.client().subscribe(nats.live_subject(&hall)).await.unwrap();
+    nats.client().flush().await.unwrap();
     // An entry a reader cached before today's attendance existed: the projector must drop it.
     let today = rollcall::cache::keys::attendance_day(chrono::Utc::now().date_naive());
     let before = rollcall::cache::keys::versioned(&today, 0);

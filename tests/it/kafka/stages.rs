@@ -151,11 +151,12 @@ async fn a_person_enrolled_while_recognizing_is_recognized_in_the_next_frames() 
     let run = uuid::Uuid::new_v4().simple().to_string();
     let (before, after) = (format!("before-{run}"), format!("after-{run}"));
 
-    let nats = rollcall::control::connect(&nats_url())
+    let nats = rollcall::control::Nats::connect(&config.nats)
         .await
-        .expect("NATS must run for this test");
-    let mut gallery_changes = nats.subscribe(rollcall::control::GALLERY_SUBJECT).await.unwrap();
-    let mut live = nats.subscribe(rollcall::control::live_subject(&after)).await.unwrap();
+        .expect("NATS must run for this test")
+        .unwrap();
+    let mut gallery_changes = nats.client().subscribe(nats.gallery_subject()).await.unwrap();
+    let mut live = nats.client().subscribe(nats.live_subject(&after)).await.unwrap();
 
     let shutdown = CancellationToken::new();
     let recognize = spawn_recognize(&config, &shutdown);
