@@ -16,7 +16,7 @@ use std::sync::Arc;
 use super::{ApiState, CachedJson, Caller, Shared, cursor};
 use crate::cache::keys;
 use crate::domain::PersonId;
-use crate::enroll::{PhotoError, template_from_photo};
+use crate::enroll::{EnrolCriteria, PhotoError, template_from_photo};
 use crate::store::NewTemplate;
 use crate::usecases::people;
 
@@ -290,6 +290,19 @@ pub(super) async fn analyse(
     state: &Shared,
     uploads: Vec<Upload>,
 ) -> Result<Vec<(PhotoResult, Option<NewTemplate>)>, ApiError> {
+    analyse_with(state, uploads, template_from_photo).await
+}
+
+/// What makes a template of an image's bytes: an enrolment photo's analysis, or a face crop's.
+pub(super) type Analysis =
+    fn(&mut crate::vision::FaceEngine, &[u8], &str, EnrolCriteria) -> Result<NewTemplate, PhotoError>;
+
+/// Each upload through `analysis` on the engine pool: its result, and its template if usable.
+pub(super) async fn analyse_with(
+    state: &Shared,
+    uploads: Vec<Upload>,
+    analysis: Analysis,
+) -> Result<Vec<(PhotoResult, Option<NewTemplate>)>, ApiError> {
     let engines = state.engines.clone().ok_or_else(|| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -307,7 +320,7 @@ pub(super) async fn analyse(
             };
             let name = file.clone();
             let analysed = engines
-                .run(move |engine| template_from_photo(engine, &bytes, &name, criteria))
+                .run(move |engine| analysis(engine, &bytes, &name, criteria))
                 .await;
             let rejected = |code: &str, message: String| PhotoResult {
                 file: file.clone(),

@@ -1,8 +1,6 @@
 //! Review decisions through the API: unknown faces and clusters assigned to a person (their crops
 //! enrolled as templates), clusters dismissed, and faces or photos marked "not this person". The rules are the use cases' (`usecases::review`).
 
-use std::sync::Arc;
-
 use axum::Extension;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -130,39 +128,26 @@ async fn analyse_crops(
     state: &Shared,
     crops: Vec<(Uuid, Vec<u8>)>,
 ) -> Result<(Vec<AssignedFace>, Vec<NewTemplate>), ApiError> {
-    let engines = state.engines.clone().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "model_unavailable",
-            "the face models are not loaded",
-        )
-    })?;
-    let criteria = state.criteria;
-    let (mut faces, mut templates) = (Vec::new(), Vec::new());
-    for (face_id, jpeg) in crops {
-        let source = format!("unknown face {face_id}");
-        let analysed = Arc::clone(&engines)
-            .run(move |engine| template_from_crop(engine, &jpeg, &source, criteria))
-            .await;
-        let (status, code, message) = match analysed {
-            Ok(Ok(template)) => {
-                templates.push(template);
-                ("enrolled", None, "one usable face".to_owned())
+    let ids: Vec<Uuid> = crops.iter().map(|(id, _)| *id).collect();
+    let uploads = crops
+        .into_iter()
+        .map(|(id, jpeg)| (format!("unknown face {id}"), Ok(jpeg)))
+        .collect();
+    let analysed = super::people::analyse_with(state, uploads, template_from_crop).await?;
+    let mut templates = Vec::new();
+    let faces = ids
+        .into_iter()
+        .zip(analysed)
+        .map(|(face_id, (result, template))| {
+            templates.extend(template);
+            AssignedFace {
+                face_id,
+                status: result.status,
+                code: result.code,
+                message: result.message,
             }
-            Ok(Err(e)) => (
-                "rejected",
-                Some(super::people::photo_code(&e).to_owned()),
-                e.to_string(),
-            ),
-            Err(panicked) => ("rejected", Some("analysis_failed".to_owned()), panicked.to_string()),
-        };
-        faces.push(AssignedFace {
-            face_id,
-            status: status.into(),
-            code,
-            message,
-        });
-    }
+        })
+        .collect();
     Ok((faces, templates))
 }
 

@@ -62,6 +62,18 @@ pub enum InvalidEvent {
     SeenAt(DateTime<Utc>),
 }
 
+/// An event whose every field is checked against what the store can keep, so that a batch never
+/// fails on one event's data: the decoder and the projector refuse it instead (dead letter).
+pub trait Validate {
+    fn validate(&self) -> Result<(), InvalidEvent>;
+}
+
+impl Validate for AttendanceEvent {
+    fn validate(&self) -> Result<(), InvalidEvent> {
+        AttendanceEvent::validate(self)
+    }
+}
+
 /// The longest model id: the store's column.
 pub const MAX_MODEL_ID_LEN: usize = 64;
 

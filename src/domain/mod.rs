@@ -13,7 +13,7 @@ mod unknown;
 
 pub use camera::CameraRole;
 pub use embedding::{EMBEDDING_DIM, Embedding, EmbeddingError, MAX_EMBEDDING_DIM, Metric, similarity_from_distance};
-pub use event::{ATTENDANCE_SCHEMA_VERSION, AttendanceEvent, FaceBox, InvalidEvent};
+pub use event::{ATTENDANCE_SCHEMA_VERSION, AttendanceEvent, FaceBox, InvalidEvent, Validate};
 pub use frame::{END_OF_STREAM, Frame};
 pub use ids::{CameraId, IdError, PersonId};
 pub use template::Template;

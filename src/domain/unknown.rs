@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::event::{EVENT_ID_NAMESPACE, check_model_id};
+use super::event::{EVENT_ID_NAMESPACE, Validate, check_model_id};
 use super::{ATTENDANCE_SCHEMA_VERSION, CameraId, Embedding, FaceBox, InvalidEvent};
 
 /// The largest face crop accepted, decoded: the schema's 40,000 base64 characters (a 160 px JPEG
@@ -78,6 +78,12 @@ impl UnknownFaceEvent {
             return Err(InvalidEvent::SeenAt(self.seen_at));
         }
         self.crop_bytes().map(|_| ())
+    }
+}
+
+impl Validate for UnknownFaceEvent {
+    fn validate(&self) -> Result<(), InvalidEvent> {
+        UnknownFaceEvent::validate(self)
     }
 }
 

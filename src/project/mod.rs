@@ -21,6 +21,7 @@ pub use projection::{Attendance, Projection, UnknownFaces};
 
 use crate::bus::{BusError, Consumer, DeadLetter, Position, Producer};
 use crate::cache::Cache;
+use crate::domain::Validate;
 use crate::store::{BatchOutcome, Store};
 use crate::telemetry::context::continue_trace;
 use crate::telemetry::events::{BatchStored, CacheDegraded, CacheInvalidated, Emit};
@@ -144,7 +145,7 @@ impl<P: Projection> Projector<P> {
                 None => break,
                 Some(Ok(record)) => {
                     let position = record.position;
-                    if let Err(invalid) = P::validate(&record.value) {
+                    if let Err(invalid) = record.value.validate() {
                         let payload = serde_json::to_vec(&record.value).unwrap_or_default();
                         let letter = DeadLetter {
                             stage: P::STAGE.to_owned(),

@@ -7,18 +7,17 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::stage::{PROJECT, REVIEW};
-use crate::domain::{AttendanceEvent, InvalidEvent, UnknownFaceEvent};
+use crate::domain::{AttendanceEvent, UnknownFaceEvent, Validate};
 use crate::store::{BatchOutcome, Store};
 
 #[async_trait]
 pub trait Projection: Send + Sync + 'static {
-    type Event: Serialize + Send + Sync + 'static;
+    type Event: Serialize + Validate + Send + Sync + 'static;
     /// The `projection` label of the projector's metrics.
     const NAME: &'static str;
     /// The stage its dead letters and logs are under.
     const STAGE: &'static str;
 
-    fn validate(event: &Self::Event) -> Result<(), InvalidEvent>;
     /// The event's id in spans and dead-letter reasons.
     fn event_id(event: &Self::Event) -> Uuid;
     /// Writes a batch in one transaction; writing it again changes nothing.
@@ -33,10 +32,6 @@ impl Projection for Attendance {
     type Event = AttendanceEvent;
     const NAME: &'static str = "attendance";
     const STAGE: &'static str = PROJECT;
-
-    fn validate(event: &AttendanceEvent) -> Result<(), InvalidEvent> {
-        event.validate()
-    }
 
     fn event_id(event: &AttendanceEvent) -> Uuid {
         event.event_id
@@ -58,10 +53,6 @@ impl Projection for UnknownFaces {
     type Event = UnknownFaceEvent;
     const NAME: &'static str = "unknown_faces";
     const STAGE: &'static str = REVIEW;
-
-    fn validate(event: &UnknownFaceEvent) -> Result<(), InvalidEvent> {
-        event.validate()
-    }
 
     fn event_id(event: &UnknownFaceEvent) -> Uuid {
         event.face_id()

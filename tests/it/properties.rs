@@ -6,7 +6,7 @@ use std::io::Cursor;
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
-use rollcall::bus::kafka::{AttendanceCodec, Codec, FrameCodec};
+use rollcall::bus::kafka::{Codec, EventCodec, FrameCodec};
 use rollcall::domain::{AttendanceEvent, CameraId, FaceBox, PersonId};
 use rollcall::timetable::spec::ScheduleSpec;
 use rollcall::vision::decode_image;
@@ -135,8 +135,8 @@ proptest! {
             FaceBox { x: 1, y: 2, w: 30, h: 40 },
             "dlib_resnet_v1",
         );
-        let bytes = if use_garbage { garbage } else { mutate(AttendanceCodec.encode(&event).payload, &mutations) };
-        match AttendanceCodec.decode("obama", &bytes, &[]) {
+        let bytes = if use_garbage { garbage } else { mutate(EventCodec::<AttendanceEvent>::default().encode(&event).payload, &mutations) };
+        match EventCodec::<AttendanceEvent>::default().decode("obama", &bytes, &[]) {
             Ok(decoded) => prop_assert!(decoded.validate().is_ok()),
             Err(failure) => prop_assert!(["invalid_json", "invalid_event"].contains(&failure.kind), "{:?}", failure),
         }

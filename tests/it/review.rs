@@ -85,13 +85,7 @@ async fn clusters_faces_and_crops_are_served_for_review_until_retention_deletes_
     let faces = body["faces"].as_array().unwrap();
     assert_eq!(faces.len(), 3);
     let crop_url = faces[0]["crop_url"].as_str().unwrap().to_owned();
-    let crop = api
-        .http
-        .get(api.url(&crop_url))
-        .bearer_auth(READER_KEY)
-        .send()
-        .await
-        .unwrap();
+    let crop = api.fetch(&crop_url, READER_KEY).await;
     assert_eq!(crop.status(), StatusCode::OK);
     assert_eq!(crop.headers()["content-type"], "image/jpeg");
     assert_eq!(crop.headers()["cache-control"], "private, no-store");
@@ -137,13 +131,7 @@ async fn clusters_faces_and_crops_are_served_for_review_until_retention_deletes_
         .await
         .unwrap();
     assert_eq!((deleted.unknown_faces, deleted.unknown_clusters), (4, 2));
-    let crop = api
-        .http
-        .get(api.url(&crop_url))
-        .bearer_auth(READER_KEY)
-        .send()
-        .await
-        .unwrap();
+    let crop = api.fetch(&crop_url, READER_KEY).await;
     assert_eq!(crop.status(), StatusCode::NOT_FOUND, "a crop past retention");
     let (status, _) = api.get(&format!("/v1/review/clusters/{id}"), READER_KEY).await;
     assert_eq!(status, StatusCode::NOT_FOUND);

@@ -121,13 +121,7 @@ async fn a_strangers_cluster_assigned_to_a_new_person_makes_their_next_pass_atte
     assert_eq!(status.as_u16(), 200);
     let (status, _) = api.get(&format!("/v1/review/clusters/{kit}"), READER_KEY).await;
     assert_eq!(status.as_u16(), 404);
-    let crop = api
-        .http
-        .get(api.url(&format!("/v1/review/faces/{kit}/crop")))
-        .bearer_auth(READER_KEY)
-        .send()
-        .await
-        .unwrap();
+    let crop = api.fetch(&format!("/v1/review/faces/{kit}/crop"), READER_KEY).await;
     assert_eq!(crop.status().as_u16(), 404);
     let (status, refused) = assign(json!({"faces": [rose], "person_id": "kit"})).await;
     assert_eq!(

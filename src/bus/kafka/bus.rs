@@ -5,7 +5,7 @@ use std::sync::Arc;
 use rdkafka::ClientConfig;
 
 use super::KafkaConfig;
-use super::{AttendanceCodec, DeadLetterCodec, FrameCodec, JsonCodec, KafkaConsumer, KafkaProducer, UnknownFaceCodec};
+use super::{DeadLetterCodec, EventCodec, FrameCodec, JsonCodec, KafkaConsumer, KafkaProducer};
 use crate::bus::{Bus, BusError, Consumer, DeadLetter, Producer};
 use crate::domain::{AttendanceEvent, Frame, UnknownFaceEvent};
 
@@ -69,7 +69,7 @@ impl Bus for KafkaBus {
         Ok(Arc::new(KafkaProducer::new(
             &self.client,
             &self.config.topics.attendance,
-            AttendanceCodec,
+            EventCodec::default(),
         )?))
     }
 
@@ -81,7 +81,7 @@ impl Bus for KafkaBus {
             crate::domain::stage::PROJECT,
             group,
             topic,
-            AttendanceCodec,
+            EventCodec::default(),
         )?))
     }
 
@@ -101,7 +101,7 @@ impl Bus for KafkaBus {
             crate::domain::stage::REVIEW,
             group,
             topic,
-            UnknownFaceCodec,
+            EventCodec::default(),
         )?))
     }
 

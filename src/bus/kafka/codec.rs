@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::bus::DeadLetter;
-use crate::domain::{CameraId, Frame};
+use crate::domain::{CameraId, Frame, Validate};
 
 /// A message ready for Kafka (the key is given separately).
 #[derive(Debug, Clone, PartialEq)]
@@ -116,53 +116,24 @@ impl<T: Serialize + DeserializeOwned + 'static> Codec<T> for JsonCodec<T> {
     }
 }
 
-/// Attendance events: JSON, checked as the projector needs them (`AttendanceEvent::validate`),
+/// Events (attendance, unknown faces): JSON, checked as the projector needs them (`Validate`),
 /// so an event that could never be stored is a dead letter with its original bytes; decoded
 /// events keep their bytes for the same reason.
-#[derive(Debug, Clone, Default)]
-pub struct AttendanceCodec;
+pub struct EventCodec<T>(PhantomData<fn() -> T>);
 
-impl Codec<crate::domain::AttendanceEvent> for AttendanceCodec {
-    fn encode(&self, value: &crate::domain::AttendanceEvent) -> Encoded {
-        JsonCodec::default().encode(value)
-    }
-
-    fn decode(
-        &self,
-        key: &str,
-        payload: &[u8],
-        headers: &[(String, Vec<u8>)],
-    ) -> Result<crate::domain::AttendanceEvent, DecodeFailure> {
-        let event: crate::domain::AttendanceEvent = JsonCodec::default().decode(key, payload, headers)?;
-        event.validate().map_err(|e| DecodeFailure {
-            kind: "invalid_event",
-            reason: e.to_string(),
-        })?;
-        Ok(event)
-    }
-
-    fn keeps_payload(&self) -> bool {
-        true
+impl<T> Default for EventCodec<T> {
+    fn default() -> Self {
+        EventCodec(PhantomData)
     }
 }
 
-/// Unknown-face events: JSON, checked as the review projector needs them
-/// (`UnknownFaceEvent::validate`); decoded events keep their bytes for their dead letters.
-#[derive(Debug, Clone, Default)]
-pub struct UnknownFaceCodec;
-
-impl Codec<crate::domain::UnknownFaceEvent> for UnknownFaceCodec {
-    fn encode(&self, value: &crate::domain::UnknownFaceEvent) -> Encoded {
+impl<T: Serialize + DeserializeOwned + Validate + 'static> Codec<T> for EventCodec<T> {
+    fn encode(&self, value: &T) -> Encoded {
         JsonCodec::default().encode(value)
     }
 
-    fn decode(
-        &self,
-        key: &str,
-        payload: &[u8],
-        headers: &[(String, Vec<u8>)],
-    ) -> Result<crate::domain::UnknownFaceEvent, DecodeFailure> {
-        let event: crate::domain::UnknownFaceEvent = JsonCodec::default().decode(key, payload, headers)?;
+    fn decode(&self, key: &str, payload: &[u8], headers: &[(String, Vec<u8>)]) -> Result<T, DecodeFailure> {
+        let event: T = JsonCodec::default().decode(key, payload, headers)?;
         event.validate().map_err(|e| DecodeFailure {
             kind: "invalid_event",
             reason: e.to_string(),

@@ -8,9 +8,7 @@ mod consumer;
 mod producer;
 
 pub use bus::{KafkaBus, client_config};
-pub use codec::{
-    AttendanceCodec, Codec, DeadLetterCodec, DecodeFailure, Encoded, FrameCodec, JsonCodec, UnknownFaceCodec,
-};
+pub use codec::{Codec, DeadLetterCodec, DecodeFailure, Encoded, EventCodec, FrameCodec, JsonCodec};
 pub use config::{KafkaConfig, TopicNames};
 pub use consumer::KafkaConsumer;
 pub use producer::KafkaProducer;

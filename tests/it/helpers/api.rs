@@ -111,6 +111,11 @@ impl Api {
         self.send(self.http.get(self.url(path)).bearer_auth(key)).await
     }
 
+    /// The raw answer to a GET, for bodies that are not JSON (face crops).
+    pub async fn fetch(&self, path: &str, key: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).bearer_auth(key).send().await.unwrap()
+    }
+
     pub async fn post_json(&self, path: &str, key: &str, body: Value) -> (StatusCode, Value) {
         self.send(self.http.post(self.url(path)).bearer_auth(key).json(&body))
             .await
