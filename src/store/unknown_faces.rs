@@ -23,6 +23,9 @@ const CLUSTERING_LOCK: i64 = 0x726f_6c6c_636c_7573; // "rollclus"
 /// Ids per `IN (…)` list: well under PostgreSQL's 65,535 parameters.
 const IDS_PER_QUERY: usize = 1_000;
 
+/// Faces per INSERT: 15 values each, well under the 32,766 bound values SQLite takes.
+const ROWS_PER_INSERT: usize = 500;
+
 const OPEN: &str = ClusterStatus::Open.as_str();
 
 impl Store {
@@ -59,33 +62,22 @@ impl Store {
         let mut faces: Vec<FaceToCluster<'_>> = new.iter().map(|e| to_cluster(e)).collect();
         let assigned = assign(&mut clusters, &mut faces, cluster_distance);
         let recorded_at = super::now();
-        let rows = new
-            .iter()
-            .zip(ids_in_event_order(&new, &assigned))
-            .map(|(e, cluster_id)| {
-                Ok(face::ActiveModel {
-                    face_id: Set(e.face_id()),
-                    camera_id: Set(e.camera_id.to_string()),
-                    frame_seq: Set(e.frame_seq as i64),
-                    seen_at: Set(e.seen_at),
-                    box_x: Set(e.face_box.x),
-                    box_y: Set(e.face_box.y),
-                    box_w: Set(e.face_box.w),
-                    box_h: Set(e.face_box.h),
-                    nearest_distance: Set(e.nearest_distance),
-                    model_id: Set(e.model_id.clone()),
-                    embedding: Set(e.embedding.to_bytes()),
-                    crop_jpeg: Set(e.crop_bytes().map_err(|why| sea_orm::DbErr::Custom(why.to_string()))?),
-                    cluster_id: Set(Some(cluster_id)),
-                    person_id: Set(None),
-                    recorded_at: Set(recorded_at),
-                })
-            });
-        let rows: Vec<face::ActiveModel> = rows.collect::<Result<_, sea_orm::DbErr>>()?;
-        face::Entity::insert_many(rows)
-            .on_conflict(OnConflict::column(face::Column::FaceId).do_nothing().to_owned())
-            .exec_without_returning(&txn)
-            .await?;
+        let clusters_in_order = ids_in_event_order(&new, &assigned);
+        // Rows per statement: well under either database's limit on bound values, whatever the batch size.
+        for (events, cluster_ids) in new
+            .chunks(ROWS_PER_INSERT)
+            .zip(clusters_in_order.chunks(ROWS_PER_INSERT))
+        {
+            let rows = events
+                .iter()
+                .zip(cluster_ids)
+                .map(|(e, cluster_id)| face_row(e, *cluster_id, recorded_at))
+                .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+            face::Entity::insert_many(rows)
+                .on_conflict(OnConflict::column(face::Column::FaceId).do_nothing().to_owned())
+                .exec_without_returning(&txn)
+                .await?;
+        }
         save_clusters(&txn, &clusters).await?;
         txn.commit().await?;
         Ok(BatchOutcome {
@@ -251,6 +243,30 @@ pub(super) async fn lock_clustering(txn: &impl ConnectionTrait) -> Result<(), se
         .await?;
     }
     Ok(())
+}
+
+fn face_row(
+    e: &UnknownFaceEvent,
+    cluster_id: Uuid,
+    recorded_at: chrono::DateTime<chrono::Utc>,
+) -> Result<face::ActiveModel, sea_orm::DbErr> {
+    Ok(face::ActiveModel {
+        face_id: Set(e.face_id()),
+        camera_id: Set(e.camera_id.to_string()),
+        frame_seq: Set(e.frame_seq as i64),
+        seen_at: Set(e.seen_at),
+        box_x: Set(e.face_box.x),
+        box_y: Set(e.face_box.y),
+        box_w: Set(e.face_box.w),
+        box_h: Set(e.face_box.h),
+        nearest_distance: Set(e.nearest_distance),
+        model_id: Set(e.model_id.clone()),
+        embedding: Set(e.embedding.to_bytes()),
+        crop_jpeg: Set(e.crop_bytes().map_err(|why| sea_orm::DbErr::Custom(why.to_string()))?),
+        cluster_id: Set(Some(cluster_id)),
+        person_id: Set(None),
+        recorded_at: Set(recorded_at),
+    })
 }
 
 fn to_cluster(e: &UnknownFaceEvent) -> FaceToCluster<'_> {

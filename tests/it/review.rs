@@ -136,3 +136,48 @@ async fn clusters_faces_and_crops_are_served_for_review_until_retention_deletes_
     let (status, _) = api.get(&format!("/v1/review/clusters/{id}"), READER_KEY).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_larger_than_one_statement_is_stored_whole_on_both_stores() {
+    use rollcall::domain::{CameraId, Embedding, FaceBox, UnknownFaceEvent};
+    // 5,000 made-up faces of 40 made-up people (125 each, near their own point) in one batch:
+    // 75,000 values, more than either database binds in one statement.
+    let faces: Vec<UnknownFaceEvent> = (0..5_000u32)
+        .map(|i| {
+            let (person, nth) = ((i % 40) as usize, (i / 40) as f32);
+            let embedding = (0..128)
+                .map(|d| {
+                    let own_axis = if d == person { 1.0 } else { 0.0 };
+                    own_axis + nth * 1e-4
+                })
+                .collect();
+            UnknownFaceEvent {
+                schema_version: 1,
+                camera_id: CameraId::parse("door").unwrap(),
+                frame_seq: u64::from(i),
+                seen_at: start_time() + TimeDelta::seconds(i64::from(i)),
+                face_box: FaceBox {
+                    x: 1,
+                    y: 2,
+                    w: 80,
+                    h: 90,
+                },
+                nearest_distance: None,
+                embedding: Embedding::new(embedding).unwrap(),
+                model_id: "dlib_resnet_v1".into(),
+                face_crop_jpeg: None,
+            }
+        })
+        .collect();
+    let db = TestDatabase::create().await;
+    let work = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite://{}?mode=rwc", work.path().join("large.db").display());
+    for url in [db.url.clone(), sqlite] {
+        let store = Store::open(&url, 2).await.unwrap();
+        let outcome = store.write_unknown_faces(&faces, 0.5).await.unwrap();
+        assert_eq!((outcome.inserted, outcome.duplicates), (5_000, 0), "{url}");
+        let clusters = store.unknown_clusters(Some(ClusterStatus::Open), 100).await.unwrap();
+        assert_eq!(clusters.len(), 40, "{url}");
+        assert!(clusters.iter().all(|c| c.size == 125), "{url}");
+    }
+}
