@@ -53,6 +53,7 @@ pub(super) fn refused(refusal: Refusal) -> ApiError {
     let message = refusal.to_string();
     match refusal {
         Refusal::Empty => ApiError::bad_request("nothing_selected", message),
+        Refusal::TooMany(_) => ApiError::bad_request("too_many_selected", message),
         Refusal::NoCluster(_) | Refusal::NoFace(_) | Refusal::NoPerson(_) => ApiError::not_found(message),
         Refusal::AlreadyAssigned { .. } | Refusal::PersonExists(_) | Refusal::Erased(_) => ApiError::conflict(message),
         Refusal::NoUsableFace(_) => ApiError::unprocessable("no_usable_face", message),

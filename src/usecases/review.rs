@@ -14,6 +14,10 @@ use crate::domain::PersonId;
 use crate::review::ClusterStatus;
 use crate::store::NewTemplate;
 
+/// The most clusters and faces one decision may name: a review screen's worth, and well under
+/// what the database binds in one statement.
+pub const MAX_SELECTION: usize = 1_000;
+
 /// The faces a decision is about: whole clusters, and faces on their own.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
@@ -45,6 +49,8 @@ impl Assignee {
 pub enum Refusal {
     #[error("nothing to decide on: give at least one cluster or face")]
     Empty,
+    #[error("{0} clusters and faces in one decision; at most {MAX_SELECTION}: send the rest in another")]
+    TooMany(usize),
     #[error("no unknown-face cluster {0} (or its faces are past retention)")]
     NoCluster(Uuid),
     #[error("no unknown face {0}: never seen, or deleted after retention.unknown_days")]
@@ -70,6 +76,10 @@ pub async fn crops_to_assign(
 ) -> anyhow::Result<Result<Vec<(Uuid, Vec<u8>)>, Refusal>> {
     if selection.clusters.is_empty() && selection.faces.is_empty() {
         return Ok(Err(Refusal::Empty));
+    }
+    let named = selection.clusters.len() + selection.faces.len();
+    if named > MAX_SELECTION {
+        return Ok(Err(Refusal::TooMany(named)));
     }
     let found = svc
         .store
@@ -146,6 +156,9 @@ pub async fn assign(
 pub async fn dismiss(svc: &Services, actor: &str, clusters: &[Uuid]) -> anyhow::Result<Result<(), Refusal>> {
     if clusters.is_empty() {
         return Ok(Err(Refusal::Empty));
+    }
+    if clusters.len() > MAX_SELECTION {
+        return Ok(Err(Refusal::TooMany(clusters.len())));
     }
     match svc.store.dismiss_clusters(actor, clusters).await?.first() {
         Some(missing) => Ok(Err(Refusal::NoCluster(*missing))),

@@ -41,6 +41,11 @@ async fn a_strangers_cluster_assigned_to_a_new_person_makes_their_next_pass_atte
             422,
             "invalid_body",
         ),
+        (
+            json!({"faces": vec![nobody; 1_001], "person_id": "kit"}),
+            400,
+            "too_many_selected",
+        ),
     ] {
         let (got, answer) = assign(body.clone()).await;
         assert_eq!(got.as_u16(), status, "{body}: {answer}");
