@@ -50,6 +50,18 @@ impl Cluster {
         }
     }
 
+    /// Cluster `cluster_id` as made of `faces` alone (none: no cluster), for a cluster that
+    /// lost faces.
+    pub fn of_faces(cluster_id: Uuid, faces: &[FaceToCluster<'_>]) -> Option<Cluster> {
+        let (first, rest) = faces.split_first()?;
+        let mut cluster = Cluster::started_by(first);
+        cluster.cluster_id = cluster_id;
+        for face in rest {
+            cluster.join(face);
+        }
+        Some(cluster)
+    }
+
     /// Squared L2 distance from `embedding` to the centroid.
     fn squared_distance(&self, embedding: &[f32]) -> f32 {
         let size = self.size as f32;

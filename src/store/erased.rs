@@ -119,11 +119,9 @@ pub(super) async fn erased_events(
 }
 
 impl super::Store {
-    /// Whether `id` was erased (and not enrolled again since: a person who exists is not).
-    pub async fn was_erased(&self, id: &crate::domain::PersonId) -> Result<bool, sea_orm::DbErr> {
-        if person::Entity::find_by_id(id.as_str()).one(&self.db).await?.is_some() {
-            return Ok(false);
-        }
+    /// Whether `id` has a tombstone: with no person under it (what callers check first), it
+    /// was erased and not enrolled again.
+    pub async fn has_tombstone(&self, id: &crate::domain::PersonId) -> Result<bool, sea_orm::DbErr> {
         Ok(erased_person::Entity::find_by_id(person_digest(id.as_str()))
             .one(&self.db)
             .await?

@@ -109,28 +109,20 @@ impl Store {
                     .await?,
             );
         }
+        // Faces out of every cluster and nobody's yet (a face assigned on its own has a person).
         members.extend(
             face::Entity::find()
                 .filter(face::Column::ClusterId.is_null())
+                .filter(face::Column::PersonId.is_null())
                 .all(&txn)
                 .await?,
         );
         members.sort_by_key(|f| (f.seen_at, f.face_id));
-        let embeddings = members
-            .iter()
-            .map(|f| Embedding::from_bytes(&f.embedding).map(|e| e.values().to_vec()))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| sea_orm::DbErr::Custom(format!("an unknown face's embedding: {e}")))?;
+        let embeddings = embeddings_of(&members)?;
         let mut faces: Vec<FaceToCluster<'_>> = members
             .iter()
             .zip(&embeddings)
-            .map(|(f, embedding)| FaceToCluster {
-                face_id: f.face_id,
-                camera_id: &f.camera_id,
-                seen_at: f.seen_at,
-                model_id: &f.model_id,
-                embedding,
-            })
+            .map(|(f, e)| stored_face(f, e))
             .collect();
         let mut clusters = Vec::new();
         let assigned = assign(&mut clusters, &mut faces, cluster_distance);
@@ -140,12 +132,19 @@ impl Store {
                 .exec(&txn)
                 .await?;
         }
-        for (face_id, cluster_id) in &assigned {
-            face::Entity::update_many()
-                .col_expr(face::Column::ClusterId, Expr::value(*cluster_id))
-                .filter(face::Column::FaceId.eq(*face_id))
-                .exec(&txn)
-                .await?;
+        // One statement per cluster (and per thousand of its faces), not one per face.
+        let mut by_cluster: std::collections::BTreeMap<Uuid, Vec<Uuid>> = Default::default();
+        for (face_id, cluster_id) in assigned {
+            by_cluster.entry(cluster_id).or_default().push(face_id);
+        }
+        for (cluster_id, faces) in &by_cluster {
+            for chunk in faces.chunks(IDS_PER_QUERY) {
+                face::Entity::update_many()
+                    .col_expr(face::Column::ClusterId, Expr::value(*cluster_id))
+                    .filter(face::Column::FaceId.is_in(chunk.iter().copied()))
+                    .exec(&txn)
+                    .await?;
+            }
         }
         save_clusters(&txn, &clusters).await?;
         txn.commit().await?;
@@ -202,31 +201,24 @@ pub(super) async fn refresh_clusters(txn: &impl ConnectionTrait, ids: &BTreeSet<
             .filter(face::Column::ClusterId.eq(*id))
             .all(txn)
             .await?;
-        if members.is_empty() {
+        let embeddings = embeddings_of(&members)?;
+        let faces: Vec<FaceToCluster<'_>> = members
+            .iter()
+            .zip(&embeddings)
+            .map(|(f, e)| stored_face(f, e))
+            .collect();
+        let Some(left) = Cluster::of_faces(*id, &faces) else {
             cluster::Entity::delete_by_id(*id).exec(txn).await?;
             deleted += 1;
             continue;
-        }
-        let mut sum: Vec<f32> = Vec::new();
-        for member in &members {
-            let embedding = Embedding::from_bytes(&member.embedding)
-                .map_err(|e| sea_orm::DbErr::Custom(format!("unknown face {}: {e}", member.face_id)))?;
-            if sum.is_empty() {
-                sum = vec![0.0; embedding.values().len()];
-            }
-            for (total, v) in sum.iter_mut().zip(embedding.values()) {
-                *total += v;
-            }
-        }
-        let cameras: BTreeSet<&str> = members.iter().map(|f| f.camera_id.as_str()).collect();
+        };
+        // Status and person stay as they are: only what the faces make is recomputed.
         let mut update: cluster::ActiveModel = row.into();
-        update.embedding_sum = Set(Embedding::new(sum)
-            .map_err(|e| sea_orm::DbErr::Custom(format!("cluster {id}: {e}")))?
-            .to_bytes());
-        update.size = Set(members.len() as i32);
-        update.first_seen = Set(members.iter().map(|f| f.seen_at).min().expect("not empty"));
-        update.last_seen = Set(members.iter().map(|f| f.seen_at).max().expect("not empty"));
-        update.cameras = Set(serde_json::to_string(&cameras).expect("strings serialise"));
+        update.embedding_sum = Set(sum_bytes(&left)?);
+        update.size = Set(left.size as i32);
+        update.first_seen = Set(left.first_seen);
+        update.last_seen = Set(left.last_seen);
+        update.cameras = Set(cameras_json(&left));
         update.updated_at = Set(super::now());
         cluster::Entity::update(update).exec(txn).await?;
     }
@@ -267,6 +259,38 @@ fn face_row(
         person_id: Set(None),
         recorded_at: Set(recorded_at),
     })
+}
+
+/// The embeddings of stored faces, as the clustering takes them.
+fn embeddings_of(members: &[face::Model]) -> Result<Vec<Vec<f32>>, sea_orm::DbErr> {
+    members
+        .iter()
+        .map(|f| {
+            Embedding::from_bytes(&f.embedding)
+                .map(|e| e.values().to_vec())
+                .map_err(|e| sea_orm::DbErr::Custom(format!("unknown face {}: {e}", f.face_id)))
+        })
+        .collect()
+}
+
+fn stored_face<'a>(f: &'a face::Model, embedding: &'a [f32]) -> FaceToCluster<'a> {
+    FaceToCluster {
+        face_id: f.face_id,
+        camera_id: &f.camera_id,
+        seen_at: f.seen_at,
+        model_id: &f.model_id,
+        embedding,
+    }
+}
+
+fn sum_bytes(c: &Cluster) -> Result<Vec<u8>, sea_orm::DbErr> {
+    Embedding::new(c.embedding_sum.clone())
+        .map(|e| e.to_bytes())
+        .map_err(|e| sea_orm::DbErr::Custom(format!("cluster {}: {e}", c.cluster_id)))
+}
+
+fn cameras_json(c: &Cluster) -> String {
+    serde_json::to_string(&c.cameras).expect("strings serialise")
 }
 
 fn to_cluster(e: &UnknownFaceEvent) -> FaceToCluster<'_> {
@@ -334,10 +358,7 @@ async fn open_clusters(txn: &impl ConnectionTrait, models: &BTreeSet<&str>) -> R
 async fn save_clusters(txn: &impl ConnectionTrait, clusters: &[Cluster]) -> Result<(), sea_orm::DbErr> {
     let now = super::now();
     for c in clusters.iter().filter(|c| c.changed) {
-        let sum = Embedding::new(c.embedding_sum.clone())
-            .map_err(|e| sea_orm::DbErr::Custom(format!("cluster {}: {e}", c.cluster_id)))?
-            .to_bytes();
-        let cameras = serde_json::to_string(&c.cameras).expect("strings serialise");
+        let (sum, cameras) = (sum_bytes(c)?, cameras_json(c));
         let row = cluster::ActiveModel {
             cluster_id: Set(c.cluster_id),
             model_id: Set(c.model_id.clone()),

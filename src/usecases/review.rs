@@ -102,7 +102,7 @@ pub async fn crops_to_assign(
     }
     let exists = svc.store.person(assignee.id()).await?.is_some();
     match assignee {
-        Assignee::Existing(id) if !exists && svc.store.was_erased(id).await? => {
+        Assignee::Existing(id) if !exists && svc.store.has_tombstone(id).await? => {
             return Ok(Err(Refusal::Erased(id.clone())));
         }
         Assignee::Existing(id) if !exists => return Ok(Err(Refusal::NoPerson(id.clone()))),
@@ -189,7 +189,7 @@ pub async fn not_person(
     face: NotPersonFace,
 ) -> anyhow::Result<Result<bool, Refusal>> {
     if svc.store.person(person).await?.is_none() {
-        return Ok(Err(if svc.store.was_erased(person).await? {
+        return Ok(Err(if svc.store.has_tombstone(person).await? {
             Refusal::Erased(person.clone())
         } else {
             Refusal::NoPerson(person.clone())
