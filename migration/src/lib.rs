@@ -13,6 +13,7 @@ mod m20261201_000007_erased_people;
 mod m20261201_000008_drop_camera_seen_index;
 mod m20261201_000009_unknown_faces;
 mod m20261201_000010_person_negatives;
+mod m20261202_000011_attendance_retractions;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_drop_camera_seen_index::Migration),
             Box::new(m20261201_000009_unknown_faces::Migration),
             Box::new(m20261201_000010_person_negatives::Migration),
+            Box::new(m20261202_000011_attendance_retractions::Migration),
         ]
     }
 }

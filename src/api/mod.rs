@@ -6,6 +6,7 @@ mod auth;
 mod cached;
 mod cameras;
 pub mod config;
+mod corrections;
 mod dto;
 pub mod error;
 mod extract;
@@ -63,6 +64,8 @@ pub struct ApiContext {
     /// Cached bodies of this process, in front of Redis.
     pub hot: hot::HotBodies,
     pub review: crate::review::ReviewConfig,
+    /// Where attendance corrections go: the attendance topic on Kafka, else straight to the store.
+    pub corrections: crate::usecases::corrections::CorrectionLog,
 }
 
 /// `api.auth_failures_per_minute` per address, with a burst of as many.
@@ -108,13 +111,18 @@ impl ApiState {
         if config.api.keys.is_empty() {
             tracing::warn!("no API keys configured ([api.keys]): every /v1 route will answer 401");
         }
-        let state = ApiState::assemble(
+        let mut state = ApiState::assemble(
             config,
             Services { store, cache, nats },
             Some(engines),
             KeyRing::new(&config.api.keys),
             RateLimiter::new(config.api.rate_limit_per_minute),
         );
+        if config.bus.kind == crate::bus::BusKind::Kafka {
+            let topic = crate::bus::Bus::corrections_producer(&crate::bus::kafka::KafkaBus::new(&config.kafka))?;
+            let context = Arc::get_mut(&mut state.0).expect("the state is not shared yet");
+            context.corrections = crate::usecases::corrections::CorrectionLog(Some(topic));
+        }
         tokio::spawn(state.clone().drop_hot_bodies_every(shutdown.clone()));
         Ok(state)
     }
@@ -142,6 +150,7 @@ impl ApiState {
             schedules: Default::default(),
             hot: hot::HotBodies::new(config.api.hot_cache_mb * 1024 * 1024),
             review: config.review.clone(),
+            corrections: Default::default(),
         })
     }
 
@@ -287,6 +296,9 @@ pub fn router(state: ApiState) -> Router {
             admin(post(review_decisions::photos_not_person)),
         )
         .route("/v1/review/faces/{face_id}/crop", reader(get(review::crop)))
+        .route("/v1/people/{id}/events", reader(get(corrections::events)))
+        .route("/v1/attendance/retractions", admin(post(corrections::retract)))
+        .route("/v1/attendance/additions", admin(post(corrections::add)))
         .fallback(error::no_route)
         .method_not_allowed_fallback(error::wrong_method)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))

@@ -3,11 +3,13 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{attendance, cameras, dto, error, groups, health, people, review, review_decisions, schedules};
+use super::{
+    attendance, cameras, corrections, dto, error, groups, health, people, review, review_decisions, schedules,
+};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "rollcall", description = "Face-recognition attendance: people, enrolment, attendance, cameras, groups and their sessions, and review of unknown faces."),
+    info(title = "rollcall", description = "Face-recognition attendance: people, enrolment, attendance, cameras, groups and their sessions, review of unknown faces, and attendance corrections."),
     paths(
         health::healthz, health::readyz,
         people::list, people::create, people::show, people::update, people::erase, people::enrol, people::audit,
@@ -18,6 +20,7 @@ use super::{attendance, cameras, dto, error, groups, health, people, review, rev
         schedules::delete_schedule, schedules::sessions, schedules::session_report, schedules::person_sessions,
         review::clusters, review::cluster, review::crop, review_decisions::assign, review_decisions::dismiss,
         review_decisions::face_not_person, review_decisions::photos_not_person,
+        corrections::events, corrections::retract, corrections::add,
         document,
     ),
     components(schemas(
@@ -33,6 +36,8 @@ use super::{attendance, cameras, dto, error, groups, health, people, review, rev
         review::Cluster, review::ClusterFaces, review::UnknownFace, crate::review::ClusterStatus,
         review_decisions::AssignmentRequest, review_decisions::Assignment, review_decisions::AssignedFace,
         review_decisions::NotPersonRequest, review_decisions::NotPerson,
+        corrections::RetractionRequest, corrections::AdditionRequest, corrections::Correction,
+        corrections::StoredEvent,
     )),
     modifiers(&ApiKeyAuth, &CommonErrors),
 )]

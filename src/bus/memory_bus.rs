@@ -4,11 +4,13 @@
 
 use std::sync::{Arc, Mutex};
 
+use async_trait::async_trait;
+
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::{Bus, BusError, Consumer, DeadLetter, MemoryConsumer, MemoryProducer, Producer, Record, memory_topic};
-use crate::domain::{AttendanceEvent, Frame, UnknownFaceEvent};
+use crate::domain::{AttendanceEvent, AttendanceRecord, Frame, UnknownFaceEvent};
 
 /// A topic's producer and the receivers not handed out yet.
 struct Topic<T> {
@@ -43,7 +45,7 @@ impl<T: Send + 'static> Topic<T> {
 /// holds one of each, so drop it once the stages have taken their ends.
 pub struct MemoryBus {
     frames: Topic<Frame>,
-    attendance: Topic<AttendanceEvent>,
+    attendance: Topic<AttendanceRecord>,
     unknown: Topic<UnknownFaceEvent>,
     dead_letters: Topic<DeadLetter>,
 }
@@ -84,10 +86,14 @@ impl Bus for MemoryBus {
     }
 
     fn attendance_producer(&self) -> Result<Arc<dyn Producer<AttendanceEvent>>, BusError> {
+        Ok(Arc::new(Sightings(self.attendance.producer.clone())))
+    }
+
+    fn corrections_producer(&self) -> Result<Arc<dyn Producer<AttendanceRecord>>, BusError> {
         Ok(Arc::new(self.attendance.producer.clone()))
     }
 
-    fn attendance_consumer(&self) -> Result<Box<dyn Consumer<AttendanceEvent>>, BusError> {
+    fn attendance_consumer(&self) -> Result<Box<dyn Consumer<AttendanceRecord>>, BusError> {
         Ok(Box::new(self.attendance.next_consumer()?))
     }
 
@@ -113,5 +119,15 @@ impl Bus for MemoryBus {
 
     fn durable(&self) -> bool {
         false
+    }
+}
+
+/// The recognizers' end of the in-process attendance topic: each event goes in as a sighting.
+struct Sightings(MemoryProducer<AttendanceRecord>);
+
+#[async_trait]
+impl Producer<AttendanceEvent> for Sightings {
+    async fn send(&self, key: &str, value: AttendanceEvent) -> Result<(), BusError> {
+        self.0.send(key, AttendanceRecord::Sighting(value)).await
     }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::domain::{AttendanceEvent, Frame, UnknownFaceEvent};
+use crate::domain::{AttendanceEvent, AttendanceRecord, Frame, UnknownFaceEvent};
 
 pub use config::{BusConfig, BusKind};
 pub use memory::{MemoryConsumer, MemoryProducer, memory_topic};
@@ -81,9 +81,13 @@ pub trait Bus: Send + Sync {
     fn frames_producer(&self) -> Result<Arc<dyn Producer<Frame>>, BusError>;
     /// A recognizer worker's end of the frames topic (a member of the recognizer group).
     fn frames_consumer(&self) -> Result<Box<dyn Consumer<Frame>>, BusError>;
+    /// The recognizers' end of the attendance topic: their events are its sightings.
     fn attendance_producer(&self) -> Result<Arc<dyn Producer<AttendanceEvent>>, BusError>;
+    /// The attendance topic's end for corrections (retractions and additions), which go on the
+    /// topic beside the sightings.
+    fn corrections_producer(&self) -> Result<Arc<dyn Producer<AttendanceRecord>>, BusError>;
     /// A projector's end of the attendance topic (a member of the projector group).
-    fn attendance_consumer(&self) -> Result<Box<dyn Consumer<AttendanceEvent>>, BusError>;
+    fn attendance_consumer(&self) -> Result<Box<dyn Consumer<AttendanceRecord>>, BusError>;
     fn unknown_producer(&self) -> Result<Arc<dyn Producer<UnknownFaceEvent>>, BusError>;
     /// A review projector's end of the unknown-face topic (a member of the review group).
     fn unknown_consumer(&self) -> Result<Box<dyn Consumer<UnknownFaceEvent>>, BusError>;

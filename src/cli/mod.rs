@@ -1,5 +1,6 @@
 //! The command line: one subcommand per stage or task.
 
+mod attendance;
 mod enroll;
 mod identify;
 mod migrate;
@@ -64,6 +65,8 @@ pub enum Command {
     Sessions(sessions::SessionsArgs),
     /// Unknown faces kept for review: their clusters and faces.
     Review(review::ReviewArgs),
+    /// A person's attendance events, and corrections: retract a wrong one, add a missed one.
+    Attendance(attendance::AttendanceArgs),
     /// Create or update the Kafka topics declared in `topics/`.
     Topics(topics::TopicsArgs),
     /// Install and verify model files.
@@ -112,6 +115,7 @@ impl Cli {
             Command::Groups(_) => "groups",
             Command::Sessions(_) => "sessions",
             Command::Review(_) => "review",
+            Command::Attendance(_) => "attendance",
             Command::Topics(_) => "topics",
             Command::Models(_) => "models",
             Command::Bench(_) => "bench",
@@ -139,6 +143,7 @@ impl Cli {
             Command::Groups(args) => sessions::groups(&config, args).await,
             Command::Sessions(args) => sessions::sessions(&config, args).await,
             Command::Review(args) => review::review(&config, args).await,
+            Command::Attendance(args) => attendance::attendance(&config, args).await,
             Command::Models(args) => models::models(&config, args).await,
             Command::Topics(args) => topics::topics(&config, args).await,
             Command::Bench(args) => run::bench(&config, args).await,

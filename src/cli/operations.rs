@@ -27,8 +27,8 @@ pub async fn replay(config: &Config, args: ReplayArgs) -> anyhow::Result<ExitCod
         .transpose()?;
     let stats = crate::operations::replay::replay(&config.kafka, &store, cache.as_ref(), args.batch.max(1)).await?;
     println!(
-        "replay: {} messages, {} new events, {} already stored, {} of erased people (left out), {} invalid (skipped)",
-        stats.messages, stats.inserted, stats.duplicates, stats.erased, stats.invalid
+        "replay: {} messages, {} new events, {} already stored, {} of erased people (left out), {} retracted, {} invalid (skipped)",
+        stats.messages, stats.inserted, stats.duplicates, stats.erased, stats.retracted, stats.invalid
     );
     Ok(ExitCode::SUCCESS)
 }

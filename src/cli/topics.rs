@@ -67,8 +67,7 @@ async fn check(
         let schema = value_validator(dir, &spec)?;
         let topic = deployed_name(&spec.name, &config.kafka.topics);
         let kafka = config.kafka.clone();
-        let report =
-            tokio::task::spawn_blocking(move || check_topic(&kafka, &spec, &topic, schema.as_ref(), sample)).await??;
+        let report = tokio::task::spawn_blocking(move || check_topic(&kafka, &spec, &topic, &schema, sample)).await??;
         all_valid &= report.is_valid();
         println!("{report}");
     }

@@ -58,6 +58,8 @@ pub enum InvalidEvent {
     NearestDistance(f32),
     #[error("face_crop_jpeg: {0}")]
     FaceCrop(String),
+    #[error("{0}")]
+    Correction(String),
     #[error("seen_at {0} is outside the supported dates ({from} to {to})", from = super::dates::EARLIEST_DAY, to = super::dates::LATEST_DAY)]
     SeenAt(DateTime<Utc>),
 }

@@ -14,9 +14,9 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
-use crate::bus::kafka::{KafkaConfig, client_config};
+use crate::bus::kafka::{AttendanceCodec, Codec, KafkaConfig, client_config, message_headers};
 use crate::cache::Cache;
-use crate::domain::AttendanceEvent;
+use crate::domain::AttendanceRecord;
 use crate::store::Store;
 
 /// What a replay read and wrote.
@@ -27,6 +27,8 @@ pub struct ReplayStats {
     pub duplicates: u64,
     /// Events of erased people, left out.
     pub erased: u64,
+    /// Events retracted by a correction (taken out, or left out when they came after it).
+    pub retracted: u64,
     /// Messages that are not valid events (the projector dead-lettered them the first time).
     pub invalid: u64,
 }
@@ -91,7 +93,7 @@ pub async fn replay(
         "replaying"
     );
     let mut stats = ReplayStats::default();
-    let mut batch: Vec<AttendanceEvent> = Vec::with_capacity(batch_size);
+    let mut batch: Vec<AttendanceRecord> = Vec::with_capacity(batch_size);
     while !pending.is_empty() {
         let message = tokio::time::timeout(STALL, consumer.recv())
             .await
@@ -106,9 +108,11 @@ pub async fn replay(
             continue;
         }
         stats.messages += 1;
-        match serde_json::from_slice::<AttendanceEvent>(message.payload().unwrap_or_default()) {
-            Ok(event) if event.validate().is_ok() => batch.push(event),
-            _ => stats.invalid += 1,
+        // The projector's own decoding: sightings and corrections, each checked.
+        let (payload, headers) = (message.payload().unwrap_or_default(), message_headers(&message));
+        match AttendanceCodec.decode("", payload, &headers) {
+            Ok(record) => batch.push(record),
+            Err(_) => stats.invalid += 1,
         }
         if offset + 1 >= end {
             pending.remove(&partition);
@@ -124,16 +128,20 @@ pub async fn replay(
 async fn write(
     store: &Store,
     cache: Option<&Cache>,
-    batch: &mut Vec<AttendanceEvent>,
+    batch: &mut Vec<AttendanceRecord>,
     stats: &mut ReplayStats,
 ) -> anyhow::Result<()> {
     if batch.is_empty() {
         return Ok(());
     }
-    let outcome = store.write_attendance(batch).await.context("storing replayed events")?;
+    let outcome = store
+        .write_attendance_records(batch)
+        .await
+        .context("storing replayed events")?;
     stats.inserted += outcome.inserted as u64;
     stats.duplicates += outcome.duplicates as u64;
     stats.erased += outcome.erased as u64;
+    stats.retracted += outcome.retracted as u64;
     batch.clear();
     if let Some(cache) = cache
         && let Err(e) = cache.invalidate(&outcome.generations).await

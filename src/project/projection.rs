@@ -7,7 +7,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::stage::{PROJECT, REVIEW};
-use crate::domain::{AttendanceEvent, UnknownFaceEvent, Validate};
+use crate::domain::{AttendanceRecord, UnknownFaceEvent, Validate};
 use crate::store::{BatchOutcome, Store};
 
 #[async_trait]
@@ -24,21 +24,22 @@ pub trait Projection: Send + Sync + 'static {
     async fn write(&self, store: &Store, events: &[Self::Event]) -> Result<BatchOutcome, sea_orm::DbErr>;
 }
 
-/// Attendance events into `attendance_events` and `attendance_days`.
+/// The attendance topic into `attendance_events` and `attendance_days`: sightings, and the
+/// corrections (retractions, additions) beside them.
 pub struct Attendance;
 
 #[async_trait]
 impl Projection for Attendance {
-    type Event = AttendanceEvent;
+    type Event = AttendanceRecord;
     const NAME: &'static str = "attendance";
     const STAGE: &'static str = PROJECT;
 
-    fn event_id(event: &AttendanceEvent) -> Uuid {
-        event.event_id
+    fn event_id(record: &AttendanceRecord) -> Uuid {
+        record.id()
     }
 
-    async fn write(&self, store: &Store, events: &[AttendanceEvent]) -> Result<BatchOutcome, sea_orm::DbErr> {
-        store.write_attendance(events).await
+    async fn write(&self, store: &Store, records: &[AttendanceRecord]) -> Result<BatchOutcome, sea_orm::DbErr> {
+        store.write_attendance_records(records).await
     }
 }
 

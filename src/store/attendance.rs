@@ -39,6 +39,9 @@ pub struct BatchOutcome {
     pub duplicates: usize,
     /// Events of erased attendance, dropped (see `store::erased`).
     pub erased: usize,
+    /// Events retracted (dropped when they arrive after their retraction), and for corrections,
+    /// the events a batch's retractions took out (see `store::corrections`).
+    pub retracted: usize,
     /// (person, day) rows created or updated.
     pub days: Vec<(String, NaiveDate)>,
     /// Cache keys whose data changed, with their new generation (see `cache::keys`).
@@ -73,7 +76,7 @@ impl DayFold {
     /// Commutative and associative, so any order of events gives the same row. Ties on time go
     /// to the smaller camera id for `first_camera` and the larger for `last_camera` (the SQL
     /// upsert below applies the same rule).
-    fn merge(&mut self, other: &DayFold) {
+    pub(super) fn merge(&mut self, other: &DayFold) {
         if (other.first_seen, &other.first_camera) < (self.first_seen, &self.first_camera) {
             self.first_seen = other.first_seen;
             self.first_camera.clone_from(&other.first_camera);
@@ -107,6 +110,13 @@ impl Store {
     /// erased people are dropped. PostgreSQL takes the new events by binary COPY
     /// (`attendance_copy`), other stores by INSERT … ON CONFLICT DO NOTHING.
     pub async fn write_attendance(&self, events: &[AttendanceEvent]) -> Result<BatchOutcome, sea_orm::DbErr> {
+        let events: Vec<&AttendanceEvent> = events.iter().collect();
+        self.write_sightings(&events).await
+    }
+
+    /// `write_attendance` of events borrowed from wherever they are (the attendance topic's
+    /// records hold them beside corrections).
+    pub(super) async fn write_sightings(&self, events: &[&AttendanceEvent]) -> Result<BatchOutcome, sea_orm::DbErr> {
         if events.is_empty() {
             return Ok(BatchOutcome::default());
         }
@@ -121,30 +131,53 @@ impl Store {
             }
         }
         let txn = self.db.begin().await?;
-        let kept = unerased(&txn, events).await?;
-        let new_ids = insert_new(&txn, &kept).await?;
+        let kept = kept_events(&txn, events).await?;
+        let new_ids = insert_new(&txn, &kept.events).await?;
         let mut new: HashSet<Uuid> = new_ids.into_iter().collect();
         // A batch can hold one event twice (a restarted recognizer sends its events again, and
         // both copies may meet in one batch): its first copy alone counts in the days.
-        let new_events = kept.iter().copied().filter(|e| new.remove(&e.event_id)).collect();
+        let new_events = kept
+            .events
+            .iter()
+            .copied()
+            .filter(|e| new.remove(&e.event_id))
+            .collect();
         let outcome = fold_new(&txn, events.len(), &kept, new_events).await?;
         txn.commit().await?;
         Ok(outcome)
     }
 }
 
-/// The batch's events that do not belong to erased attendance, holding the erasure lock.
-pub(super) async fn unerased<'a>(
+/// The events of a batch that are to be stored.
+pub(super) struct Kept<'a> {
+    pub events: Vec<&'a AttendanceEvent>,
+    /// Left out because they were retracted (`store::corrections`).
+    pub retracted: usize,
+}
+
+/// The batch's events that belong neither to erased attendance nor to retracted events, holding
+/// the erasure lock.
+pub(super) async fn kept_events<'a>(
     txn: &impl ConnectionTrait,
-    events: &'a [AttendanceEvent],
-) -> Result<Vec<&'a AttendanceEvent>, sea_orm::DbErr> {
+    events: &[&'a AttendanceEvent],
+) -> Result<Kept<'a>, sea_orm::DbErr> {
     super::erased::lock_against_erasure(txn).await?;
     let erased = super::erased::erased_events(txn, events).await?;
-    Ok(events.iter().filter(|e| !erased.contains(&e.event_id)).collect())
+    let retracted = super::corrections::retracted_among(txn, events).await?;
+    let events: Vec<&AttendanceEvent> = events
+        .iter()
+        .copied()
+        .filter(|e| !erased.contains(&e.event_id) && !retracted.contains(&e.event_id))
+        .collect();
+    let retracted = retracted.len();
+    Ok(Kept { events, retracted })
 }
 
 /// Inserts the events that are not stored yet; returns their ids.
-async fn insert_new(txn: &impl ConnectionTrait, kept: &[&AttendanceEvent]) -> Result<Vec<Uuid>, sea_orm::DbErr> {
+pub(super) async fn insert_new(
+    txn: &impl ConnectionTrait,
+    kept: &[&AttendanceEvent],
+) -> Result<Vec<Uuid>, sea_orm::DbErr> {
     let mut new_ids: Vec<Uuid> = Vec::with_capacity(kept.len());
     let recorded_at = super::now();
     let backend = txn.get_database_backend();
@@ -201,7 +234,7 @@ async fn insert_new(txn: &impl ConnectionTrait, kept: &[&AttendanceEvent]) -> Re
 pub(super) async fn fold_new(
     txn: &impl ConnectionTrait,
     batch_len: usize,
-    kept: &[&AttendanceEvent],
+    kept: &Kept<'_>,
     new_events: Vec<&AttendanceEvent>,
 ) -> Result<BatchOutcome, sea_orm::DbErr> {
     let inserted = new_events.len();
@@ -214,8 +247,9 @@ pub(super) async fn fold_new(
     let generations = super::changes::bump(txn, &crate::cache::keys::affected_by(&days)).await?;
     Ok(BatchOutcome {
         inserted,
-        duplicates: kept.len() - inserted,
-        erased: batch_len - kept.len(),
+        duplicates: kept.events.len() - inserted,
+        erased: batch_len - kept.events.len() - kept.retracted,
+        retracted: kept.retracted,
         days,
         generations,
     })
@@ -223,7 +257,7 @@ pub(super) async fn fold_new(
 
 /// INSERT … ON CONFLICT DO UPDATE with the same order-independent rule as `DayFold::merge`.
 /// Written with CASE so that one statement serves PostgreSQL and SQLite (which lacks LEAST/GREATEST).
-fn upsert_days(
+pub(super) fn upsert_days(
     folds: &[DayFold],
     backend: sea_orm::DatabaseBackend,
 ) -> Result<sea_orm::sea_query::InsertStatement, sea_orm::DbErr> {

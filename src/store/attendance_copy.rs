@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use uuid::Uuid;
 
 use super::Store;
-use super::attendance::{BatchOutcome, fold_new, unerased};
+use super::attendance::{BatchOutcome, fold_new, kept_events};
 use super::copy_binary::BinaryCopy;
 use super::pg_transaction::PgTransaction;
 use crate::domain::AttendanceEvent;
@@ -25,14 +25,15 @@ const FIELDS: u16 = 14;
 impl Store {
     pub(super) async fn write_attendance_copying(
         &self,
-        events: &[AttendanceEvent],
+        events: &[&AttendanceEvent],
     ) -> Result<BatchOutcome, sea_orm::DbErr> {
         let txn = PgTransaction::begin(self.db.get_postgres_connection_pool()).await?;
-        let kept = unerased(&txn, events).await?;
-        let stored = stored_ids(&txn, &kept).await?;
-        let mut seen = HashSet::with_capacity(kept.len());
+        let kept = kept_events(&txn, events).await?;
+        let stored = stored_ids(&txn, &kept.events).await?;
+        let mut seen = HashSet::with_capacity(kept.events.len());
         // A batch can hold one event twice: its first copy alone is new.
         let new: Vec<&AttendanceEvent> = kept
+            .events
             .iter()
             .copied()
             .filter(|e| !stored.contains(&e.event_id) && seen.insert(e.event_id))

@@ -118,18 +118,34 @@ pub(super) async fn audit(
     details: serde_json::Value,
 ) -> Result<Uuid, sea_orm::DbErr> {
     let id = Uuid::new_v4();
+    let entry = AuditEntry {
+        id,
+        at: super::now(),
+        actor: actor.to_owned(),
+        action: action.to_owned(),
+        subject: subject.to_owned(),
+        details,
+    };
+    record_audit(txn, &entry).await?;
+    Ok(id)
+}
+
+/// Records `entry` under its own id; recording the same id again changes nothing (entries that
+/// a fold writes, such as attendance corrections, are written again by every redelivery and replay).
+pub(super) async fn record_audit(txn: &impl ConnectionTrait, entry: &AuditEntry) -> Result<(), sea_orm::DbErr> {
     let mut insert = Query::insert();
     insert
         .into_table(Alias::new("audit_log"))
         .columns(["id", "at", "actor", "action", "subject", "details"].map(Alias::new))
         .values_panic([
-            id.into(),
-            super::now().into(),
-            actor.into(),
-            action.into(),
-            subject.into(),
-            details.to_string().into(),
-        ]);
+            entry.id.into(),
+            entry.at.into(),
+            entry.actor.as_str().into(),
+            entry.action.as_str().into(),
+            entry.subject.as_str().into(),
+            entry.details.to_string().into(),
+        ])
+        .on_conflict(OnConflict::column(Alias::new("id")).do_nothing().to_owned());
     txn.execute(&insert).await?;
-    Ok(id)
+    Ok(())
 }

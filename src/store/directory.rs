@@ -12,7 +12,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::Store;
-use super::entities::{attendance_day, attendance_event, face_template, group_member, person, session_schedule};
+use super::entities::{
+    attendance_day, attendance_event, attendance_retraction, face_template, group_member, person, session_schedule,
+};
 use crate::cache::keys;
 use crate::domain::PersonId;
 
@@ -169,6 +171,11 @@ impl Store {
                 .exec(&txn)
                 .await?
                 .rows_affected;
+            // Their retractions name them and their reasons; the tombstone drops any event to come.
+            attendance_retraction::Entity::delete_many()
+                .filter(attendance_retraction::Column::PersonId.eq(id.as_str()))
+                .exec(&txn)
+                .await?;
         }
         group_member::Entity::delete_many()
             .filter(group_member::Column::PersonId.eq(id.as_str()))

@@ -78,7 +78,7 @@ pub(super) async fn record_erasure(
 /// The ids of the events in `events` that belong to erased attendance.
 pub(super) async fn erased_events(
     txn: &impl ConnectionTrait,
-    events: &[AttendanceEvent],
+    events: &[&AttendanceEvent],
 ) -> Result<HashSet<Uuid>, sea_orm::DbErr> {
     let people: HashSet<&str> = events.iter().map(|e| e.person_id.as_str()).collect();
     let digests: HashMap<String, &str> = people.iter().map(|p| (person_digest(p), *p)).collect();

@@ -8,6 +8,7 @@ mod changes;
 mod config;
 mod cooldowns;
 mod copy_binary;
+mod corrections;
 mod directory;
 pub mod entities;
 mod erased;

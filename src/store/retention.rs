@@ -6,7 +6,10 @@ use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, TransactionTrait};
 
 use super::Store;
-use super::entities::{attendance_day as day, attendance_event as event, recognize_cooldown as cooldown};
+use super::entities::{
+    attendance_day as day, attendance_event as event, attendance_retraction as retraction,
+    recognize_cooldown as cooldown,
+};
 use crate::cache::keys;
 
 /// What one retention run deleted.
@@ -35,6 +38,11 @@ impl Store {
         let mut deleted = Deleted::default();
         if let Some(cutoff) = cutoff {
             self.delete_events_and_days(cutoff, batch, &mut deleted).await?;
+            let mut retractions = Query::delete();
+            retractions
+                .from_table(retraction::Entity)
+                .and_where(Expr::col(retraction::Column::SeenAt).lt(cutoff));
+            self.db.execute(&retractions).await?;
         }
         let mut stale = Query::delete();
         stale

@@ -9,9 +9,9 @@ use sea_orm::{
 
 use super::Store;
 use super::entities::{
-    attendance_day, attendance_event, audit_entry, cache_generation, camera, erased_person, face_template, group,
-    group_member, person, person_negative, recognize_anchor, recognize_cooldown, session_schedule, unknown_cluster,
-    unknown_face,
+    attendance_day, attendance_event, attendance_retraction, audit_entry, cache_generation, camera, erased_person,
+    face_template, group, group_member, person, person_negative, recognize_anchor, recognize_cooldown,
+    session_schedule, unknown_cluster, unknown_face,
 };
 
 /// One table's rows in the source and, after the copy, in the target.
@@ -70,6 +70,7 @@ async fn copy_all(from: &Store, to: &impl ConnectionTrait) -> Result<Vec<TableCo
         copy_table::<face_template::Entity>("face_templates", from, to).await?,
         copy_table::<attendance_event::Entity>("attendance_events", from, to).await?,
         copy_table::<attendance_day::Entity>("attendance_days", from, to).await?,
+        copy_table::<attendance_retraction::Entity>("attendance_retractions", from, to).await?,
         copy_table::<cache_generation::Entity>("cache_generations", from, to).await?,
         copy_table::<recognize_cooldown::Entity>("recognize_cooldowns", from, to).await?,
         copy_table::<recognize_anchor::Entity>("recognize_anchors", from, to).await?,

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
-use rdkafka::message::{Headers, Message};
+use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::TopicSpec;
@@ -17,15 +17,48 @@ use crate::bus::kafka::KafkaConfig;
 use crate::bus::kafka::client_config;
 
 /// Headers a declaration lists that a message may lack: the trace context is there only when
-/// tracing is on.
-const OPTIONAL_HEADERS: [&str; 1] = ["traceparent"];
+/// tracing is on; a record kind only on records of another kind than the plain value.
+const OPTIONAL_HEADERS: [&str; 2] = ["traceparent", RECORD_KIND];
+
+/// The header that says which of `kind_schemas` a value has.
+const RECORD_KIND: &str = "record-kind";
+
+/// The compiled schemas of a declaration: of plain values, and of each record kind.
+pub struct ValueSchemas {
+    pub plain: Option<jsonschema::Validator>,
+    pub by_kind: HashMap<String, jsonschema::Validator>,
+}
+
+impl ValueSchemas {
+    /// The schema of a value with the given `record-kind` header (none: a plain value).
+    pub fn for_kind(&self, kind: Option<&str>) -> Result<Option<&jsonschema::Validator>, String> {
+        match kind {
+            None => Ok(self.plain.as_ref()),
+            Some(kind) => self
+                .by_kind
+                .get(kind)
+                .map(Some)
+                .ok_or_else(|| format!("header {RECORD_KIND} is {kind:?}, which the declaration does not list")),
+        }
+    }
+}
 
 /// The compiled value schema of a declaration, if it has one. Formats (uuid, date-time) are
 /// checked, not just annotated.
-pub fn value_validator(dir: &Path, spec: &TopicSpec) -> anyhow::Result<Option<jsonschema::Validator>> {
-    let Some(file) = &spec.value_schema else {
-        return Ok(None);
-    };
+pub fn value_validator(dir: &Path, spec: &TopicSpec) -> anyhow::Result<ValueSchemas> {
+    let plain = spec
+        .value_schema
+        .as_deref()
+        .map(|file| compile(dir, file))
+        .transpose()?;
+    let mut by_kind = HashMap::new();
+    for (kind, file) in &spec.kind_schemas {
+        by_kind.insert(kind.clone(), compile(dir, file)?);
+    }
+    Ok(ValueSchemas { plain, by_kind })
+}
+
+fn compile(dir: &Path, file: &str) -> anyhow::Result<jsonschema::Validator> {
     let path = dir.join(file);
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let schema: serde_json::Value =
@@ -34,7 +67,7 @@ pub fn value_validator(dir: &Path, spec: &TopicSpec) -> anyhow::Result<Option<js
         .should_validate_formats(true)
         .build(&schema)
         .map_err(|e| anyhow::anyhow!("{} is not a valid JSON Schema: {e}", path.display()))?;
-    Ok(Some(validator))
+    Ok(validator)
 }
 
 /// A message that does not match its topic's declaration.
@@ -83,17 +116,25 @@ impl fmt::Display for TopicReport {
 }
 
 /// What is wrong with one message, if anything.
-fn violations_of(spec: &TopicSpec, schema: Option<&jsonschema::Validator>, message: &impl Message) -> Vec<String> {
+fn violations_of(spec: &TopicSpec, schemas: &ValueSchemas, message: &impl Message) -> Vec<String> {
     let mut reasons = Vec::new();
-    let present: Vec<&str> = message
-        .headers()
-        .map(|h| h.iter().map(|h| h.key).collect())
-        .unwrap_or_default();
+    let headers = crate::bus::kafka::message_headers(message);
     for name in &spec.headers {
-        if !OPTIONAL_HEADERS.contains(&name.as_str()) && !present.contains(&name.as_str()) {
+        if !OPTIONAL_HEADERS.contains(&name.as_str()) && !headers.iter().any(|(k, _)| k == name) {
             reasons.push(format!("header {name} is missing"));
         }
     }
+    let kind = headers
+        .iter()
+        .find(|(k, _)| k == RECORD_KIND)
+        .map(|(_, v)| String::from_utf8_lossy(v).into_owned());
+    let schema = match schemas.for_kind(kind.as_deref()) {
+        Ok(schema) => schema,
+        Err(reason) => {
+            reasons.push(reason);
+            None
+        }
+    };
     if let Some(schema) = schema {
         match serde_json::from_slice::<serde_json::Value>(message.payload().unwrap_or_default()) {
             Err(e) => reasons.push(format!("value is not JSON: {e}")),
@@ -112,7 +153,7 @@ pub fn check_topic(
     kafka: &KafkaConfig,
     spec: &TopicSpec,
     topic: &str,
-    schema: Option<&jsonschema::Validator>,
+    schemas: &ValueSchemas,
     sample: usize,
 ) -> anyhow::Result<TopicReport> {
     let timeout = Duration::from_secs(10);
@@ -172,7 +213,7 @@ pub fn check_topic(
                     continue;
                 }
                 report.checked += 1;
-                let reasons = violations_of(spec, schema, &message);
+                let reasons = violations_of(spec, schemas, &message);
                 if !reasons.is_empty() {
                     report.violations.push(Violation {
                         partition: p,

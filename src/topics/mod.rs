@@ -3,7 +3,7 @@
 
 mod check;
 
-pub use check::{TopicReport, Violation, check_topic, value_validator};
+pub use check::{TopicReport, ValueSchemas, Violation, check_topic, value_validator};
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -32,6 +32,10 @@ pub struct TopicSpec {
     pub value: String,
     #[serde(default)]
     pub value_schema: Option<String>,
+    /// The schemas of values sent under a `record-kind` header, by its value (the attendance
+    /// topic's corrections); a value without the header has `value_schema`.
+    #[serde(default)]
+    pub kind_schemas: BTreeMap<String, String>,
     #[serde(default)]
     pub headers: Vec<String>,
     /// Topic-level settings (`cleanup.policy`, `retention.ms`, `max.message.bytes`, …).
@@ -53,10 +57,10 @@ pub fn load_specs(dir: &Path) -> anyhow::Result<Vec<TopicSpec>> {
                     path.display()
                 );
             }
-            if let Some(schema) = &spec.value_schema
-                && !dir.join(schema).is_file()
-            {
-                bail!("{}: value_schema {schema} does not exist", path.display());
+            for schema in spec.value_schema.iter().chain(spec.kind_schemas.values()) {
+                if !dir.join(schema).is_file() {
+                    bail!("{}: schema {schema} does not exist", path.display());
+                }
             }
             specs.push(spec);
         }
@@ -270,6 +274,7 @@ mod tests {
             key: "k".into(),
             value: "v".into(),
             value_schema: None,
+            kind_schemas: BTreeMap::new(),
             headers: vec![],
             config: BTreeMap::new(),
         };

@@ -4,6 +4,7 @@
 //! generations and announces the same gallery change.
 
 pub mod cameras;
+pub mod corrections;
 pub mod groups;
 pub mod people;
 pub mod review;

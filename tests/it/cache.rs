@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use rollcall::bus::{Consumer, MemoryConsumer, Producer, memory_topic};
 use rollcall::cache::{Cache, keys};
-use rollcall::domain::AttendanceEvent;
+use rollcall::domain::AttendanceRecord;
 use rollcall::project::{Attendance, Projector};
 use rollcall::store::Store;
 use tokio_util::sync::CancellationToken;
@@ -78,7 +78,7 @@ async fn the_projector_stores_everything_with_redis_down_and_counts_it() {
     // Nothing listens on this port: Redis is down from the start.
     let port = free_port();
     let cache = Cache::connect(&format!("redis://127.0.0.1:{port}")).unwrap();
-    let (tx, rx) = memory_topic::<AttendanceEvent>(1, 16);
+    let (tx, rx) = memory_topic::<AttendanceRecord>(1, 16);
     let (dlq, _dlq_rx) = memory_topic(1, 16);
     let project = rollcall::config::ProjectConfig {
         batch_size: 2,
@@ -93,10 +93,11 @@ async fn the_projector_stores_everything_with_redis_down_and_counts_it() {
     };
     let failed_before = failed();
     for (seq, person) in ["ana", "ben", "cy"].iter().enumerate() {
-        tx.send(person, door_event(person, seq as u64)).await.unwrap();
+        let event = AttendanceRecord::Sighting(door_event(person, seq as u64));
+        tx.send(person, event).await.unwrap();
     }
     drop(tx);
-    let events: Box<dyn Consumer<AttendanceEvent>> = Box::new(MemoryConsumer::new(rx));
+    let events: Box<dyn Consumer<AttendanceRecord>> = Box::new(MemoryConsumer::new(rx));
     let stats = projector
         .run(events, CancellationToken::new(), CancellationToken::new())
         .await

@@ -2,7 +2,10 @@
 
 use std::collections::BTreeSet;
 
-use rollcall::domain::{AttendanceEvent, CameraId, Embedding, FaceBox, PersonId, UnknownFaceEvent};
+use rollcall::domain::{
+    AttendanceCorrection, AttendanceEvent, CORRECTION_SCHEMA_VERSION, CameraId, CorrectionKind, Embedding, FaceBox,
+    PersonId, UnknownFaceEvent,
+};
 
 use crate::helpers::*;
 
@@ -29,7 +32,7 @@ fn assert_valid(topic: &str, value: &serde_json::Value) {
     let dir = repo().join("topics");
     let specs = rollcall::topics::load_specs(&dir).unwrap();
     let spec = specs.iter().find(|s| s.name == topic).unwrap();
-    let validator = rollcall::topics::value_validator(&dir, spec).unwrap().unwrap();
+    let validator = rollcall::topics::value_validator(&dir, spec).unwrap().plain.unwrap();
     let errors: Vec<String> = validator.iter_errors(value).map(|e| e.to_string()).collect();
     assert!(errors.is_empty(), "{topic}: {errors:?}\n{value:#}");
     // And the schema is not vacuous: breaking the value breaks validation.
@@ -99,6 +102,40 @@ fn emitted_events_have_exactly_the_fields_their_schemas_declare() {
 }
 
 #[test]
+fn corrections_have_exactly_the_fields_of_their_schema_under_their_record_kind() {
+    let dir = repo().join("topics");
+    let specs = rollcall::topics::load_specs(&dir).unwrap();
+    let spec = specs.iter().find(|s| s.name == "rollcall.attendance.v1").unwrap();
+    let schemas = rollcall::topics::value_validator(&dir, spec).unwrap();
+    let validator = schemas.for_kind(Some("correction")).unwrap().unwrap();
+    let correction_id = uuid::Uuid::new_v4();
+    let correction = AttendanceCorrection {
+        schema_version: CORRECTION_SCHEMA_VERSION,
+        correction_id,
+        correction: CorrectionKind::Addition,
+        event_id: AttendanceCorrection::added_event_id(correction_id),
+        person_id: PersonId::parse("ana").unwrap(),
+        camera_id: CameraId::parse("manual").unwrap(),
+        seen_at: chrono::Utc::now(),
+        actor: "ops".into(),
+        reason: "the door camera was down".into(),
+        corrected_at: chrono::Utc::now(),
+    };
+    let json = serde_json::to_value(&correction).unwrap();
+    let declared = schema("attendance-correction.v1.json");
+    assert_eq!(names(&json), names(&declared["properties"]));
+    assert_eq!(names(&json), required(&declared));
+    let errors: Vec<String> = validator.iter_errors(&json).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let mut broken = json.clone();
+    broken["reason"] = serde_json::json!("");
+    assert!(!validator.is_valid(&broken), "an empty reason is refused");
+    // A correction is not a sighting, and a kind the declaration does not list is reported.
+    assert!(!schemas.plain.as_ref().unwrap().is_valid(&json));
+    assert!(schemas.for_kind(Some("undo")).is_err());
+}
+
+#[test]
 fn migrate_command_reports_applies_and_reverts() {
     let work = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
@@ -108,13 +145,13 @@ fn migrate_command_reports_applies_and_reverts() {
     };
     let before = run(&["status"]);
     assert!(before.lines().all(|l| l.starts_with("pending")), "{before}");
-    assert_eq!(before.lines().count(), 10, "{before}");
+    assert_eq!(before.lines().count(), 11, "{before}");
     assert!(run(&["up"]).contains("is up to date"));
     assert!(run(&["status"]).lines().all(|l| l.starts_with("applied")));
     assert!(run(&["down"]).contains("reverted 1 migration(s)"));
     let after = run(&["status"]);
     assert!(
-        after.contains("applied  m20261201_000009") && after.contains("pending  m20261201_000010"),
+        after.contains("applied  m20261201_000010") && after.contains("pending  m20261202_000011"),
         "{after}"
     );
 }

@@ -11,6 +11,7 @@ mod cache_follow;
 mod camera_limits;
 mod cli;
 mod contracts;
+mod corrections;
 mod crash;
 mod deployment;
 mod embedding;

@@ -28,9 +28,30 @@ async fn migrate_store_moves_a_populated_sqlite_store_into_postgresql() {
     let seen = rollcall::domain::CameraId::parse("front-door").unwrap();
     let obama = rollcall::domain::PersonId::parse("obama").unwrap();
     sqlite
-        .record_emissions(&[(seen, obama, chrono::Utc::now())])
+        .record_emissions(&[(seen, obama.clone(), chrono::Utc::now())])
         .await
         .unwrap();
+    // A correction: an event added by hand, then taken back.
+    let added = rollcall::domain::AttendanceCorrection {
+        schema_version: rollcall::domain::CORRECTION_SCHEMA_VERSION,
+        correction_id: uuid::Uuid::from_u128(1),
+        correction: rollcall::domain::CorrectionKind::Addition,
+        event_id: rollcall::domain::AttendanceCorrection::added_event_id(uuid::Uuid::from_u128(1)),
+        person_id: obama.clone(),
+        camera_id: rollcall::domain::CameraId::parse("manual").unwrap(),
+        seen_at: chrono::Utc::now(),
+        actor: "ops".into(),
+        reason: "seen at the desk".into(),
+        corrected_at: chrono::Utc::now(),
+    };
+    let taken_back = rollcall::domain::AttendanceCorrection {
+        correction_id: uuid::Uuid::from_u128(2),
+        correction: rollcall::domain::CorrectionKind::Retraction,
+        ..added.clone()
+    };
+    sqlite.apply_corrections(&[&added]).await.unwrap();
+    let outcome = sqlite.apply_corrections(&[&taken_back]).await.unwrap();
+    assert_eq!(outcome.retracted, 1);
     // A group with a member and a schedule.
     assert!(sqlite.create_group("staff", "Staff", "ops").await.unwrap());
     let always = rollcall::store::Period {

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use rdkafka::ClientConfig;
 
 use super::KafkaConfig;
-use super::{DeadLetterCodec, EventCodec, FrameCodec, JsonCodec, KafkaConsumer, KafkaProducer};
+use super::{AttendanceCodec, DeadLetterCodec, EventCodec, FrameCodec, JsonCodec, KafkaConsumer, KafkaProducer};
 use crate::bus::{Bus, BusError, Consumer, DeadLetter, Producer};
-use crate::domain::{AttendanceEvent, Frame, UnknownFaceEvent};
+use crate::domain::{AttendanceEvent, AttendanceRecord, Frame, UnknownFaceEvent};
 
 #[derive(Clone)]
 pub struct KafkaBus {
@@ -73,15 +73,23 @@ impl Bus for KafkaBus {
         )?))
     }
 
+    fn corrections_producer(&self) -> Result<Arc<dyn Producer<AttendanceRecord>>, BusError> {
+        Ok(Arc::new(KafkaProducer::new(
+            &self.client,
+            &self.config.topics.attendance,
+            AttendanceCodec,
+        )?))
+    }
+
     /// A member of the projector group.
-    fn attendance_consumer(&self) -> Result<Box<dyn Consumer<AttendanceEvent>>, BusError> {
+    fn attendance_consumer(&self) -> Result<Box<dyn Consumer<AttendanceRecord>>, BusError> {
         let (group, topic) = (&self.config.project_group, &self.config.topics.attendance);
         Ok(Box::new(KafkaConsumer::new(
             &self.client,
             crate::domain::stage::PROJECT,
             group,
             topic,
-            EventCodec::default(),
+            AttendanceCodec,
         )?))
     }
 

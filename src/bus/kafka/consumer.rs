@@ -160,14 +160,7 @@ impl<T: Send + 'static, C: Codec<T>> Consumer<T> for KafkaConsumer<T, C> {
             .map(|k| String::from_utf8_lossy(k).into_owned())
             .unwrap_or_default();
         let payload = message.payload().unwrap_or_default();
-        let headers: Vec<(String, Vec<u8>)> = message
-            .headers()
-            .map(|h| {
-                h.iter()
-                    .map(|h| (h.key.to_owned(), h.value.unwrap_or_default().to_vec()))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let headers = message_headers(&message);
         let trace_parent = headers
             .iter()
             .find(|(name, _)| name == TRACEPARENT)
@@ -215,4 +208,16 @@ impl<T: Send + 'static, C: Codec<T>> Consumer<T> for KafkaConsumer<T, C> {
             ))),
         }
     }
+}
+
+/// A message's headers as the codecs take them (name, bytes).
+pub fn message_headers(message: &impl Message) -> Vec<(String, Vec<u8>)> {
+    message
+        .headers()
+        .map(|h| {
+            h.iter()
+                .map(|h| (h.key.to_owned(), h.value.unwrap_or_default().to_vec()))
+                .collect()
+        })
+        .unwrap_or_default()
 }

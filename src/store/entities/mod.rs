@@ -2,6 +2,7 @@
 
 pub mod attendance_day;
 pub mod attendance_event;
+pub mod attendance_retraction;
 pub mod audit_entry;
 pub mod cache_generation;
 pub mod camera;

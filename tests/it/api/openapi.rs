@@ -62,6 +62,9 @@ async fn the_openapi_document_validates_and_lists_every_route() {
         "POST /v1/review/faces/{face_id}/not-person",
         "POST /v1/review/assignments",
         "POST /v1/people/{id}/negatives",
+        "GET /v1/people/{id}/events",
+        "POST /v1/attendance/retractions",
+        "POST /v1/attendance/additions",
     ]
     .map(String::from)
     .into();

@@ -10,7 +10,7 @@ use reqwest::multipart::{Form, Part};
 use rollcall::bus::{MemoryConsumer, Producer, memory_topic};
 use rollcall::cache::Cache;
 use rollcall::config::{ApiKeyConfig, ApiRole, Config};
-use rollcall::domain::AttendanceEvent;
+use rollcall::domain::{AttendanceEvent, AttendanceRecord};
 use rollcall::project::{Attendance, Projector};
 use rollcall::recognize::SharedGallery;
 use rollcall::store::Store;
@@ -216,10 +216,12 @@ impl Api {
 
     /// Writes `events` through the projector, which invalidates the cache as in production.
     pub async fn project(&self, events: &[AttendanceEvent]) {
-        let (tx, rx) = memory_topic::<AttendanceEvent>(1, events.len().max(1));
+        let (tx, rx) = memory_topic::<AttendanceRecord>(1, events.len().max(1));
         let (dlq, _dlq_rx) = memory_topic(1, 4);
         for e in events {
-            tx.send(e.person_id.as_str(), e.clone()).await.unwrap();
+            tx.send(e.person_id.as_str(), AttendanceRecord::Sighting(e.clone()))
+                .await
+                .unwrap();
         }
         drop(tx);
         let cache = Cache::connect(&self.redis.url()).unwrap();

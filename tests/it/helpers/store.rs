@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use rollcall::store::Store;
 use rollcall::store::entities::{
-    attendance_day, attendance_event, audit_entry, cache_generation, camera, face_template, group, group_member,
-    person, recognize_cooldown, session_schedule,
+    attendance_day, attendance_event, attendance_retraction, audit_entry, cache_generation, camera, face_template,
+    group, group_member, person, recognize_cooldown, session_schedule,
 };
 use sea_orm::{EntityTrait, PaginatorTrait};
 
@@ -47,6 +47,10 @@ pub async fn counts(store: &Store) -> Vec<(&'static str, u64)> {
         (
             "attendance_days",
             attendance_day::Entity::find().count(db).await.unwrap(),
+        ),
+        (
+            "attendance_retractions",
+            attendance_retraction::Entity::find().count(db).await.unwrap(),
         ),
         (
             "cache_generations",
