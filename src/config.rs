@@ -46,6 +46,7 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     pub retention: RetentionConfig,
     pub review: ReviewConfig,
+    pub notifications: crate::notify::NotificationsConfig,
 }
 
 impl Default for Config {
@@ -86,6 +87,7 @@ impl Config {
             telemetry: TelemetryConfig::default(),
             retention: RetentionConfig::default(),
             review: ReviewConfig::default(),
+            notifications: Default::default(),
         }
     }
 

@@ -18,6 +18,7 @@ pub mod http_server;
 pub mod ingest;
 pub mod metrics;
 pub mod models;
+pub mod notify;
 pub mod operations;
 pub mod project;
 pub mod recognize;

@@ -14,6 +14,8 @@ mod m20261201_000008_drop_camera_seen_index;
 mod m20261201_000009_unknown_faces;
 mod m20261201_000010_person_negatives;
 mod m20261202_000011_attendance_retractions;
+mod m20261202_000012_low_confidence_matches;
+mod m20261202_000013_notifications;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -33,6 +35,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000009_unknown_faces::Migration),
             Box::new(m20261201_000010_person_negatives::Migration),
             Box::new(m20261202_000011_attendance_retractions::Migration),
+            Box::new(m20261202_000012_low_confidence_matches::Migration),
+            Box::new(m20261202_000013_notifications::Migration),
         ]
     }
 }

@@ -14,10 +14,12 @@ pub mod groups;
 mod health;
 pub mod hot;
 mod limits;
+mod notifications;
 mod openapi;
 mod people;
 mod review;
 mod review_decisions;
+mod review_matches;
 pub mod schedule_memo;
 mod schedules;
 
@@ -296,6 +298,21 @@ pub fn router(state: ApiState) -> Router {
             admin(post(review_decisions::photos_not_person)),
         )
         .route("/v1/review/faces/{face_id}/crop", reader(get(review::crop)))
+        .route("/v1/review/matches", reader(get(review_matches::matches)))
+        .route(
+            "/v1/review/matches/{face_id}/confirm",
+            admin(post(review_matches::confirm)),
+        )
+        .route(
+            "/v1/webhooks",
+            admin(get(notifications::list)).merge(admin(post(notifications::add))),
+        )
+        .route("/v1/webhooks/{webhook_id}", admin(delete(notifications::remove)))
+        .route("/v1/notifications", admin(get(notifications::deliveries)))
+        .route(
+            "/v1/notifications/{delivery_id}/retry",
+            admin(post(notifications::retry)),
+        )
         .route("/v1/people/{id}/events", reader(get(corrections::events)))
         .route("/v1/attendance/retractions", admin(post(corrections::retract)))
         .route("/v1/attendance/additions", admin(post(corrections::add)))
@@ -332,6 +349,13 @@ pub async fn start(
         interval,
         shutdown.clone(),
     ));
+    if config.notifications.dispatch {
+        let store = state.services.store.clone();
+        let dispatcher =
+            crate::notify::dispatch::Dispatcher::new(store, config.notifications.clone(), config.review.clone())
+                .await?;
+        tokio::spawn(dispatcher.run(shutdown.clone()));
+    }
     if let Some(listen) = &config.telemetry.metrics_listen {
         crate::metrics::expose(listen, connection_limits(&config.api), shutdown.clone()).await?;
     }

@@ -4,12 +4,13 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    attendance, cameras, corrections, dto, error, groups, health, people, review, review_decisions, schedules,
+    attendance, cameras, corrections, dto, error, groups, health, notifications, people, review, review_decisions,
+    review_matches, schedules,
 };
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "rollcall", description = "Face-recognition attendance: people, enrolment, attendance, cameras, groups and their sessions, review of unknown faces, and attendance corrections."),
+    info(title = "rollcall", description = "Face-recognition attendance: people, enrolment, attendance, cameras, groups and their sessions, review of unknown faces, attendance corrections and notifications."),
     paths(
         health::healthz, health::readyz,
         people::list, people::create, people::show, people::update, people::erase, people::enrol, people::audit,
@@ -20,7 +21,9 @@ use super::{
         schedules::delete_schedule, schedules::sessions, schedules::session_report, schedules::person_sessions,
         review::clusters, review::cluster, review::crop, review_decisions::assign, review_decisions::dismiss,
         review_decisions::face_not_person, review_decisions::photos_not_person,
-        corrections::events, corrections::retract, corrections::add,
+        corrections::events, corrections::retract, corrections::add, review_matches::matches,
+        review_matches::confirm, notifications::add, notifications::list, notifications::remove,
+        notifications::deliveries, notifications::retry,
         document,
     ),
     components(schemas(
@@ -37,7 +40,8 @@ use super::{
         review_decisions::AssignmentRequest, review_decisions::Assignment, review_decisions::AssignedFace,
         review_decisions::NotPersonRequest, review_decisions::NotPerson,
         corrections::RetractionRequest, corrections::AdditionRequest, corrections::Correction,
-        corrections::StoredEvent,
+        corrections::StoredEvent, review_matches::LowConfidenceMatch, notifications::WebhookRequest,
+        notifications::Webhook, notifications::Delivery,
     )),
     modifiers(&ApiKeyAuth, &CommonErrors),
 )]

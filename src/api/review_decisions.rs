@@ -54,7 +54,9 @@ pub(super) fn refused(refusal: Refusal) -> ApiError {
     match refusal {
         Refusal::Empty => ApiError::bad_request("nothing_selected", message),
         Refusal::TooMany(_) => ApiError::bad_request("too_many_selected", message),
-        Refusal::NoCluster(_) | Refusal::NoFace(_) | Refusal::NoPerson(_) => ApiError::not_found(message),
+        Refusal::NoCluster(_) | Refusal::NoFace(_) | Refusal::NoPerson(_) | Refusal::NoMatch(_) => {
+            ApiError::not_found(message)
+        }
         Refusal::AlreadyAssigned { .. } | Refusal::PersonExists(_) | Refusal::Erased(_) => ApiError::conflict(message),
         Refusal::NoUsableFace(_) => ApiError::unprocessable("no_usable_face", message),
     }

@@ -35,6 +35,15 @@ enum ReviewAction {
     Faces { cluster: Uuid },
     /// Recompute the open clusters from their faces, in time order (as `review.cluster_distance` says now).
     Recluster,
+    /// Low-confidence matches (accepted within `review.match_margin` of the threshold), newest first.
+    Matches {
+        #[arg(long)]
+        person: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+    },
+    /// Confirm a low-confidence match: it was the person it was taken for.
+    Confirm { face: Uuid },
     /// Assign clusters or faces to a person: their crops are enrolled after the usual checks.
     Assign {
         #[arg(long)]
@@ -118,6 +127,29 @@ pub async fn review(config: &Config, args: ReviewArgs) -> anyhow::Result<ExitCod
             println!("review: {} cluster(s) dismissed", clusters.len());
         }
         ReviewAction::NotPerson { person, faces, photos } => return not_person(config, &person, faces, photos).await,
+        ReviewAction::Matches { person, limit } => {
+            let person = person.as_deref().map(PersonId::parse).transpose()?;
+            for m in store.low_confidence_matches(person.as_ref(), limit).await? {
+                let distance = m.distance.map_or("-".to_owned(), |d| format!("{d:.3}"));
+                println!(
+                    "{}  {}  {}  {}  distance {distance}",
+                    m.face_id,
+                    m.person_id,
+                    m.camera_id,
+                    m.seen_at.format("%Y-%m-%d %H:%M:%S")
+                );
+            }
+        }
+        ReviewAction::Confirm { face } => {
+            let services = Services::connect(&config.store, &config.redis, &config.nats).await?;
+            match review::confirm_match(&services, &cli_actor(), face).await? {
+                Ok(person) => println!("review: match {face} confirmed as {person}"),
+                Err(refusal) => {
+                    eprintln!("review: {refusal}");
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
         ReviewAction::Recluster => {
             let clusters = store.recluster_unknown_faces(config.review.cluster_distance).await?;
             println!("review: {clusters} open cluster(s) after recomputing from their faces");

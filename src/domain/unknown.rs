@@ -1,5 +1,5 @@
 //! Unknown-face events, the JSON values of `rollcall.unknown.v1`: a face that matched nobody in
-//! the gallery, with the id the review loop keeps it under.
+//! the gallery (or was matched with low confidence), with the id the review loop keeps it under.
 
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
@@ -29,6 +29,10 @@ pub struct UnknownFaceEvent {
     /// for the people who review unknown faces (track mode: the track's best face).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub face_crop_jpeg: Option<String>,
+    /// A low-confidence match rather than an unknown face: the person it was accepted as, within
+    /// `review.match_margin` of the threshold (`nearest_distance` is the match's distance).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matched_person_id: Option<super::PersonId>,
 }
 
 impl UnknownFaceEvent {
@@ -102,6 +106,7 @@ mod tests {
             embedding: Embedding::new(vec![0.5; 128]).unwrap(),
             model_id: "dlib_resnet_v1".into(),
             face_crop_jpeg: Some(base64::engine::general_purpose::STANDARD.encode([0xFF, 0xD8, 0xFF, 0xD9])),
+            matched_person_id: None,
         }
     }
 

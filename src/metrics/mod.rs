@@ -107,6 +107,12 @@ pub struct Metrics {
     pub review_clusters: IntGaugeVec,
     /// Open clusters seen at least `review.flag_after` times.
     pub review_flagged_clusters: IntGauge,
+
+    /// Deliveries in the notification outbox, by channel kind (webhook, mqtt) and status
+    /// (pending, delivered, failed).
+    pub notification_deliveries: IntGaugeVec,
+    /// Delivery attempts by channel kind and outcome (delivered, retried, failed: given up).
+    pub notification_attempts: IntCounterVec,
 }
 
 mod registry;
@@ -139,6 +145,11 @@ impl Metrics {
         }
         for kind in ["load", "person"] {
             let _ = self.recognize_gallery_updates.with_label_values(&[kind]);
+        }
+        for channel in ["webhook", "mqtt"] {
+            for outcome in ["delivered", "retried", "failed"] {
+                let _ = self.notification_attempts.with_label_values(&[channel, outcome]);
+            }
         }
     }
 
@@ -227,7 +238,7 @@ mod tests {
     fn names_follow_the_convention_and_labels_never_name_a_person() {
         let m = metrics();
         let names = m.names();
-        assert_eq!(names.len(), 38, "{names:?}");
+        assert_eq!(names.len(), 40, "{names:?}");
         let stages = [
             "build",
             "ingest",
@@ -238,6 +249,7 @@ mod tests {
             "api",
             "sessions",
             "review",
+            "notification",
         ];
         for name in names {
             let stage = name.strip_prefix("rollcall_").and_then(|n| n.split('_').next());
@@ -261,8 +273,11 @@ mod tests {
         m.sessions_people.with_label_values(&["class-4b", "late"]).set(2);
         m.sessions_running.with_label_values(&["class-4b"]).set(1);
         m.review_clusters.with_label_values(&["open"]).set(2);
+        m.notification_deliveries
+            .with_label_values(&["webhook", "pending"])
+            .set(1);
         let gathered = m.registry.gather();
-        assert_eq!(gathered.len(), 37);
+        assert_eq!(gathered.len(), 39);
         for family in gathered {
             for metric in family.get_metric() {
                 for label in metric.get_label() {

@@ -234,6 +234,16 @@ pub(super) fn build() -> Metrics {
             "rollcall_review_flagged_clusters",
             "Open clusters of unknown faces seen at least review.flag_after times",
         ),
+        notification_deliveries: gauges(
+            "rollcall_notification_deliveries",
+            "Deliveries in the notification outbox by channel kind and status (pending, delivered, failed)",
+            &["channel", "status"],
+        ),
+        notification_attempts: counter(
+            "rollcall_notification_attempts_total",
+            "Notification delivery attempts by channel kind and outcome (delivered, retried, failed: given up)",
+            &["channel", "outcome"],
+        ),
     };
     let collectors: Vec<Box<dyn Collector>> = vec![
         Box::new(m.build_info.clone()),
@@ -274,6 +284,8 @@ pub(super) fn build() -> Metrics {
         Box::new(m.sessions_running.clone()),
         Box::new(m.review_clusters.clone()),
         Box::new(m.review_flagged_clusters.clone()),
+        Box::new(m.notification_deliveries.clone()),
+        Box::new(m.notification_attempts.clone()),
     ];
     for collector in collectors {
         m.names.extend(collector.desc().iter().map(|d| d.fq_name.clone()));

@@ -118,6 +118,7 @@ fn merge(total: &mut BatchOutcome, part: BatchOutcome) {
     total.inserted += part.inserted;
     total.duplicates += part.duplicates;
     total.erased += part.erased;
+    total.retracted += part.retracted;
     total.days.extend(part.days);
     total.generations.extend(part.generations);
 }

@@ -16,6 +16,9 @@ pub struct ReviewConfig {
     pub cluster_distance: f32,
     /// A cluster of at least this many faces is flagged: someone unknown keeps coming.
     pub flag_after: u32,
+    /// An accepted match at least `threshold - match_margin` away is kept for review as a
+    /// low-confidence match (its face, crop and the person it was taken for); 0 keeps none.
+    pub match_margin: f32,
 }
 
 impl Default for ReviewConfig {
@@ -23,11 +26,17 @@ impl Default for ReviewConfig {
         Self {
             cluster_distance: 0.5,
             flag_after: 3,
+            match_margin: 0.05,
         }
     }
 }
 
 impl ReviewConfig {
+    /// Whether a match at `distance` under `threshold` is close enough to it to be reviewed.
+    pub fn doubts(margin: f32, threshold: f32, distance: f32) -> bool {
+        margin > 0.0 && distance >= threshold - margin
+    }
+
     /// Whether a cluster of `size` faces is big enough to tell people about.
     pub fn flags(&self, size: u32) -> bool {
         size >= self.flag_after.max(1)

@@ -183,6 +183,7 @@ impl Store {
             .await?;
         let (unknown_faces, unknown_clusters) = super::review_decisions::erase_assigned(&txn, id).await?;
         let negatives = super::negatives::erase_negatives(&txn, id).await?;
+        let notifications = super::notifications::erase_notifications(&txn, id.as_str()).await?;
         person::Entity::delete_by_id(id.as_str()).exec(&txn).await?;
         // Readers move on even if Redis misses the purge below; the purge removes every
         // generation, so the new ones need not be handed back.
@@ -200,6 +201,7 @@ impl Store {
             "review_faces_removed": unknown_faces,
             "review_clusters_removed": unknown_clusters,
             "negatives_removed": negatives,
+            "notifications_removed": notifications,
         });
         let audit_id = super::changes::audit(&txn, actor, "person.erased", id.as_str(), details).await?;
         txn.commit().await?;

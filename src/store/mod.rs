@@ -18,6 +18,7 @@ mod generations;
 mod groups;
 mod negatives;
 mod nodelay;
+mod notifications;
 pub use groups::{GroupDeletion, MembershipChange, Period};
 pub use schedules::ScheduleWrite;
 mod people;
@@ -26,12 +27,14 @@ mod queries;
 mod report;
 mod retention;
 mod review_decisions;
+mod review_matches;
 mod rows;
 mod schedule_rows;
 mod schedules;
 mod transfer;
 mod unknown_faces;
 mod unknown_reads;
+mod unknown_recluster;
 
 use std::time::Duration;
 
@@ -46,11 +49,13 @@ pub use directory::{Erasure, PersonEntry};
 pub use erased::person_digest;
 pub use failure::is_permanent;
 pub use negatives::NegativeAdded;
+pub use notifications::{Attempt, DELIVERED, DeliveryView, FAILED, PENDING};
 pub use people::{Enrolment, NewTemplate};
 pub use queries::DailyStats;
 pub use report::{AttendanceRow, render_table};
 pub use retention::Deleted;
 pub use review_decisions::{ClusterState, ReviewSelection};
+pub use review_matches::MatchedFace;
 pub use transfer::{TableCopy, copy_store};
 pub use unknown_reads::{ClusterSummary, UnknownFaceSummary};
 

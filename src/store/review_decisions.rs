@@ -186,8 +186,13 @@ pub(super) async fn erase_assigned(
     txn: &impl ConnectionTrait,
     person: &PersonId,
 ) -> Result<(u64, u64), sea_orm::DbErr> {
+    // Their low-confidence matches too: crops of faces taken for them.
     let faces = face::Entity::delete_many()
-        .filter(face::Column::PersonId.eq(person.as_str()))
+        .filter(
+            sea_orm::Condition::any()
+                .add(face::Column::PersonId.eq(person.as_str()))
+                .add(face::Column::MatchedPersonId.eq(person.as_str())),
+        )
         .exec(txn)
         .await?
         .rows_affected;

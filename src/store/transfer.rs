@@ -10,8 +10,8 @@ use sea_orm::{
 use super::Store;
 use super::entities::{
     attendance_day, attendance_event, attendance_retraction, audit_entry, cache_generation, camera, erased_person,
-    face_template, group, group_member, person, person_negative, recognize_anchor, recognize_cooldown,
-    session_schedule, unknown_cluster, unknown_face,
+    face_template, group, group_member, notification, notification_channel, notification_delivery, person,
+    person_negative, recognize_anchor, recognize_cooldown, session_schedule, unknown_cluster, unknown_face,
 };
 
 /// One table's rows in the source and, after the copy, in the target.
@@ -82,6 +82,9 @@ async fn copy_all(from: &Store, to: &impl ConnectionTrait) -> Result<Vec<TableCo
         copy_table::<unknown_cluster::Entity>("unknown_clusters", from, to).await?,
         copy_table::<unknown_face::Entity>("unknown_faces", from, to).await?,
         copy_table::<person_negative::Entity>("person_negatives", from, to).await?,
+        copy_table::<notification_channel::Entity>("notification_channels", from, to).await?,
+        copy_table::<notification::Entity>("notifications", from, to).await?,
+        copy_table::<notification_delivery::Entity>("notification_deliveries", from, to).await?,
     ])
 }
 

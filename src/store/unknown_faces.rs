@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     Statement, TransactionTrait,
@@ -21,12 +21,12 @@ use crate::review::clusters::{Cluster, FaceToCluster, assign};
 const CLUSTERING_LOCK: i64 = 0x726f_6c6c_636c_7573; // "rollclus"
 
 /// Ids per `IN (…)` list: well under PostgreSQL's 65,535 parameters.
-const IDS_PER_QUERY: usize = 1_000;
+pub(super) const IDS_PER_QUERY: usize = 1_000;
 
 /// Faces per INSERT: 15 values each, well under the 32,766 bound values SQLite takes.
 const ROWS_PER_INSERT: usize = 500;
 
-const OPEN: &str = ClusterStatus::Open.as_str();
+pub(super) const OPEN: &str = ClusterStatus::Open.as_str();
 
 impl Store {
     /// Stores the faces not stored yet and puts each in a cluster (faces within `cluster_distance`
@@ -57,20 +57,24 @@ impl Store {
                 ..Default::default()
             });
         }
-        let models: BTreeSet<&str> = new.iter().map(|e| e.model_id.as_str()).collect();
+        // A low-confidence match names someone already: it is reviewed on its own, in no cluster.
+        let (matched, unmatched): (Vec<&UnknownFaceEvent>, Vec<&UnknownFaceEvent>) =
+            new.iter().copied().partition(|e| e.matched_person_id.is_some());
+        let models: BTreeSet<&str> = unmatched.iter().map(|e| e.model_id.as_str()).collect();
         let mut clusters = open_clusters(&txn, &models).await?;
-        let mut faces: Vec<FaceToCluster<'_>> = new.iter().map(|e| to_cluster(e)).collect();
+        let mut faces: Vec<FaceToCluster<'_>> = unmatched.iter().map(|e| to_cluster(e)).collect();
         let assigned = assign(&mut clusters, &mut faces, cluster_distance);
         let recorded_at = super::now();
-        let clusters_in_order = ids_in_event_order(&new, &assigned);
+        let mut rows: Vec<(&UnknownFaceEvent, Option<Uuid>)> = unmatched
+            .iter()
+            .copied()
+            .zip(ids_in_event_order(&unmatched, &assigned).into_iter().map(Some))
+            .collect();
+        rows.extend(matched.iter().map(|e| (*e, None)));
         // Rows per statement: well under either database's limit on bound values, whatever the batch size.
-        for (events, cluster_ids) in new
-            .chunks(ROWS_PER_INSERT)
-            .zip(clusters_in_order.chunks(ROWS_PER_INSERT))
-        {
-            let rows = events
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            let rows = chunk
                 .iter()
-                .zip(cluster_ids)
                 .map(|(e, cluster_id)| face_row(e, *cluster_id, recorded_at))
                 .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
             face::Entity::insert_many(rows)
@@ -85,70 +89,6 @@ impl Store {
             duplicates: events.len() - new.len(),
             ..Default::default()
         })
-    }
-
-    /// Recomputes the open clusters from their faces, as if every face had arrived in one batch
-    /// in time order; assigned and dismissed clusters keep their faces. Returns the number of
-    /// open clusters.
-    pub async fn recluster_unknown_faces(&self, cluster_distance: f32) -> Result<usize, sea_orm::DbErr> {
-        let txn = self.db.begin().await?;
-        lock_clustering(&txn).await?;
-        let open: Vec<Uuid> = cluster::Entity::find()
-            .filter(cluster::Column::Status.eq(OPEN))
-            .all(&txn)
-            .await?
-            .into_iter()
-            .map(|c| c.cluster_id)
-            .collect();
-        let mut members = Vec::new();
-        for chunk in open.chunks(IDS_PER_QUERY) {
-            members.extend(
-                face::Entity::find()
-                    .filter(face::Column::ClusterId.is_in(chunk.iter().copied()))
-                    .all(&txn)
-                    .await?,
-            );
-        }
-        // Faces out of every cluster and nobody's yet (a face assigned on its own has a person).
-        members.extend(
-            face::Entity::find()
-                .filter(face::Column::ClusterId.is_null())
-                .filter(face::Column::PersonId.is_null())
-                .all(&txn)
-                .await?,
-        );
-        members.sort_by_key(|f| (f.seen_at, f.face_id));
-        let embeddings = embeddings_of(&members)?;
-        let mut faces: Vec<FaceToCluster<'_>> = members
-            .iter()
-            .zip(&embeddings)
-            .map(|(f, e)| stored_face(f, e))
-            .collect();
-        let mut clusters = Vec::new();
-        let assigned = assign(&mut clusters, &mut faces, cluster_distance);
-        for chunk in open.chunks(IDS_PER_QUERY) {
-            cluster::Entity::delete_many()
-                .filter(cluster::Column::ClusterId.is_in(chunk.iter().copied()))
-                .exec(&txn)
-                .await?;
-        }
-        // One statement per cluster (and per thousand of its faces), not one per face.
-        let mut by_cluster: std::collections::BTreeMap<Uuid, Vec<Uuid>> = Default::default();
-        for (face_id, cluster_id) in assigned {
-            by_cluster.entry(cluster_id).or_default().push(face_id);
-        }
-        for (cluster_id, faces) in &by_cluster {
-            for chunk in faces.chunks(IDS_PER_QUERY) {
-                face::Entity::update_many()
-                    .col_expr(face::Column::ClusterId, Expr::value(*cluster_id))
-                    .filter(face::Column::FaceId.is_in(chunk.iter().copied()))
-                    .exec(&txn)
-                    .await?;
-            }
-        }
-        save_clusters(&txn, &clusters).await?;
-        txn.commit().await?;
-        Ok(clusters.len())
     }
 }
 
@@ -239,7 +179,7 @@ pub(super) async fn lock_clustering(txn: &impl ConnectionTrait) -> Result<(), se
 
 fn face_row(
     e: &UnknownFaceEvent,
-    cluster_id: Uuid,
+    cluster_id: Option<Uuid>,
     recorded_at: chrono::DateTime<chrono::Utc>,
 ) -> Result<face::ActiveModel, sea_orm::DbErr> {
     Ok(face::ActiveModel {
@@ -255,14 +195,15 @@ fn face_row(
         model_id: Set(e.model_id.clone()),
         embedding: Set(e.embedding.to_bytes()),
         crop_jpeg: Set(e.crop_bytes().map_err(|why| sea_orm::DbErr::Custom(why.to_string()))?),
-        cluster_id: Set(Some(cluster_id)),
+        cluster_id: Set(cluster_id),
         person_id: Set(None),
+        matched_person_id: Set(e.matched_person_id.as_ref().map(|p| p.to_string())),
         recorded_at: Set(recorded_at),
     })
 }
 
 /// The embeddings of stored faces, as the clustering takes them.
-fn embeddings_of(members: &[face::Model]) -> Result<Vec<Vec<f32>>, sea_orm::DbErr> {
+pub(super) fn embeddings_of(members: &[face::Model]) -> Result<Vec<Vec<f32>>, sea_orm::DbErr> {
     members
         .iter()
         .map(|f| {
@@ -273,7 +214,7 @@ fn embeddings_of(members: &[face::Model]) -> Result<Vec<Vec<f32>>, sea_orm::DbEr
         .collect()
 }
 
-fn stored_face<'a>(f: &'a face::Model, embedding: &'a [f32]) -> FaceToCluster<'a> {
+pub(super) fn stored_face<'a>(f: &'a face::Model, embedding: &'a [f32]) -> FaceToCluster<'a> {
     FaceToCluster {
         face_id: f.face_id,
         camera_id: &f.camera_id,
@@ -355,7 +296,7 @@ async fn open_clusters(txn: &impl ConnectionTrait, models: &BTreeSet<&str>) -> R
 }
 
 /// Inserts the new clusters and updates the changed ones.
-async fn save_clusters(txn: &impl ConnectionTrait, clusters: &[Cluster]) -> Result<(), sea_orm::DbErr> {
+pub(super) async fn save_clusters(txn: &impl ConnectionTrait, clusters: &[Cluster]) -> Result<(), sea_orm::DbErr> {
     let now = super::now();
     for c in clusters.iter().filter(|c| c.changed) {
         let (sum, cameras) = (sum_bytes(c)?, cameras_json(c));

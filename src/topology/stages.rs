@@ -141,6 +141,7 @@ impl<'a> Wiring<'a> {
                 cooldown,
                 mode: config.recognize.mode,
                 track: config.recognize.track.clone(),
+                review_margin: config.review.match_margin,
             };
             let worker = RecognizeWorker::new(engine, gallery.clone(), settings, outputs.clone())
                 .with_ledger(store.clone(), bus.durable());

@@ -8,6 +8,7 @@ pub mod corrections;
 pub mod groups;
 pub mod people;
 pub mod review;
+pub mod webhooks;
 
 use crate::cache::{Cache, RedisConfig};
 use crate::control::{GalleryChange, NatsConfig};

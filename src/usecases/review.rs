@@ -65,6 +65,8 @@ pub enum Refusal {
     PersonExists(PersonId),
     #[error("none of the {0} face crops shows a usable face: nothing was enrolled")]
     NoUsableFace(usize),
+    #[error("no low-confidence match {0}: never kept, decided already, or deleted after retention.unknown_days")]
+    NoMatch(Uuid),
 }
 
 /// Checks the selection and the person, and returns the selected faces' crops (a face without
@@ -195,6 +197,10 @@ pub async fn not_person(
             Refusal::NoPerson(person.clone())
         }));
     }
+    let resolves = match face {
+        NotPersonFace::Unknown(id) => Some(id),
+        NotPersonFace::Analysed { .. } => None,
+    };
     let (embedding, model_id, source) = match face {
         NotPersonFace::Unknown(id) => match svc.store.unknown_face_embedding(id).await? {
             Some((embedding, model_id)) => (embedding, model_id, format!("unknown face {id}")),
@@ -218,5 +224,25 @@ pub async fn not_person(
         generation: Some(marked.gallery_generation),
     })
     .await;
+    // A low-confidence match of this person is decided: it leaves the list of matches.
+    if let Some(face) = resolves {
+        svc.store.resolve_match(face, person).await?;
+    }
     Ok(Ok(marked.added))
+}
+
+/// Confirms a low-confidence match (it was the person it was taken for): it leaves the list of
+/// matches. Returns the person.
+pub async fn confirm_match(svc: &Services, actor: &str, face: Uuid) -> anyhow::Result<Result<PersonId, Refusal>> {
+    let Some(person) = svc.store.matched_person(face).await? else {
+        return Ok(Err(Refusal::NoMatch(face)));
+    };
+    let person = PersonId::parse(&person)?;
+    if svc.store.resolve_match(face, &person).await? {
+        let details = serde_json::json!({ "face_id": face });
+        svc.store
+            .audit(actor, "review.match_confirmed", person.as_str(), details)
+            .await?;
+    }
+    Ok(Ok(person))
 }

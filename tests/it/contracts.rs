@@ -75,6 +75,7 @@ fn emitted_events_have_exactly_the_fields_their_schemas_declare() {
         embedding: Embedding::new(vec![0.0; 128]).unwrap(),
         model_id: "dlib_resnet_v1".into(),
         face_crop_jpeg: None,
+        matched_person_id: None,
     };
     let json = serde_json::to_value(&unknown).unwrap();
     assert_valid("rollcall.unknown.v1", &json);
@@ -86,6 +87,7 @@ fn emitted_events_have_exactly_the_fields_their_schemas_declare() {
     );
     let with_crop = serde_json::to_value(UnknownFaceEvent {
         face_crop_jpeg: Some("/9j/4AAQ".into()),
+        matched_person_id: Some(PersonId::parse("ana").unwrap()),
         ..unknown.clone()
     })
     .unwrap();
@@ -93,7 +95,7 @@ fn emitted_events_have_exactly_the_fields_their_schemas_declare() {
     assert_eq!(
         names(&with_crop),
         names(&unknown_schema["properties"]),
-        "the crop is the one optional field"
+        "the crop and the matched person are the optional fields"
     );
     assert_eq!(
         json["embedding"].as_array().unwrap().len() as u64,
@@ -145,13 +147,13 @@ fn migrate_command_reports_applies_and_reverts() {
     };
     let before = run(&["status"]);
     assert!(before.lines().all(|l| l.starts_with("pending")), "{before}");
-    assert_eq!(before.lines().count(), 11, "{before}");
+    assert_eq!(before.lines().count(), 13, "{before}");
     assert!(run(&["up"]).contains("is up to date"));
     assert!(run(&["status"]).lines().all(|l| l.starts_with("applied")));
     assert!(run(&["down"]).contains("reverted 1 migration(s)"));
     let after = run(&["status"]);
     assert!(
-        after.contains("applied  m20261201_000010") && after.contains("pending  m20261202_000011"),
+        after.contains("applied  m20261202_000012") && after.contains("pending  m20261202_000013"),
         "{after}"
     );
 }

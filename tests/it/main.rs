@@ -22,6 +22,7 @@ mod kafka;
 mod model_card;
 mod models;
 mod negatives;
+mod notifications;
 mod observability;
 mod operations;
 mod pipeline;

@@ -166,6 +166,7 @@ async fn a_batch_larger_than_one_statement_is_stored_whole_on_both_stores() {
                 embedding: Embedding::new(embedding).unwrap(),
                 model_id: "dlib_resnet_v1".into(),
                 face_crop_jpeg: None,
+                matched_person_id: None,
             }
         })
         .collect();

@@ -217,6 +217,7 @@ async fn run_mode(
         cooldown: TimeDelta::seconds(config.recognize.cooldown_secs as i64),
         mode,
         track: config.recognize.track.clone(),
+        review_margin: config.review.match_margin,
     };
     let worker = RecognizeWorker::new(engine, gallery.clone(), settings, outputs);
     let mut clock = None;

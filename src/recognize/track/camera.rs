@@ -353,6 +353,11 @@ impl Track {
             first_at: self.first_at,
             distance,
             face_box,
+            best_face: self.best.as_ref().map(|best| super::ReviewFace {
+                face_box: best.face_box,
+                embedding: best.embedding.clone(),
+                chip: best.chip.clone(),
+            }),
         }
     }
 }
@@ -376,7 +381,7 @@ fn face_box_of(d: &Detection) -> FaceBox {
 }
 
 /// The aligned face as a JPEG for review: at most the chip's size (150 px for dlib).
-fn encode_crop(chip: &RgbImage) -> Vec<u8> {
+pub(crate) fn encode_crop(chip: &RgbImage) -> Vec<u8> {
     let mut out = Vec::new();
     // Encoding an in-memory RGB image cannot fail; an empty crop is still a valid event.
     let _ = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85).encode_image(chip);

@@ -122,6 +122,17 @@ pub struct TrackDecision {
     pub first_at: DateTime<Utc>,
     pub distance: f32,
     pub face_box: FaceBox,
+    /// The track's best face, should the match be doubtful enough to review.
+    pub best_face: Option<ReviewFace>,
+}
+
+/// A track's best face as review shows it and as a negative example would keep it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReviewFace {
+    pub face_box: FaceBox,
+    pub embedding: Embedding,
+    /// The face aligned (encoded only if the match goes to review).
+    pub chip: image::RgbImage,
 }
 
 /// A track that ended as nobody in the gallery, with its best face.

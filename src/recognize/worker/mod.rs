@@ -28,6 +28,8 @@ pub struct RecognizeWorker {
     inference: Inference,
     gallery: SharedGallery,
     rule: MatchRule,
+    /// `review.match_margin`.
+    review_margin: f32,
     cooldown: Cooldown,
     ledger: Option<CooldownLedger>,
     commits: HeldCommits,
@@ -54,6 +56,8 @@ pub struct WorkerSettings {
     pub cooldown: TimeDelta,
     pub mode: RecognizeMode,
     pub track: TrackConfig,
+    /// `review.match_margin`: matches this close to the threshold also go to review.
+    pub review_margin: f32,
 }
 
 /// What the matcher made of one frame.
@@ -86,6 +90,7 @@ impl RecognizeWorker {
         let ahead = (!tracking).then(|| ReadAhead::new(engine.settings().max_pixels));
         Self {
             rule,
+            review_margin: settings.review_margin,
             inference: Inference::start(engine, judge),
             gallery,
             cooldown: Cooldown::new(settings.cooldown),

@@ -8,6 +8,7 @@ use base64::Engine as _;
 use super::{FrameOutcome, RecognizeWorker};
 use crate::domain::{ATTENDANCE_SCHEMA_VERSION, AttendanceEvent, CameraId, PersonId, UnknownFaceEvent};
 use crate::recognize::gallery::Identity;
+use crate::recognize::track::camera::encode_crop;
 use crate::recognize::track::{FrameHead, TrackDecision, TrackStep};
 use crate::vision::Face;
 
@@ -56,6 +57,7 @@ impl RecognizeWorker {
                     embedding: face.embedding.clone(),
                     model_id: model_id.to_owned(),
                     face_crop_jpeg: None,
+                    matched_person_id: None,
                 }),
             }
         }
@@ -77,6 +79,21 @@ impl RecognizeWorker {
             );
             // A distance reads as a similarity by the recognizer's own metric.
             event.similarity = self.rule.metric.similarity(distance);
+            if self.doubts(distance) {
+                // Frame mode aligns no chip to show: the face goes to review without a crop.
+                outcome.unknown.push(UnknownFaceEvent {
+                    schema_version: ATTENDANCE_SCHEMA_VERSION,
+                    camera_id: frame.camera.clone(),
+                    frame_seq: frame.seq,
+                    seen_at: frame.captured_at,
+                    face_box: face.face_box(),
+                    nearest_distance: Some(distance),
+                    embedding: face.embedding.clone(),
+                    model_id: model_id.to_owned(),
+                    face_crop_jpeg: None,
+                    matched_person_id: Some(event.person_id.clone()),
+                });
+            }
             outcome.events.push(event);
         }
         outcome
@@ -116,6 +133,22 @@ impl RecognizeWorker {
                 outcome.suppressed += 1;
                 continue;
             }
+            if self.doubts(decision.distance)
+                && let Some(face) = &decision.best_face
+            {
+                outcome.unknown.push(UnknownFaceEvent {
+                    schema_version: ATTENDANCE_SCHEMA_VERSION,
+                    camera_id: camera.clone(),
+                    frame_seq: decision.first_seq,
+                    seen_at: decision.first_at,
+                    face_box: face.face_box,
+                    nearest_distance: Some(decision.distance),
+                    embedding: face.embedding.clone(),
+                    model_id: self.inference.model_id.clone(),
+                    face_crop_jpeg: Some(encode_base64(&encode_crop(&face.chip))),
+                    matched_person_id: Some(decision.person.clone()),
+                });
+            }
             outcome.events.push(self.track_event(camera, decision));
         }
         let model_id = &self.inference.model_id;
@@ -132,10 +165,17 @@ impl RecognizeWorker {
                 nearest_distance: unknown.nearest_distance,
                 embedding: unknown.embedding,
                 model_id: model_id.clone(),
-                face_crop_jpeg: Some(base64::engine::general_purpose::STANDARD.encode(&unknown.crop_jpeg)),
+                face_crop_jpeg: Some(encode_base64(&unknown.crop_jpeg)),
+                matched_person_id: None,
             });
         }
         outcome
+    }
+
+    /// Whether an accepted match at `distance` is near enough the threshold to be reviewed
+    /// (`review.match_margin`).
+    fn doubts(&self, distance: f32) -> bool {
+        crate::review::ReviewConfig::doubts(self.review_margin, self.rule.threshold, distance)
     }
 
     /// The attendance event of a decided track: its id derives from the camera, the track's
@@ -153,4 +193,8 @@ impl RecognizeWorker {
         event.similarity = self.rule.metric.similarity(decision.distance);
         event
     }
+}
+
+fn encode_base64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }

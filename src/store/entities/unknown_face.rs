@@ -1,5 +1,5 @@
-//! `unknown_faces`: a face nobody in the gallery matched (one per unknown track), kept with its
-//! crop and embedding for review until retention deletes it.
+//! `unknown_faces`: a face nobody in the gallery matched (one per unknown track), or one matched
+//! with low confidence, kept with its crop and embedding for review until retention deletes it.
 
 use sea_orm::entity::prelude::*;
 
@@ -24,6 +24,8 @@ pub struct Model {
     pub cluster_id: Option<Uuid>,
     /// The person it was assigned to in review.
     pub person_id: Option<String>,
+    /// A low-confidence match: the person it was accepted as (such a face joins no cluster).
+    pub matched_person_id: Option<String>,
     pub recorded_at: DateTimeUtc,
 }
 

@@ -113,6 +113,11 @@ impl Mirror {
         state.trusted_until = None;
     }
 
+    /// How many listening connections there have been: a new one means the last was lost.
+    pub fn epoch(&self) -> u64 {
+        self.read().epoch
+    }
+
     /// Whether lookups are answered from memory now.
     pub fn is_trusted(&self) -> bool {
         self.read().trusted(Instant::now())

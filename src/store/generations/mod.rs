@@ -99,6 +99,11 @@ impl Store {
     pub fn follows_generations(&self) -> bool {
         self.mirror.is_trusted()
     }
+
+    /// How many connections the generations channel has been followed on (0: not followed).
+    pub fn generations_epoch(&self) -> u64 {
+        self.mirror.epoch()
+    }
 }
 
 /// Announces bumps inside their transaction: PostgreSQL delivers them when it commits, and

@@ -65,6 +65,13 @@ async fn the_openapi_document_validates_and_lists_every_route() {
         "GET /v1/people/{id}/events",
         "POST /v1/attendance/retractions",
         "POST /v1/attendance/additions",
+        "GET /v1/review/matches",
+        "POST /v1/review/matches/{face_id}/confirm",
+        "GET /v1/webhooks",
+        "POST /v1/webhooks",
+        "DELETE /v1/webhooks/{webhook_id}",
+        "GET /v1/notifications",
+        "POST /v1/notifications/{delivery_id}/retry",
     ]
     .map(String::from)
     .into();

@@ -97,6 +97,7 @@ pub async fn recognize_once(gallery: &SharedGallery, ledger: Option<&Store>, fra
         cooldown: TimeDelta::seconds(5),
         mode: RecognizeMode::Frame,
         track: Default::default(),
+        review_margin: 0.0,
     };
     let mut worker = RecognizeWorker::new(engine(), gallery.clone(), settings, outputs);
     if let Some(store) = ledger {

@@ -63,6 +63,8 @@ pub fn track_settings(track: TrackConfig) -> WorkerSettings {
         cooldown: TimeDelta::seconds(60),
         mode: RecognizeMode::Track,
         track,
+        // No match goes to review unless a test asks for it.
+        review_margin: 0.0,
     }
 }
 
