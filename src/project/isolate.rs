@@ -84,7 +84,7 @@ impl<P: Projection> Projector<P> {
         }
         while let Some(part) = parts.pop() {
             match self.write_part(part.clone(), abort).await? {
-                PartWrite::Stored(outcome) => merge(&mut total, outcome),
+                PartWrite::Stored(outcome) => total.merge(outcome),
                 PartWrite::Refused(reason) if part.len() == 1 => refused.push((part.start, reason)),
                 PartWrite::Refused(_) => {
                     let middle = part.start + part.len() / 2;
@@ -112,13 +112,4 @@ impl<P: Projection> Projector<P> {
         }
         Ok(total)
     }
-}
-
-fn merge(total: &mut BatchOutcome, part: BatchOutcome) {
-    total.inserted += part.inserted;
-    total.duplicates += part.duplicates;
-    total.erased += part.erased;
-    total.retracted += part.retracted;
-    total.days.extend(part.days);
-    total.generations.extend(part.generations);
 }

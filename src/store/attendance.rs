@@ -48,6 +48,18 @@ pub struct BatchOutcome {
     pub generations: Vec<(String, i64)>,
 }
 
+impl BatchOutcome {
+    /// Adds what another write of the same batch changed.
+    pub fn merge(&mut self, other: BatchOutcome) {
+        self.inserted += other.inserted;
+        self.duplicates += other.duplicates;
+        self.erased += other.erased;
+        self.retracted += other.retracted;
+        self.days.extend(other.days);
+        self.generations.extend(other.generations);
+    }
+}
+
 /// The contribution of some events to one `attendance_days` row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DayFold {

@@ -32,13 +32,7 @@ impl Store {
         }
         let mut outcome = self.write_sightings(&sightings).await?;
         if !corrections.is_empty() {
-            let corrected = self.apply_corrections(&corrections).await?;
-            outcome.inserted += corrected.inserted;
-            outcome.duplicates += corrected.duplicates;
-            outcome.erased += corrected.erased;
-            outcome.retracted += corrected.retracted;
-            outcome.days.extend(corrected.days);
-            outcome.generations.extend(corrected.generations);
+            outcome.merge(self.apply_corrections(&corrections).await?);
         }
         Ok(outcome)
     }

@@ -192,18 +192,8 @@ impl Store {
             if taken.rows_affected != 1 {
                 continue;
             }
-            let Some(note) = notification::Entity::find_by_id(d.notification_id)
-                .one(&self.db)
-                .await?
-            else {
-                continue; // erased meanwhile
-            };
-            claimed.push(DeliveryView {
-                delivery: d,
-                kind: note.kind,
-                subject: note.subject,
-                payload: note.payload,
-            });
+            // None: erased meanwhile.
+            claimed.extend(self.view_of(d).await?);
         }
         Ok(claimed)
     }
@@ -250,19 +240,22 @@ impl Store {
             .await?;
         let mut out = Vec::with_capacity(rows.len());
         for d in rows {
-            if let Some(note) = notification::Entity::find_by_id(d.notification_id)
-                .one(&self.db)
-                .await?
-            {
-                out.push(DeliveryView {
-                    delivery: d,
-                    kind: note.kind,
-                    subject: note.subject,
-                    payload: note.payload,
-                });
-            }
+            out.extend(self.view_of(d).await?);
         }
         Ok(out)
+    }
+
+    /// A delivery with its notification, unless the notification is gone (erased).
+    async fn view_of(&self, delivery: delivery::Model) -> Result<Option<DeliveryView>, sea_orm::DbErr> {
+        let note = notification::Entity::find_by_id(delivery.notification_id)
+            .one(&self.db)
+            .await?;
+        Ok(note.map(|note| DeliveryView {
+            delivery,
+            kind: note.kind,
+            subject: note.subject,
+            payload: note.payload,
+        }))
     }
 
     /// Sends a failed delivery round again from its first attempt; false if it is not failed.

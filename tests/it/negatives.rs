@@ -69,11 +69,7 @@ async fn a_face_marked_not_this_person_stops_the_impostor_not_the_person() {
     let embed = |engine: &mut _, photo: &str| template(engine, &face(photo)).embedding;
 
     let api = Api::start(600).await;
-    api.create_person("obama", "Barack Obama").await;
-    let (status, body) = api
-        .upload("obama", &[("obama.jpg", std::fs::read(face(X)).unwrap())])
-        .await;
-    assert_eq!(status.as_u16(), 201, "{body}");
+    api.enrol_people(&[("obama", "Barack Obama", X)]).await;
     let (gallery, watching, watcher) = api.watched_gallery(Duration::from_secs(3600)).await;
     let identify = |photo: &str, engine: &mut _| gallery.current().identify(&embed(engine, photo), rule);
     for photo in impostor {
@@ -176,11 +172,7 @@ async fn a_doubtful_match_is_kept_for_review_and_marked_not_this_person_from_the
     let mut engine = engine();
     let (impostor, rule) = impostor_and_loose_threshold(&mut engine);
     let api = Api::start(600).await;
-    api.create_person("obama", "Barack Obama").await;
-    let (status, body) = api
-        .upload("obama", &[("obama.jpg", std::fs::read(face(X)).unwrap())])
-        .await;
-    assert_eq!(status.as_u16(), 201, "{body}");
+    api.enrol_people(&[("obama", "Barack Obama", X)]).await;
     let (gallery, watching, watcher) = api.watched_gallery(Duration::from_secs(3600)).await;
     // Track mode: a doubtful decision goes to review with the track's best face, crop included;
     // with no margin nothing does.

@@ -66,15 +66,12 @@ async fn every_notification_reaches_the_webhook_and_mqtt_across_restarts_and_a_b
         n.mqtt.discovery_prefix = format!("{prefix}/ha");
     };
     let mut api = Api::start_with(configure).await;
-    for (id, name, photo) in [
+    api.enrol_people(&[
         ("obama", "Barack Obama", "face_recognition/obama/obama.jpg"),
         ("biden", "Joe Biden", "face_recognition/biden/biden.jpg"),
         ("rose", "Rose Leslie", "face_recognition/rose_leslie/img1.jpg"),
-    ] {
-        api.create_person(id, name).await;
-        let (status, body) = api.upload(id, &[("1.jpg", std::fs::read(face(photo)).unwrap())]).await;
-        assert!(status.is_success(), "{id}: {body}");
-    }
+    ])
+    .await;
     api.setup(
         &[("door-in", "entry"), ("door-out", "exit")],
         "class-4b",

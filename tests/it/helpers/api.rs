@@ -172,6 +172,17 @@ impl Api {
         assert_eq!(status, StatusCode::CREATED, "{body}");
     }
 
+    /// Creates each (id, name, photo) person and enrols them from the photo.
+    pub async fn enrol_people(&self, people: &[(&str, &str, &str)]) {
+        for (id, name, photo) in people {
+            self.create_person(id, name).await;
+            let (status, body) = self
+                .upload(id, &[("1.jpg", std::fs::read(super::face(photo)).unwrap())])
+                .await;
+            assert!(status.is_success(), "{id}: {body}");
+        }
+    }
+
     /// Recognizes `frames` against the store's gallery and projects the events through the
     /// projector, which invalidates the cache: the pipeline's own stages.
     pub async fn feed(&self, frames: &[rollcall::domain::Frame]) -> Vec<AttendanceEvent> {
