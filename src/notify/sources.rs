@@ -4,9 +4,9 @@
 //! finds the same ids (the outbox keeps each once), and facts already queued by this process
 //! are remembered so they are not offered again.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use uuid::Uuid;
 
 use super::{Notification, NotificationKind};
@@ -17,20 +17,24 @@ use crate::timetable::Status;
 /// Day rows read per page.
 const PAGE: u64 = 500;
 
-/// The facts of this process already in the outbox, by notification id.
+/// The facts of this process already in the outbox, by notification id, and the generation of
+/// each day's attendance it last read (a day whose generation has not moved is not read again).
 #[derive(Debug, Default)]
-pub struct Known(HashSet<Uuid>);
+pub struct Known {
+    ids: HashSet<Uuid>,
+    days: HashMap<NaiveDate, i64>,
+}
 
 impl Known {
     /// Keeps the notifications not known yet, and from now on knows them.
     fn fresh(&mut self, notes: Vec<Notification>) -> Vec<Notification> {
-        notes.into_iter().filter(|n| self.0.insert(n.id)).collect()
+        notes.into_iter().filter(|n| self.ids.insert(n.id)).collect()
     }
 
     /// Forgets everything once it is large: the outbox stays the judge of what is new.
     pub fn trim(&mut self, most: usize) {
-        if self.0.len() > most {
-            self.0.clear();
+        if self.ids.len() > most {
+            *self = Known::default();
         }
     }
 }
@@ -45,7 +49,8 @@ pub async fn find(
 ) -> anyhow::Result<Vec<Notification>> {
     let mut found = Vec::new();
     if kinds.contains(&NotificationKind::PersonArrived) {
-        found.extend(known.fresh(arrivals(store, now).await?));
+        let arrived = arrivals(store, now, &mut known.days).await?;
+        found.extend(known.fresh(arrived));
     }
     if kinds.contains(&NotificationKind::ClusterFlagged) {
         found.extend(known.fresh(flagged_clusters(store, review, now).await?));
@@ -58,10 +63,21 @@ pub async fn find(
 }
 
 /// A person's first attendance of today and yesterday (UTC): one notification a person a day.
-async fn arrivals(store: &Store, now: DateTime<Utc>) -> anyhow::Result<Vec<Notification>> {
+/// A day is read only when its attendance changed since this process last read it (every write
+/// of a day's rows moves its cache generation).
+async fn arrivals(
+    store: &Store,
+    now: DateTime<Utc>,
+    read: &mut HashMap<NaiveDate, i64>,
+) -> anyhow::Result<Vec<Notification>> {
     let mut out = Vec::new();
     let today = now.date_naive();
+    read.retain(|day, _| *day >= today - TimeDelta::days(1));
     for day in [today - TimeDelta::days(1), today] {
+        let generation = store.cache_generation(&crate::cache::keys::attendance_day(day)).await?;
+        if read.insert(day, generation) == Some(generation) {
+            continue;
+        }
         let mut after: Option<String> = None;
         loop {
             let rows = store.attendance_on(day, after.as_deref(), PAGE).await?;

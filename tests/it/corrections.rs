@@ -161,13 +161,7 @@ async fn a_retraction_and_an_addition_change_the_report_survive_a_replay_and_are
     })
     .await;
     kafka.create_topics(&api.config, 3).await;
-    api.enrol_people(&[
-        ("obama", "Barack Obama", "face_recognition/obama/obama.jpg"),
-        ("biden", "Joe Biden", "face_recognition/biden/biden.jpg"),
-        ("kit", "Kit Harington", "face_recognition/kit_harington/john1.jpeg"),
-        ("rose", "Rose Leslie", "face_recognition/rose_leslie/img1.jpg"),
-    ])
-    .await;
+    api.enrol_people(&CLASS_ENROLMENT).await;
     class_with_maths(&api).await;
     // Obama on time and to the end; Kit leaves an hour early; Rose is not seen (her camera was
     // down). Recognized from other photos, sent on the attendance topic, projected from Kafka.

@@ -9,6 +9,14 @@ use super::Api;
 /// Class 4b: the people enrolled from the shared photos.
 pub const CLASS: [&str; 4] = ["biden", "kit", "obama", "rose"];
 
+/// Class 4b as enrolled: id, display name and the photo each is enrolled from.
+pub const CLASS_ENROLMENT: [(&str, &str, &str); 4] = [
+    ("obama", "Barack Obama", "face_recognition/obama/obama.jpg"),
+    ("biden", "Joe Biden", "face_recognition/biden/biden.jpg"),
+    ("kit", "Kit Harington", "face_recognition/kit_harington/john1.jpeg"),
+    ("rose", "Rose Leslie", "face_recognition/rose_leslie/img1.jpg"),
+];
+
 /// Maths for class 4b on Friday 2026-11-20, 09:00–11:00 in Berlin (08:00–10:00 UTC).
 pub fn maths() -> Value {
     json!({

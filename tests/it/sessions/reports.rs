@@ -11,13 +11,7 @@ use crate::helpers::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_time_late_left_early_and_absent_from_real_photos_in_any_delivery_order_and_after_an_edit() {
     let api = Api::start(6_000).await;
-    api.enrol_people(&[
-        ("obama", "Barack Obama", "face_recognition/obama/obama.jpg"),
-        ("biden", "Joe Biden", "face_recognition/biden/biden.jpg"),
-        ("kit", "Kit Harington", "face_recognition/kit_harington/john1.jpeg"),
-        ("rose", "Rose Leslie", "face_recognition/rose_leslie/img1.jpg"),
-    ])
-    .await;
+    api.enrol_people(&CLASS_ENROLMENT).await;
     class_with_maths(&api).await;
     // Obama on time and to the end, Biden 20 minutes late, Kit leaves an hour early, Rose never
     // comes. Photos other than the enrolled ones, through the recognizer and the projector.
