@@ -1,6 +1,6 @@
 //! The NATS control plane: gallery changes that every recognizer applies at once, and each
 //! attendance event fanned out live on `{prefix}.live.{camera}` for displays and door
-//! controllers. The prefix (`nats.subject_prefix`, `rollcall` by default) keeps deployments that
+//! controllers, and each camera's state on `{prefix}.cameras.{camera}`. The prefix (`nats.subject_prefix`, `rollcall` by default) keeps deployments that
 //! share a NATS server from hearing each other's changes.
 
 use std::sync::Arc;
@@ -43,6 +43,21 @@ impl Nats {
     /// Where a camera's attendance events are published live.
     pub fn live_subject(&self, camera: &str) -> String {
         format!("{}.live.{camera}", self.prefix)
+    }
+
+    /// Every camera's live events, for the console's Today page.
+    pub fn live_subjects(&self) -> String {
+        format!("{}.live.*", self.prefix)
+    }
+
+    /// Where an ingestor announces a camera's state.
+    pub fn camera_status_subject(&self, camera: &str) -> String {
+        format!("{}.cameras.{camera}", self.prefix)
+    }
+
+    /// Every camera's state announcements.
+    pub fn camera_status_subjects(&self) -> String {
+        format!("{}.cameras.*", self.prefix)
     }
 
     pub async fn publish_gallery_change(&self, change: &GalleryChange) -> anyhow::Result<()> {

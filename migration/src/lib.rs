@@ -16,6 +16,7 @@ mod m20261201_000010_person_negatives;
 mod m20261202_000011_attendance_retractions;
 mod m20261202_000012_low_confidence_matches;
 mod m20261202_000013_notifications;
+mod m20261206_000014_console_sessions;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000011_attendance_retractions::Migration),
             Box::new(m20261202_000012_low_confidence_matches::Migration),
             Box::new(m20261202_000013_notifications::Migration),
+            Box::new(m20261206_000014_console_sessions::Migration),
         ]
     }
 }

@@ -57,6 +57,12 @@ impl KeyRing {
         found.cloned()
     }
 
+    /// The caller a key name stands for now: a console session speaks for its key only while the
+    /// key is still configured, with the role it has today.
+    pub fn by_name(&self, name: &str) -> Option<Caller> {
+        self.keys.iter().find(|(_, c)| c.name == name).map(|(_, c)| c.clone())
+    }
+
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }
@@ -132,7 +138,7 @@ pub async fn require_admin(State(state): State<ApiState>, request: Request, next
 
 /// The client's address, as the connection gave it (a proxy in front would need to pass the
 /// client's own, which rollcall does not trust from headers).
-fn client_address(request: &Request) -> String {
+pub fn client_address(request: &Request) -> String {
     request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -140,7 +146,7 @@ fn client_address(request: &Request) -> String {
 }
 
 fn too_many(wait: Duration, message: String) -> Response {
-    let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+    let seconds = retry_seconds(wait);
     let mut response = ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,
         "rate_limited",
@@ -153,41 +159,99 @@ fn too_many(wait: Duration, message: String) -> Response {
     response
 }
 
-/// Answers a failed authentication: counted against the client's address, logged, and 429 once
-/// the address has used up its allowance of failures.
-fn refuse(state: &ApiState, address: &str, reason: &'static str, message: &str) -> Response {
+fn retry_seconds(wait: Duration) -> u64 {
+    wait.as_secs_f64().ceil().max(1.0) as u64
+}
+
+/// Why a key was not taken: the API answers it as an error, the console's sign-in as a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// 401: no key, or not a key of this deployment.
+    Unauthorized(&'static str),
+    /// 429: this address failed too often, or this key used up its rate.
+    TooMany { wait: Duration, message: String },
+}
+
+impl Refusal {
+    pub fn message(&self) -> String {
+        match self {
+            Refusal::Unauthorized(message) => (*message).to_owned(),
+            Refusal::TooMany { wait, message } => format!("{message}; retry in {} s", retry_seconds(*wait)),
+        }
+    }
+
+    fn into_response(self) -> Response {
+        match self {
+            Refusal::Unauthorized(message) => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message).into_response()
+            }
+            Refusal::TooMany { wait, message } => too_many(wait, message),
+        }
+    }
+}
+
+/// A failed authentication: counted against the client's address and logged; past the
+/// address's allowance of failures it is a 429.
+fn refuse(state: &ApiState, address: &str, reason: &'static str, message: &'static str) -> Refusal {
     crate::telemetry::events::Emit::emit(crate::telemetry::events::AuthenticationFailed { address, reason });
     if let Err(wait) = state.auth_failures.admit(address, Instant::now()) {
-        return too_many(wait, format!("too many failed authentications from {address}"));
+        let message = format!("too many failed authentications from {address}");
+        return Refusal::TooMany { wait, message };
     }
-    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message).into_response()
+    Refusal::Unauthorized(message)
+}
+
+/// The caller a presented key (or its absence) stands for, from `address`: the one check of a key
+/// for the API and the console's sign-in, with the limit on failures and the key's rate limit.
+pub fn authenticate(state: &ApiState, address: &str, presented: Option<&str>) -> Result<Caller, Refusal> {
+    // An address that has failed too often is refused before its key is even looked at, so
+    // guessing keys gets no answer either way (`refuse` answers 429 as the allowance is spent).
+    if !state.auth_failures.has_tokens(address, Instant::now()) {
+        return Err(refuse(state, address, "blocked", "too many failed authentications"));
+    }
+    let Some(presented) = presented else {
+        let message = "an API key is required: send `Authorization: Bearer <key>`";
+        return Err(refuse(state, address, "missing", message));
+    };
+    let Some(caller) = state.keys.identify(presented) else {
+        return Err(refuse(state, address, "wrong", "the API key is not valid"));
+    };
+    admit(state, &caller)?;
+    Ok(caller)
+}
+
+/// Takes a token of the caller's rate limit.
+pub fn admit(state: &ApiState, caller: &Caller) -> Result<(), Refusal> {
+    state.limiter.admit(&caller.name, Instant::now()).map_err(|wait| {
+        crate::telemetry::events::Emit::emit(crate::telemetry::events::RateLimited { key: &caller.name });
+        Refusal::TooMany {
+            wait,
+            message: format!("too many requests for key {}", caller.name),
+        }
+    })
+}
+
+/// Whether `caller` has the role an action needs: the one rule for the API's routes and the
+/// console's forms.
+pub fn permitted(caller: &Caller, needed: ApiRole) -> Result<(), ApiError> {
+    if caller.role < needed {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("key {} is a reader key; this route needs an admin key", caller.name),
+        ));
+    }
+    Ok(())
 }
 
 async fn authorize(state: &ApiState, mut request: Request, next: Next, needed: ApiRole) -> Response {
     let address = client_address(&request);
-    // An address that has failed too often is refused before its key is even looked at, so
-    // guessing keys gets no answer either way (`refuse` answers 429 as the allowance is spent).
-    if !state.auth_failures.has_tokens(&address, Instant::now()) {
-        return refuse(state, &address, "blocked", "too many failed authentications");
-    }
-    let Some(presented) = presented_key(request.headers()) else {
-        let message = "an API key is required: send `Authorization: Bearer <key>`";
-        return refuse(state, &address, "missing", message);
+    let caller = match authenticate(state, &address, presented_key(request.headers())) {
+        Ok(caller) => caller,
+        Err(refusal) => return refusal.into_response(),
     };
-    let Some(caller) = state.keys.identify(presented) else {
-        return refuse(state, &address, "wrong", "the API key is not valid");
-    };
-    if let Err(wait) = state.limiter.admit(&caller.name, Instant::now()) {
-        crate::telemetry::events::Emit::emit(crate::telemetry::events::RateLimited { key: &caller.name });
-        return too_many(wait, format!("too many requests for key {}", caller.name));
-    }
-    if caller.role < needed {
-        return ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            format!("key {} is a reader key; this route needs an admin key", caller.name),
-        )
-        .into_response();
+    if let Err(e) = permitted(&caller, needed) {
+        return e.into_response();
     }
     request.extensions_mut().insert(caller);
     next.run(request).await

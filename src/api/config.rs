@@ -45,6 +45,11 @@ pub struct ApiConfig {
     /// Failed authentications (no key, or a wrong one) per minute from one client address, with a
     /// burst of as many; past that, the address gets 429 until its allowance refills.
     pub auth_failures_per_minute: u32,
+    /// How long a web console sign-in lasts before the key must be given again.
+    pub console_session_minutes: u64,
+    /// Marks the console's session cookie `Secure`: set it when the console is reached over HTTPS
+    /// (a TLS proxy in front), so the browser never sends the cookie in clear.
+    pub console_secure_cookie: bool,
 }
 
 /// One API key: given in clear (`key`) or as the hex SHA-256 of the key (`sha256`), so that the
@@ -116,6 +121,8 @@ impl Default for ApiConfig {
             body_timeout_secs: 60,
             shutdown_grace_secs: 10,
             auth_failures_per_minute: 10,
+            console_session_minutes: 480,
+            console_secure_cookie: false,
         }
     }
 }

@@ -74,6 +74,19 @@ pub struct PageQuery {
     pub limit: Option<u32>,
 }
 
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PeopleQuery {
+    /// From the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// Items per page (default and maximum from the configuration: 50 and 500 unless changed).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<u32>,
+    /// Only people whose id or display name contains this text, in any case.
+    #[param(max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
+    pub q: Option<String>,
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RangeQuery {

@@ -2,10 +2,12 @@
 //! erasure with an audit trail, attendance reads through the Redis cache, cameras, health.
 
 mod attendance;
+mod audit;
 mod auth;
 mod cached;
 mod cameras;
 pub mod config;
+pub(crate) mod console;
 mod corrections;
 mod dto;
 pub mod error;
@@ -68,6 +70,8 @@ pub struct ApiContext {
     pub review: crate::review::ReviewConfig,
     /// Where attendance corrections go: the attendance topic on Kafka, else straight to the store.
     pub corrections: crate::usecases::corrections::CorrectionLog,
+    /// The cameras' states as their ingestors announce them, for the console.
+    pub(crate) camera_board: console::board::CameraBoard,
 }
 
 /// `api.auth_failures_per_minute` per address, with a burst of as many.
@@ -153,6 +157,7 @@ impl ApiState {
             hot: hot::HotBodies::new(config.api.hot_cache_mb * 1024 * 1024),
             review: config.review.clone(),
             corrections: Default::default(),
+            camera_board: Default::default(),
         })
     }
 
@@ -255,7 +260,7 @@ pub fn router(state: ApiState) -> Router {
             reader(get(cameras::list)).merge(admin(post(cameras::register))),
         )
         .route("/v1/cameras/{id}/role", admin(put(cameras::set_role)))
-        .route("/v1/audit", admin(get(people::audit)))
+        .route("/v1/audit", admin(get(audit::audit)))
         .route(
             "/v1/groups",
             reader(get(groups::list)).merge(admin(post(groups::create))),
@@ -316,6 +321,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/people/{id}/events", reader(get(corrections::events)))
         .route("/v1/attendance/retractions", admin(post(corrections::retract)))
         .route("/v1/attendance/additions", admin(post(corrections::add)))
+        .merge(console::router(state.clone()))
         .fallback(error::no_route)
         .method_not_allowed_fallback(error::wrong_method)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
@@ -349,6 +355,9 @@ pub async fn start(
         interval,
         shutdown.clone(),
     ));
+    if let Some(nats) = state.services.nats.clone() {
+        tokio::spawn(state.camera_board.clone().follow(nats, shutdown.clone()));
+    }
     if config.notifications.dispatch {
         let store = state.services.store.clone();
         let dispatcher =

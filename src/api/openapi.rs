@@ -4,8 +4,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    attendance, cameras, corrections, dto, error, groups, health, notifications, people, review, review_decisions,
-    review_matches, schedules,
+    attendance, audit, cameras, corrections, dto, error, groups, health, notifications, people, review,
+    review_decisions, review_matches, schedules,
 };
 
 #[derive(OpenApi)]
@@ -13,7 +13,7 @@ use super::{
     info(title = "rollcall", description = "Face-recognition attendance: people, enrolment, attendance, cameras, groups and their sessions, review of unknown faces, attendance corrections and notifications."),
     paths(
         health::healthz, health::readyz,
-        people::list, people::create, people::show, people::update, people::erase, people::enrol, people::audit,
+        people::list, people::create, people::show, people::update, people::erase, people::enrol, audit::audit,
         attendance::day, attendance::person, attendance::daily_stats,
         cameras::list, cameras::register, cameras::set_role,
         groups::list, groups::create, groups::show, groups::delete, groups::add_member, groups::remove_member,

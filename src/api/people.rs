@@ -1,4 +1,4 @@
-//! People: create, read, list, rename, erase; enrolment from uploaded photos; the audit trail.
+//! People: create, read, list, rename, erase; enrolment from uploaded photos.
 
 use axum::Extension;
 use axum::extract::multipart::{Multipart, MultipartRejection};
@@ -6,8 +6,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use super::dto::{
-    AuditQuery, AuditRecord, Enrolment, EnrolmentRejected, EraseQuery, Erased, NewPerson, PageQuery, PeoplePage,
-    Person, PersonChanges, PhotoResult,
+    Enrolment, EnrolmentRejected, EraseQuery, Erased, NewPerson, PeoplePage, PeopleQuery, Person, PersonChanges,
+    PhotoResult,
 };
 use super::error::{ApiError, ErrorDetail};
 use super::extract::{Body, Params, PathParams};
@@ -39,14 +39,23 @@ async fn find(state: &ApiState, id: &PersonId) -> Result<Person, ApiError> {
         .ok_or_else(|| ApiError::not_found(format!("no person {id}")))
 }
 
-/// Lists people by id.
-#[utoipa::path(get, path = "/v1/people", operation_id = "list_people", tag = "people", params(PageQuery),
+/// Lists people by id; `q` keeps those whose id or name contains it.
+#[utoipa::path(get, path = "/v1/people", operation_id = "list_people", tag = "people", params(PeopleQuery),
     responses((status = 200, description = "Success", body = PeoplePage), (status = 400, description = "Malformed request: the error says what", body = super::error::ErrorBody)),
     security(("api_key" = [])))]
-pub async fn list(state: Shared, Params(q): Params<PageQuery>) -> Result<axum::Json<PeoplePage>, ApiError> {
+pub async fn list(state: Shared, Params(q): Params<PeopleQuery>) -> Result<axum::Json<PeoplePage>, ApiError> {
     let limit = state.page_size(q.limit)?;
     let after = q.cursor.as_deref().map(cursor::decode).transpose()?;
-    let mut people = state.services.store.list_people(after.as_deref(), limit + 1).await?;
+    let containing =
+        q.q.as_deref()
+            .map(|text| crate::domain::text::checked_name("q", text, true))
+            .transpose()
+            .map_err(|why| ApiError::bad_request("invalid_query", why))?;
+    let mut people = state
+        .services
+        .store
+        .list_people(after.as_deref(), limit + 1, containing.as_deref())
+        .await?;
     let more = people.len() as u64 > limit;
     people.truncate(limit as usize);
     let next_cursor = more.then(|| cursor::encode(&people.last().expect("a full page").person.id));
@@ -179,8 +188,27 @@ pub async fn enrol(
     PathParams(id): PathParams<String>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
-    let id = person_id(&id)?;
-    let person = find(&state, &id).await?;
+    Ok(match enrol_upload(&state, &caller, &id, multipart).await? {
+        EnrolOutcome::Enrolled(body) => (StatusCode::CREATED, axum::Json(body)).into_response(),
+        EnrolOutcome::Rejected(body) => (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response(),
+    })
+}
+
+/// An upload enrolled (some photo was usable) or refused with each photo's reason.
+pub enum EnrolOutcome {
+    Enrolled(Enrolment),
+    Rejected(EnrolmentRejected),
+}
+
+/// Enrolment from an upload, for the API and the console alike.
+pub async fn enrol_upload(
+    state: &Shared,
+    caller: &Caller,
+    id: &str,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<EnrolOutcome, ApiError> {
+    let id = person_id(id)?;
+    let person = find(state, &id).await?;
     let uploads = read_uploads(
         multipart,
         state.config.max_photo_bytes,
@@ -190,7 +218,7 @@ pub async fn enrol(
     if uploads.is_empty() {
         return Err(ApiError::bad_request("no_photos", "the request has no file parts"));
     }
-    let analysed = analyse(&state, uploads).await?;
+    let analysed = analyse(state, uploads).await?;
     let (mut photos, templates): (Vec<PhotoResult>, Vec<_>) = analysed.into_iter().unzip();
     // Which photo each usable template came from, to report the ones already enrolled.
     let from_photo: Vec<usize> = templates
@@ -200,7 +228,7 @@ pub async fn enrol(
         .collect();
     let templates: Vec<_> = templates.into_iter().flatten().collect();
     if templates.is_empty() {
-        let body = EnrolmentRejected {
+        return Ok(EnrolOutcome::Rejected(EnrolmentRejected {
             error: ErrorDetail {
                 code: "no_usable_photo".into(),
                 message: format!(
@@ -209,8 +237,7 @@ pub async fn enrol(
                 ),
             },
             photos,
-        };
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response());
+        }));
     }
     let new = people::enrol(
         &state.services,
@@ -226,13 +253,12 @@ pub async fn enrol(
         result.status = "already_enrolled".into();
         result.message = "this photo is already enrolled for this person: nothing added".into();
     }
-    let body = Enrolment {
+    Ok(EnrolOutcome::Enrolled(Enrolment {
         person_id: id.to_string(),
         model_id: state.model_id.clone(),
         templates_added: new.iter().filter(|new| **new).count() as u64,
         photos,
-    };
-    Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+    }))
 }
 
 /// One photo of an upload: its file name, and its bytes or why it was refused before analysis.
@@ -353,26 +379,4 @@ pub(super) async fn analyse_with(
     // waiting behind every photo of this one.
     let in_flight = engines.size();
     Ok(futures::StreamExt::collect(futures::StreamExt::buffered(futures::stream::iter(analyses), in_flight)).await)
-}
-
-/// Audit entries about a person or camera, oldest first.
-#[utoipa::path(get, path = "/v1/audit", operation_id = "list_audit", tag = "audit", params(AuditQuery),
-    responses((status = 200, description = "Success", body = Vec<AuditRecord>)), security(("api_key" = [])))]
-pub async fn audit(state: Shared, Params(q): Params<AuditQuery>) -> Result<axum::Json<Vec<AuditRecord>>, ApiError> {
-    let subject = crate::domain::text::checked_name("subject", &q.subject, false)
-        .map_err(|why| ApiError::bad_request("invalid_query", why))?;
-    let entries = state.services.store.audit_entries(&subject).await?;
-    Ok(axum::Json(
-        entries
-            .into_iter()
-            .map(|e| AuditRecord {
-                id: e.id,
-                at: e.at,
-                actor: e.actor,
-                action: e.action,
-                subject: e.subject,
-                details: e.details,
-            })
-            .collect(),
-    ))
 }

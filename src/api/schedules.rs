@@ -205,6 +205,18 @@ pub async fn sessions(
 
 /// A session's report through the cache: versioned by the group, the camera roles and the days
 /// its events can fall on, so any change to them is seen at once.
+/// The report of schedule `id`'s session on `date`, as of now: the API's answer, in JSON or CSV,
+/// and the console's page.
+pub async fn report_of(state: &Shared, id: &str, date: NaiveDate) -> Result<CachedJson<SessionReport>, ApiError> {
+    let schedule = state
+        .schedules
+        .find(&state.services.store, id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| ApiError::not_found(format!("no schedule {id}")))?;
+    cached_report(state, &schedule, date, Utc::now()).await
+}
+
 pub(super) async fn cached_report(
     state: &Shared,
     schedule: &Schedule,
@@ -250,13 +262,7 @@ pub async fn session_report(
             ));
         }
     };
-    let schedule = state
-        .schedules
-        .find(&state.services.store, &id)
-        .await
-        .map_err(internal)?
-        .ok_or_else(|| ApiError::not_found(format!("no schedule {id}")))?;
-    let report = cached_report(&state, &schedule, date, Utc::now()).await?;
+    let report = report_of(&state, &id, date).await?;
     if csv {
         let report = report.decode()?;
         let name = format!("attachment; filename=\"{}-{}.csv\"", report.schedule_id, report.date);

@@ -11,6 +11,7 @@ mod mjpeg;
 mod publish;
 pub(crate) use publish::truncate_ms;
 mod snapshot;
+pub mod status;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -38,6 +39,8 @@ pub struct IngestConfig {
     pub cameras_dir: PathBuf,
     /// Default frames per second of replayed folders; 0 means as fast as the pipeline takes them.
     pub fps: f64,
+    /// How often each camera's state is announced on NATS (when `nats.url` is set).
+    pub status_secs: u64,
 }
 
 impl IngestConfig {
@@ -47,6 +50,7 @@ impl IngestConfig {
             cameras: Vec::new(),
             cameras_dir: home.join("demo/cameras"),
             fps: 0.0,
+            status_secs: 10,
         }
     }
 

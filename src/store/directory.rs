@@ -64,11 +64,32 @@ impl Store {
         Ok(Some(PersonEntry { person, templates }))
     }
 
-    /// Up to `limit` people with ids after `after`, by id.
-    pub async fn list_people(&self, after: Option<&str>, limit: u64) -> Result<Vec<PersonEntry>, sea_orm::DbErr> {
+    /// Up to `limit` people with ids after `after`, by id; only those whose id or name contains
+    /// `containing` (any case) when it is given.
+    pub async fn list_people(
+        &self,
+        after: Option<&str>,
+        limit: u64,
+        containing: Option<&str>,
+    ) -> Result<Vec<PersonEntry>, sea_orm::DbErr> {
         let mut query = person::Entity::find().order_by_asc(person::Column::Id).limit(limit);
         if let Some(after) = after {
             query = query.filter(person::Column::Id.gt(after));
+        }
+        if let Some(text) = containing.filter(|t| !t.is_empty()) {
+            // Case-insensitive on both stores: lower() on each side, the text's own wildcards escaped.
+            let escaped = text
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            let pattern = sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\');
+            let lower = |column: person::Column| Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(column)));
+            query = query.filter(
+                sea_orm::Condition::any()
+                    .add(lower(person::Column::Id).like(pattern.clone()))
+                    .add(lower(person::Column::DisplayName).like(pattern)),
+            );
         }
         let people = query.all(&self.db).await?;
         let ids: Vec<String> = people.iter().map(|p| p.id.clone()).collect();

@@ -85,6 +85,7 @@ async fn copy_all(from: &Store, to: &impl ConnectionTrait) -> Result<Vec<TableCo
         copy_table::<notification_channel::Entity>("notification_channels", from, to).await?,
         copy_table::<notification::Entity>("notifications", from, to).await?,
         copy_table::<notification_delivery::Entity>("notification_deliveries", from, to).await?,
+        // Console sessions stay behind: a move is a cut-over, and whoever was signed in signs in again.
     ])
 }
 

@@ -81,6 +81,11 @@ impl<'a> Wiring<'a> {
                     .context("registering cameras")?;
             }
         }
+        if let Some(nats) = crate::control::Nats::connect(&self.config.nats).await? {
+            let ids = cameras.iter().map(|c| c.id.clone()).collect();
+            let every = std::time::Duration::from_secs(self.config.ingest.status_secs);
+            tokio::spawn(crate::ingest::status::announce(nats, ids, every, stop.clone()));
+        }
         let frames = self.bus().frames_producer()?;
         let (list, fps, max_pixels) = (cameras.clone(), self.config.ingest.fps, self.config.vision.max_pixels);
         self.ingest = Some(tokio::spawn(async move {

@@ -147,13 +147,13 @@ fn migrate_command_reports_applies_and_reverts() {
     };
     let before = run(&["status"]);
     assert!(before.lines().all(|l| l.starts_with("pending")), "{before}");
-    assert_eq!(before.lines().count(), 13, "{before}");
+    assert_eq!(before.lines().count(), 14, "{before}");
     assert!(run(&["up"]).contains("is up to date"));
     assert!(run(&["status"]).lines().all(|l| l.starts_with("applied")));
     assert!(run(&["down"]).contains("reverted 1 migration(s)"));
     let after = run(&["status"]);
     assert!(
-        after.contains("applied  m20261202_000012") && after.contains("pending  m20261202_000013"),
+        after.contains("applied  m20261202_000013") && after.contains("pending  m20261206_000014"),
         "{after}"
     );
 }

@@ -10,6 +10,7 @@ mod cache;
 mod cache_follow;
 mod camera_limits;
 mod cli;
+mod console;
 mod contracts;
 mod corrections;
 mod crash;

@@ -6,6 +6,7 @@ pub mod attendance_retraction;
 pub mod audit_entry;
 pub mod cache_generation;
 pub mod camera;
+pub mod console_session;
 pub mod erased_person;
 pub mod face_template;
 pub mod group;

@@ -3,6 +3,7 @@
 //! client. Feature files `use crate::helpers::*` and hold only tests.
 
 mod api;
+mod browser;
 mod cameras;
 mod compare;
 mod compose;
@@ -33,6 +34,7 @@ mod tracks;
 mod video;
 
 pub use api::*;
+pub use browser::*;
 pub use cameras::*;
 pub use compare::*;
 pub use compose::*;
