@@ -45,9 +45,9 @@ impl Nats {
         format!("{}.live.{camera}", self.prefix)
     }
 
-    /// Every camera's live events, for the console's Today page.
+    /// Every camera's live events, for the console's Today page (`>`: camera ids may hold dots).
     pub fn live_subjects(&self) -> String {
-        format!("{}.live.*", self.prefix)
+        format!("{}.live.>", self.prefix)
     }
 
     /// Where an ingestor announces a camera's state.
@@ -55,9 +55,9 @@ impl Nats {
         format!("{}.cameras.{camera}", self.prefix)
     }
 
-    /// Every camera's state announcements.
+    /// Every camera's state announcements (`>`: camera ids may hold dots).
     pub fn camera_status_subjects(&self) -> String {
-        format!("{}.cameras.*", self.prefix)
+        format!("{}.cameras.>", self.prefix)
     }
 
     pub async fn publish_gallery_change(&self, change: &GalleryChange) -> anyhow::Result<()> {

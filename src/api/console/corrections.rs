@@ -2,7 +2,7 @@
 //! take back with a reason, and a missed arrival added by hand. The API's own handlers decide.
 
 use axum::extract::Query;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Json};
 use chrono::{NaiveDate, NaiveDateTime, Utc};
@@ -11,7 +11,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::page::{self, Section, field, frame, respond, token};
-use super::session::{Signed, refuse_unless_admin_form, urlencoded};
+use super::session::{AdminForm, Signed, urlencoded};
 use crate::api::Shared;
 use crate::api::corrections::{self as api, AdditionRequest, EventsQuery, RetractionRequest};
 use crate::api::error::ApiError;
@@ -108,8 +108,6 @@ async fn render(
 
 #[derive(Debug, Default, Deserialize)]
 pub struct RetractForm {
-    #[serde(default, rename = "_token")]
-    pub token: String,
     pub event_id: Option<Uuid>,
     #[serde(default)]
     pub person: String,
@@ -118,15 +116,7 @@ pub struct RetractForm {
     pub reason: String,
 }
 
-pub async fn retract(
-    state: Shared,
-    signed: Signed,
-    headers: HeaderMap,
-    axum::Form(form): axum::Form<RetractForm>,
-) -> Response {
-    if let Some(refused) = refuse_unless_admin_form(&signed, &headers, &form.token) {
-        return refused;
-    }
+pub async fn retract(state: Shared, AdminForm { signed, form }: AdminForm<RetractForm>) -> Response {
     let day = form.day.unwrap_or_else(|| Utc::now().date_naive());
     let Some(event_id) = form.event_id else {
         let missing = ApiError::bad_request("invalid_body", "which event to take back is missing");
@@ -144,8 +134,6 @@ pub async fn retract(
 
 #[derive(Debug, Default, Deserialize)]
 pub struct AddForm {
-    #[serde(default, rename = "_token")]
-    pub token: String,
     #[serde(default)]
     pub person: String,
     #[serde(default)]
@@ -156,10 +144,7 @@ pub struct AddForm {
     pub reason: String,
 }
 
-pub async fn add(state: Shared, signed: Signed, headers: HeaderMap, axum::Form(form): axum::Form<AddForm>) -> Response {
-    if let Some(refused) = refuse_unless_admin_form(&signed, &headers, &form.token) {
-        return refused;
-    }
+pub async fn add(state: Shared, AdminForm { signed, form }: AdminForm<AddForm>) -> Response {
     // A browser's date-time field has no zone and maybe no seconds; the page says UTC.
     let seen_at = NaiveDateTime::parse_from_str(&form.seen_at, "%Y-%m-%dT%H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(&form.seen_at, "%Y-%m-%dT%H:%M:%S"))

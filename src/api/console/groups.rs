@@ -4,7 +4,7 @@
 
 use axum::body::Bytes;
 use axum::extract::Path;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Json};
 use maud::{Markup, html};
@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::page::{self, Section, error_for, field, frame, respond, token};
 use super::schedule_form::{self, ScheduleForm};
-use super::session::{Signed, refuse_unless_admin_form, urlencoded};
+use super::session::{AdminForm, NoFields, Signed, urlencoded};
 use crate::api::Shared;
 use crate::api::error::ApiError;
 use crate::api::extract::{Body, PathParams};
@@ -20,8 +20,6 @@ use crate::api::groups::{self as api, Group, NewGroup};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct NewGroupForm {
-    #[serde(default, rename = "_token")]
-    pub token: String,
     #[serde(default)]
     pub id: String,
     #[serde(default)]
@@ -62,15 +60,7 @@ async fn render_list(state: &Shared, signed: &Signed, attempt: Option<(&NewGroup
     )
 }
 
-pub async fn create(
-    state: Shared,
-    signed: Signed,
-    headers: HeaderMap,
-    axum::Form(form): axum::Form<NewGroupForm>,
-) -> Response {
-    if let Some(refused) = refuse_unless_admin_form(&signed, &headers, &form.token) {
-        return refused;
-    }
+pub async fn create(state: Shared, AdminForm { signed, form }: AdminForm<NewGroupForm>) -> Response {
     let new = NewGroup {
         id: form.id.trim().to_owned(),
         name: Some(form.name.clone()).filter(|n| !n.trim().is_empty()),
@@ -173,22 +163,15 @@ fn schedules(signed: &Signed, group: &Group, attempt: Option<(&ScheduleForm, &Ap
 
 #[derive(Debug, Default, Deserialize)]
 pub struct MemberForm {
-    #[serde(default, rename = "_token")]
-    pub token: String,
     #[serde(default)]
     pub person_id: String,
 }
 
 pub async fn add_member(
     state: Shared,
-    signed: Signed,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    axum::Form(form): axum::Form<MemberForm>,
+    AdminForm { signed, form }: AdminForm<MemberForm>,
 ) -> Response {
-    if let Some(refused) = refuse_unless_admin_form(&signed, &headers, &form.token) {
-        return refused;
-    }
     let ids = (id.clone(), form.person_id.trim().to_owned());
     match api::add_member(
         state.clone(),
@@ -211,14 +194,9 @@ pub async fn add_member(
 
 pub async fn remove_member(
     state: Shared,
-    signed: Signed,
-    headers: HeaderMap,
     Path((id, person_id)): Path<(String, String)>,
-    axum::Form(form): axum::Form<MemberForm>,
+    AdminForm { signed, .. }: AdminForm<NoFields>,
 ) -> Response {
-    if let Some(refused) = refuse_unless_admin_form(&signed, &headers, &form.token) {
-        return refused;
-    }
     match api::remove_member(
         state.clone(),
         Extension(signed.caller.clone()),

@@ -3,14 +3,14 @@
 //! the API's messages.
 
 use axum::extract::Query;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Json};
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::page::{self, Section, error_for, field, frame, respond, token};
-use super::session::{Signed, refuse_unless_admin_form, urlencoded};
+use super::session::{AdminForm, Signed, urlencoded};
 use crate::api::Shared;
 use crate::api::dto::{NewPerson, PeoplePage, PeopleQuery};
 use crate::api::error::ApiError;
@@ -27,8 +27,6 @@ pub struct ListQuery {
 
 #[derive(Debug, Default, Deserialize)]
 pub struct NewPersonForm {
-    #[serde(default, rename = "_token")]
-    pub token: String,
     #[serde(default)]
     pub id: String,
     #[serde(default)]
@@ -125,15 +123,7 @@ fn add_form(signed: &Signed, attempt: Option<Attempt<'_>>) -> Markup {
     }
 }
 
-pub async fn create(
-    state: Shared,
-    signed: Signed,
-    headers: HeaderMap,
-    axum::Form(form): axum::Form<NewPersonForm>,
-) -> Response {
-    if let Some(refused) = refuse_unless_admin_form(&signed, &headers, &form.token) {
-        return refused;
-    }
+pub async fn create(state: Shared, AdminForm { signed, form }: AdminForm<NewPersonForm>) -> Response {
     let new = NewPerson {
         id: Some(form.id.trim().to_owned()).filter(|id| !id.is_empty()),
         display_name: form.display_name.clone(),

@@ -11,7 +11,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::page::{self, Section, field, frame, respond, token};
-use super::session::{Signed, refuse_unless_admin_form, urlencoded};
+use super::session::{AdminForm, Signed, refuse_unless_admin_form, urlencoded};
 use crate::api::dto::{EnrolmentRejected, EraseQuery, Person, PersonChanges, PhotoResult, RangeQuery};
 use crate::api::error::ApiError;
 use crate::api::extract::{Body, Params, PathParams};
@@ -145,22 +145,15 @@ fn admin_forms(signed: &Signed, person: &Person, outcome: &Outcome) -> Markup {
 
 #[derive(Debug, Default, Deserialize)]
 pub struct RenameForm {
-    #[serde(default, rename = "_token")]
-    pub token: String,
     #[serde(default)]
     pub display_name: String,
 }
 
 pub async fn rename(
     state: Shared,
-    signed: Signed,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    axum::Form(form): axum::Form<RenameForm>,
+    AdminForm { signed, form }: AdminForm<RenameForm>,
 ) -> Response {
-    if let Some(refused) = refuse_unless_admin_form(&signed, &headers, &form.token) {
-        return refused;
-    }
     let changes = PersonChanges {
         display_name: form.display_name,
     };
@@ -222,21 +215,14 @@ pub async fn enrol(
 
 #[derive(Debug, Default, Deserialize)]
 pub struct EraseForm {
-    #[serde(default, rename = "_token")]
-    pub token: String,
     pub confirm: Option<String>,
 }
 
 pub async fn erase(
     State(state): Shared,
-    signed: Signed,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    axum::Form(form): axum::Form<EraseForm>,
+    AdminForm { signed, form }: AdminForm<EraseForm>,
 ) -> Response {
-    if let Some(refused) = refuse_unless_admin_form(&signed, &headers, &form.token) {
-        return refused;
-    }
     if form.confirm.as_deref() != Some("yes") {
         let person = match api::show(State(state.clone()), PathParams(id.clone()))
             .await

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Json};
 use maud::{Markup, html};
@@ -13,7 +13,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::page::{self, Section, field, frame, respond, token};
-use super::session::{Signed, refuse_unless_admin_form};
+use super::session::{AdminForm, NoFields, Signed};
 use crate::api::error::ApiError;
 use crate::api::extract::{Body, Params, PathParams};
 use crate::api::review::{self as api, ClustersQuery};
@@ -148,23 +148,13 @@ fn doubtful_matches(signed: &Signed, doubtful: &[LowConfidenceMatch]) -> Markup 
 /// The assignment form: a person id, and one `cluster_<id>` field per ticked cluster.
 #[derive(Debug, Default, Deserialize)]
 pub struct AssignForm {
-    #[serde(default, rename = "_token")]
-    pub token: String,
     #[serde(default)]
     pub person_id: String,
     #[serde(flatten)]
     pub ticked: BTreeMap<String, String>,
 }
 
-pub async fn assign(
-    State(state): Shared,
-    signed: Signed,
-    headers: HeaderMap,
-    axum::Form(form): axum::Form<AssignForm>,
-) -> Response {
-    if let Some(refused) = refuse_unless_admin_form(&signed, &headers, &form.token) {
-        return refused;
-    }
+pub async fn assign(State(state): Shared, AdminForm { signed, form }: AdminForm<AssignForm>) -> Response {
     let clusters: Vec<Uuid> = form
         .ticked
         .keys()
@@ -188,22 +178,15 @@ pub async fn assign(
 
 #[derive(Debug, Default, Deserialize)]
 pub struct DecisionForm {
-    #[serde(default, rename = "_token")]
-    pub token: String,
     #[serde(default)]
     pub person_id: String,
 }
 
 pub async fn dismiss(
     State(state): Shared,
-    signed: Signed,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    axum::Form(form): axum::Form<DecisionForm>,
+    AdminForm { signed, .. }: AdminForm<NoFields>,
 ) -> Response {
-    if let Some(refused) = refuse_unless_admin_form(&signed, &headers, &form.token) {
-        return refused;
-    }
     decided(
         &signed,
         decisions::dismiss(State(state), Extension(signed.caller.clone()), PathParams(id))
@@ -215,14 +198,9 @@ pub async fn dismiss(
 
 pub async fn confirm(
     State(state): Shared,
-    signed: Signed,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    axum::Form(form): axum::Form<DecisionForm>,
+    AdminForm { signed, .. }: AdminForm<NoFields>,
 ) -> Response {
-    if let Some(refused) = refuse_unless_admin_form(&signed, &headers, &form.token) {
-        return refused;
-    }
     decided(
         &signed,
         matches::confirm(State(state), Extension(signed.caller.clone()), PathParams(id))
@@ -234,14 +212,9 @@ pub async fn confirm(
 
 pub async fn not_person(
     State(state): Shared,
-    signed: Signed,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    axum::Form(form): axum::Form<DecisionForm>,
+    AdminForm { signed, form }: AdminForm<DecisionForm>,
 ) -> Response {
-    if let Some(refused) = refuse_unless_admin_form(&signed, &headers, &form.token) {
-        return refused;
-    }
     let request = NotPersonRequest {
         person_id: form.person_id,
     };

@@ -3,7 +3,6 @@
 
 use axum::Extension;
 use axum::extract::Path;
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use maud::{Markup, html};
@@ -11,7 +10,7 @@ use serde::Deserialize;
 
 use super::groups::{GroupOutcome, render_group};
 use super::page::{field, token};
-use super::session::{Signed, refuse_unless_admin_form};
+use super::session::{AdminForm, Signed};
 use crate::api::error::ApiError;
 use crate::api::extract::{Body, PathParams};
 use crate::api::{Shared, schedules};
@@ -30,8 +29,6 @@ const WEEKDAYS: [(&str, &str); 7] = [
 /// The form as sent: every field text, so that what was typed can be shown again with the error.
 #[derive(Debug, Default, Deserialize)]
 pub struct ScheduleForm {
-    #[serde(default, rename = "_token")]
-    pub token: String,
     #[serde(default)]
     pub id: String,
     #[serde(default)]
@@ -159,14 +156,9 @@ pub fn form(signed: &Signed, group_id: &str, attempt: Option<(&ScheduleForm, &Ap
 
 pub async fn create(
     state: Shared,
-    signed: Signed,
-    headers: HeaderMap,
     Path(group_id): Path<String>,
-    axum::Form(form): axum::Form<ScheduleForm>,
+    AdminForm { signed, form }: AdminForm<ScheduleForm>,
 ) -> Response {
-    if let Some(refused) = refuse_unless_admin_form(&signed, &headers, &form.token) {
-        return refused;
-    }
     let created = match form.spec() {
         Ok(spec) => {
             schedules::create_schedule(

@@ -4,13 +4,14 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Query};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Duration, Utc};
 use cookie::{Cookie, SameSite};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -147,6 +148,42 @@ pub fn refuse_unless_admin_form(signed: &Signed, headers: &HeaderMap, form_token
     })
 }
 
+/// A form an admin sent from the console itself: the session, and the form's fields, read only
+/// once its token, origin and role have passed; otherwise the refusal page, and nothing changes.
+pub struct AdminForm<T> {
+    pub signed: Signed,
+    pub form: T,
+}
+
+impl<T: DeserializeOwned> FromRequest<ApiState> for AdminForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &ApiState) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let signed = Signed::from_request_parts(&mut parts, state).await?;
+        let bytes = axum::body::to_bytes(body, state.config.max_body_bytes)
+            .await
+            .map_err(|e| page::message_page(Some(&signed), StatusCode::BAD_REQUEST, "Not done", &e.to_string()))?;
+        let token: TokenForm = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+        if let Some(refused) = refuse_unless_admin_form(&signed, &parts.headers, &token.token) {
+            return Err(refused);
+        }
+        match serde_urlencoded::from_bytes(&bytes) {
+            Ok(form) => Ok(AdminForm { signed, form }),
+            Err(e) => Err(page::message_page(
+                Some(&signed),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Not done",
+                &format!("the form is not readable: {e}"),
+            )),
+        }
+    }
+}
+
+/// A form whose only field is its token: a button.
+#[derive(Debug, Default, Deserialize)]
+pub struct NoFields {}
+
 #[derive(Debug, Default, Deserialize)]
 pub struct SignInQuery {
     pub next: Option<String>,
@@ -240,7 +277,7 @@ fn with_cookie(mut response: Response, cookie: &Cookie<'_>) -> Response {
     response
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct TokenForm {
     #[serde(default, rename = "_token")]
     pub token: String,

@@ -33,17 +33,17 @@ async fn a_session_report_shows_someone_late_downloads_as_csv_and_names_who_is_m
     browser.open(&api.url("/console/groups")).await;
     browser.fill("#group_id", "class-4b").await;
     browser.fill("#group_name", "Class 4b").await;
-    browser.click("form[action='/console/groups'] button").await;
+    browser.submit("form[action='/console/groups'] button").await;
     assert_eq!(browser.text("h1").await, "Class 4b");
 
     // A person id that is not one: the API's message next to the field, nobody added.
     browser.fill("#member_id", "Not Anyone!").await;
-    browser.click("form[action$='/members'] button").await;
+    browser.submit("form[action$='/members'] button").await;
     let said = browser.text("#member_id-error").await;
     assert!(said.starts_with("person id \"Not Anyone!\""), "{said}");
     for person in ["obama", "biden"] {
         browser.fill("#member_id", person).await;
-        browser.click("form[action$='/members'] button").await;
+        browser.submit("form[action$='/members'] button").await;
         browser.find(&format!("a[href='/console/people/{person}']")).await;
     }
 
@@ -77,7 +77,7 @@ async fn a_session_report_shows_someone_late_downloads_as_csv_and_names_who_is_m
     }
     browser.fill("#schedule_time_zone", "Nowhere/Atlantis").await;
     browser.fill("#schedule_grace", "10").await;
-    browser.click("form.schedule button").await;
+    browser.submit("form.schedule button").await;
     let said = browser.text("#schedule-error").await;
     assert!(said.contains("Nowhere/Atlantis"), "{said}");
     assert!(
@@ -85,7 +85,7 @@ async fn a_session_report_shows_someone_late_downloads_as_csv_and_names_who_is_m
         "no schedule was made"
     );
     browser.fill("#schedule_time_zone", &zone).await;
-    browser.click("form.schedule button").await;
+    browser.submit("form.schedule button").await;
     browser.find("a[href='/console/schedules/maths']").await;
     assert!(browser.text("ul.missing").await.contains("obama"));
 

@@ -14,6 +14,6 @@ use crate::helpers::*;
 pub async fn sign_in(browser: &Browser, api: &Api, key: &str) {
     browser.open(&api.url("/console/sign-in")).await;
     browser.fill("#key", key).await;
-    browser.click("form[action='/console/sign-in'] button").await;
+    browser.submit("form[action='/console/sign-in'] button").await;
     browser.find("form.who").await;
 }

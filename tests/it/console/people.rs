@@ -18,7 +18,7 @@ async fn an_admin_adds_enrols_renames_and_erases_a_person_from_the_pages() {
     browser.fill("#display_name", "Barack Obama").await;
     browser.fill("#person_id", "Not An Id!").await;
     browser
-        .click("form[method='post'][action='/console/people'] button")
+        .submit("form[method='post'][action='/console/people'] button")
         .await;
     let said = browser.text("#person_id-error").await;
     assert!(said.starts_with("person id \"Not An Id!\""), "{said}");
@@ -39,7 +39,7 @@ async fn an_admin_adds_enrols_renames_and_erases_a_person_from_the_pages() {
     browser.fill("#display_name", SCRIPT_NAME).await;
     browser.fill("#person_id", "obama").await;
     browser
-        .click("form[method='post'][action='/console/people'] button")
+        .submit("form[method='post'][action='/console/people'] button")
         .await;
     assert_eq!(
         browser.text("p.notice").await,
@@ -61,7 +61,7 @@ async fn an_admin_adds_enrols_renames_and_erases_a_person_from_the_pages() {
     let obama = face("face_recognition/obama/obama.jpg").canonicalize().unwrap();
     let files = format!("{}\n{}", obama.display(), notes.display());
     browser.find("#photos").await.send_keys(&files).await.unwrap();
-    browser.click("form[enctype='multipart/form-data'] button").await;
+    browser.submit("form[enctype='multipart/form-data'] button").await;
     let results = browser.text("section.results").await;
     assert!(results.contains("1 photo(s) enrolled."), "{results}");
     assert!(results.contains("obama.jpg: enrolled"), "{results}");
@@ -77,7 +77,7 @@ async fn an_admin_adds_enrols_renames_and_erases_a_person_from_the_pages() {
         .send_keys(&notes.display().to_string())
         .await
         .unwrap();
-    browser.click("form[enctype='multipart/form-data'] button").await;
+    browser.submit("form[enctype='multipart/form-data'] button").await;
     let results = browser.text("section.results").await;
     assert!(
         results.contains("none of the 1 photo(s) shows exactly one usable face"),
@@ -88,7 +88,7 @@ async fn an_admin_adds_enrols_renames_and_erases_a_person_from_the_pages() {
 
     // Renamed: a blank name is refused next to the field; a good one taken.
     browser.fill("form[action$='/name'] #display_name", "   ").await;
-    browser.click("form[action$='/name'] button").await;
+    browser.submit("form[action$='/name'] button").await;
     assert_eq!(
         browser.text("#display_name-error").await,
         "display_name must not be empty"
@@ -96,7 +96,7 @@ async fn an_admin_adds_enrols_renames_and_erases_a_person_from_the_pages() {
     browser
         .fill("form[action$='/name'] #display_name", "Barack Obama")
         .await;
-    browser.click("form[action$='/name'] button").await;
+    browser.submit("form[action$='/name'] button").await;
     assert_eq!(browser.text("p.notice").await, "Renamed.");
     assert_eq!(browser.text("h1").await, "Barack Obama");
 
@@ -118,12 +118,12 @@ async fn an_admin_adds_enrols_renames_and_erases_a_person_from_the_pages() {
 
     // Erased only after the confirmation.
     browser.open(&api.url("/console/people/obama")).await;
-    browser.click("form[action$='/erase'] button").await;
+    browser.submit("form[action$='/erase'] button").await;
     assert!(browser.page_text().await.contains("for good?"));
     browser.screenshot("erase-confirmation").await;
     let (status, _) = api.get("/v1/people/obama", READER_KEY).await;
     assert_eq!(status, reqwest::StatusCode::OK, "not erased before the confirmation");
-    browser.click("form[action$='/erase'] button.danger").await;
+    browser.submit("form[action$='/erase'] button.danger").await;
     assert_eq!(browser.text("p.notice").await, "Erased obama.");
     let (status, _) = api.get("/v1/people/obama", READER_KEY).await;
     assert_eq!(status, reqwest::StatusCode::NOT_FOUND);

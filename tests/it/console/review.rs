@@ -32,7 +32,7 @@ async fn an_unknown_cluster_is_assigned_from_the_review_page_and_another_dismiss
     // Assigned to someone who does not exist: the API's message by the field, nothing changed.
     browser.click(&format!("input[name='cluster_{kit}']")).await;
     browser.fill("#assign_person", "nobody").await;
-    browser.click("#assign button").await;
+    browser.submit("#assign button").await;
     let said = browser.text("#assign_person-error").await;
     assert!(said.contains("nobody"), "{said}");
     browser.find(&kit_cluster).await;
@@ -42,7 +42,7 @@ async fn an_unknown_cluster_is_assigned_from_the_review_page_and_another_dismiss
     // Kit's cluster to Kit: his crops enrolled, the cluster gone from the page.
     browser.click(&format!("input[name='cluster_{kit}']")).await;
     browser.fill("#assign_person", "kit").await;
-    browser.click("#assign button").await;
+    browser.submit("#assign button").await;
     let notice = browser.text("p.notice").await;
     assert!(notice.ends_with("face(s) now enrol kit."), "{notice}");
     assert!(!browser.has(&kit_cluster).await);
@@ -51,7 +51,7 @@ async fn an_unknown_cluster_is_assigned_from_the_review_page_and_another_dismiss
 
     // Rose's dismissed.
     browser
-        .click(&format!("article[data-cluster='{rose}'] form button"))
+        .submit(&format!("article[data-cluster='{rose}'] form button"))
         .await;
     assert_eq!(browser.text("p.notice").await, "Dismissed.");
     assert!(browser.page_text().await.contains("Nothing waits for review."));

@@ -21,7 +21,7 @@ async fn a_key_opens_a_session_cookie_that_sign_out_ends() {
     );
     browser.screenshot("sign-in").await;
     browser.fill("#key", "not-a-key-of-this-deployment").await;
-    browser.click("form[action='/console/sign-in'] button").await;
+    browser.submit("form[action='/console/sign-in'] button").await;
     assert_eq!(browser.text("#key-error").await, "the API key is not valid");
     assert_eq!(
         browser
@@ -85,7 +85,7 @@ async fn a_key_opens_a_session_cookie_that_sign_out_ends() {
     assert_eq!(kept.http_only(), Some(true));
     assert_eq!(kept.same_site(), Some(cookie::SameSite::Strict));
     let old_session = format!("rollcall_session={}", kept.value());
-    browser.click("form.who button").await;
+    browser.submit("form.who button").await;
     browser.find("#key").await;
     let after = http
         .get(api.url("/console/today"))

@@ -135,6 +135,28 @@ impl Browser {
         self.find(css).await.click().await.unwrap();
     }
 
+    /// Clicks `css` (a form's button or a link) and waits for the page it leads to, so that what
+    /// is read next is never the page before.
+    pub async fn submit(&self, css: &str) {
+        self.client
+            .execute("window.rollcallOldPage = true; return true", vec![])
+            .await
+            .unwrap();
+        self.click(css).await;
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let old = self
+                .client
+                .execute("return window.rollcallOldPage === true", vec![])
+                .await;
+            if matches!(old, Ok(serde_json::Value::Bool(false))) {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "clicking {css} led nowhere");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// The page's text, all of it.
     pub async fn page_text(&self) -> String {
         self.text("body").await
