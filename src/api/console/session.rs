@@ -40,8 +40,8 @@ fn digest(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-/// 256 bits from the system's random source (two version 4 UUIDs carry 244 random bits; a third
-/// is not needed for a secret nobody can enumerate).
+/// A secret of 244 random bits from the system's random source (two version 4 UUIDs), far past
+/// anything that can be guessed or enumerated.
 fn random_secret() -> String {
     format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
 }

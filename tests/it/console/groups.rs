@@ -1,5 +1,6 @@
 //! Groups and sessions in the console: a group made, members added, a schedule running now, a
-//! report that shows someone late, its CSV, and who is missing now.
+//! report that shows someone late, its CSV, who is missing now, and a mistaken sighting taken
+//! back from the corrections page.
 
 use chrono::{TimeDelta, Utc};
 
@@ -121,5 +122,31 @@ async fn a_session_report_shows_someone_late_downloads_as_csv_and_names_who_is_m
     let csv = downloaded[2].as_str().unwrap();
     assert!(csv.contains(&format!("maths,{date},obama,late,")), "{csv}");
     assert!(csv.contains(&format!("maths,{date},biden,absent,")), "{csv}");
+
+    // The sighting was a mistake: taken back from the review pages, with a reason, and the
+    // report follows.
+    let today = Utc::now().date_naive();
+    browser
+        .open(&api.url(&format!("/console/review/corrections?person=obama&day={today}")))
+        .await;
+    browser.screenshot("corrections").await;
+    browser
+        .fill("#events input[name='reason']", "a look-alike, not him")
+        .await;
+    browser.submit("#events button").await;
+    assert!(browser.text("p.notice").await.starts_with("Taken back"));
+    assert!(browser.page_text().await.contains("No events that day."));
+    browser
+        .open(&api.url(&format!("/console/schedules/maths/sessions/{date}")))
+        .await;
+    assert_eq!(browser.text("#report tr[data-person='obama'] .status").await, "absent");
+    browser.open(&api.url("/console/schedules/maths")).await;
+    browser
+        .find(&format!("a[href='/console/schedules/maths/sessions/{date}']"))
+        .await;
+    browser.screenshot("schedule").await;
+    browser.open(&api.url("/console/groups")).await;
+    browser.find("a[href='/console/groups/class-4b']").await;
+    browser.screenshot("groups").await;
     browser.close().await;
 }
