@@ -138,7 +138,7 @@ pub async fn require_admin(State(state): State<ApiState>, request: Request, next
 
 /// The client's address, as the connection gave it (a proxy in front would need to pass the
 /// client's own, which rollcall does not trust from headers).
-pub fn client_address(request: &Request) -> String {
+fn client_address(request: &Request) -> String {
     request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
