@@ -7,6 +7,7 @@ mod project;
 mod scratch;
 mod sessions;
 mod soak;
+mod step_time;
 pub mod stream;
 mod wrk;
 

@@ -9,6 +9,7 @@ use image::RgbImage;
 use image::imageops::FilterType;
 
 use super::median;
+use super::step_time::{StepTime, median_time, step_seconds, time_line};
 use crate::config::Config;
 use crate::domain::PersonId;
 use crate::enroll::{EnrolCriteria, template_from_photo};
@@ -88,12 +89,12 @@ pub(super) async fn enrol_first_photos(config: &Config, faces: &Path) -> anyhow:
 }
 
 /// Rounds of the raw figure and the two pipelines, in turns: the machine's speed drifts by a
-/// tenth within a minute, so each pipeline is compared with the raw figure of its own round and
-/// the medians of the rounds are reported.
-const ROUNDS: usize = 3;
+/// tenth or more within a minute, so each pipeline run is compared with the raw figures measured
+/// just before and just after it, and the medians of the rounds are reported.
+const ROUNDS: usize = 5;
 
 /// What `rollcall bench pipeline` measured; rates are medians of the rounds, and every ratio the
-/// median of the rounds' ratios to the raw figure of the same round.
+/// median of the runs' ratios to the mean of the raw figures either side of each run.
 #[derive(Debug, serde::Serialize)]
 pub struct PipelineReport {
     pub frames: usize,
@@ -101,7 +102,7 @@ pub struct PipelineReport {
     pub distinct_photos: usize,
     pub faces_found: usize,
     pub rounds: usize,
-    /// Detect+align+embed on one thread, frames decoded beforehand.
+    /// Detect+align+embed on one thread, frames decoded beforehand (median of every raw measurement).
     pub raw_fps: f64,
     pub decode_ms_per_frame: f64,
     /// The same on two threads, an engine each: the machine's ceiling for two workers.
@@ -117,6 +118,9 @@ pub struct PipelineReport {
     /// Each round's ratios, in order.
     pub one_worker_ratios: Vec<f64>,
     pub two_workers_ratios: Vec<f64>,
+    /// Where each pipeline's time went: medians of the rounds, field by field.
+    pub one_worker_time: StepTime,
+    pub two_workers_time: StepTime,
     /// The same with the start of the run counted (store opened, models loaded).
     pub one_worker_fps_with_start: f64,
     pub two_workers_fps_with_start: f64,
@@ -163,22 +167,29 @@ pub async fn pipeline_benchmark(
         .await
         .context("raw benchmark panicked")??;
 
+    // Each round: raw, one worker, raw, two workers, raw. A pipeline run is compared with the
+    // mean of the raw figures just before and just after it, so a drift of the machine's speed
+    // during the round is shared by both sides of the ratio.
     let mut raw = Vec::new();
     let mut runs: [Vec<PipelineRun>; 2] = Default::default();
+    let mut baselines: [Vec<f64>; 2] = Default::default();
     for round in 0..ROUNDS {
-        let (raw_config, raw_images) = (config.clone(), images.clone());
-        let one_thread = tokio::task::spawn_blocking(move || raw_parallel(&raw_config, &raw_images, 1))
-            .await
-            .context("raw benchmark panicked")??;
-        raw.push(one_thread);
-        for (workers, runs) in [1, 2].into_iter().zip(runs.iter_mut()) {
+        let mut before = raw_one_thread(config, &images).await?;
+        raw.push(before);
+        for (i, workers) in [1, 2].into_iter().enumerate() {
             let db = work.path().join(format!("bench-{workers}-{round}.db"));
-            runs.push(run_pipeline(config, faces, &cameras_root, &db, workers).await?);
+            runs[i].push(run_pipeline(config, faces, &cameras_root, &db, workers).await?);
+            let after = raw_one_thread(config, &images).await?;
+            raw.push(after);
+            baselines[i].push((before + after) / 2.0);
+            before = after;
         }
     }
     let [one, two] = runs;
-    let ratios = |runs: &[PipelineRun]| -> Vec<f64> { runs.iter().zip(&raw).map(|(r, raw)| r.fps / raw).collect() };
-    let (one_worker_ratios, two_workers_ratios) = (ratios(&one), ratios(&two));
+    let ratios = |runs: &[PipelineRun], baselines: &[f64]| -> Vec<f64> {
+        runs.iter().zip(baselines).map(|(r, raw)| r.fps / raw).collect()
+    };
+    let (one_worker_ratios, two_workers_ratios) = (ratios(&one, &baselines[0]), ratios(&two, &baselines[1]));
     let report = PipelineReport {
         frames: count,
         cameras,
@@ -195,6 +206,8 @@ pub async fn pipeline_benchmark(
         two_workers_ratio: median(two_workers_ratios.clone()),
         one_worker_ratios,
         two_workers_ratios,
+        one_worker_time: median_time(one.iter().map(|r| r.time)),
+        two_workers_time: median_time(two.iter().map(|r| r.time)),
         one_worker_fps_with_start: median(one.iter().map(|r| r.fps_with_start).collect()),
         two_workers_fps_with_start: median(two.iter().map(|r| r.fps_with_start).collect()),
         events_stored: two.last().map_or(0, |r| r.events_stored),
@@ -205,10 +218,19 @@ pub async fn pipeline_benchmark(
     Ok(render(&report))
 }
 
+/// Detect+align+embed of the decoded frames on one thread: the baseline every ratio divides by.
+async fn raw_one_thread(config: &Config, images: &Arc<Vec<RgbImage>>) -> anyhow::Result<f64> {
+    let (config, images) = (config.clone(), images.clone());
+    tokio::task::spawn_blocking(move || raw_parallel(&config, &images, 1))
+        .await
+        .context("raw benchmark panicked")?
+}
+
 struct PipelineRun {
     fps: f64,
     fps_with_start: f64,
     events_stored: u64,
+    time: StepTime,
 }
 
 /// The embedded pipeline in frame mode with `workers` recognizers over the camera folders under
@@ -229,15 +251,23 @@ async fn run_pipeline(
     c.ingest.fps = 0.0;
     c.store.url = format!("sqlite://{}?mode=rwc", db.display());
     enrol_first_photos(&c, faces).await?;
+    let (inference_before, decode_before) = step_seconds();
     let t = Instant::now();
     let summary = crate::topology::run_embedded(&c, tokio_util::sync::CancellationToken::new()).await?;
     let secs = t.elapsed().as_secs_f64();
+    let (inference_after, decode_after) = step_seconds();
     let ready = summary.recognizer_ready_after.map_or(0.0, |d| d.as_secs_f64());
     let frames = summary.ingest.frames as f64;
+    let inference = inference_after - inference_before;
     Ok(PipelineRun {
         fps: frames / (secs - ready),
         fps_with_start: frames / secs,
         events_stored: summary.project.inserted,
+        time: StepTime {
+            inference_ms_per_frame: inference * 1000.0 / frames,
+            decode_ms_per_frame: (decode_after - decode_before) * 1000.0 / frames,
+            worker_busy: inference / (workers as f64 * (secs - ready)),
+        },
     })
 }
 
@@ -248,7 +278,7 @@ fn render(r: &PipelineReport) -> String {
             r.frames, r.distinct_photos, r.cameras, r.faces_found
         ),
         format!(
-            "{} rounds of the raw figure and the two pipelines in turns; medians",
+            "{} rounds of raw, one worker, raw, two workers, raw; each run against the mean of the raw figures either side; medians",
             r.rounds
         ),
         format!(
@@ -275,6 +305,8 @@ fn render(r: &PipelineReport) -> String {
             "embedded pipeline (frame mode), 2 workers: {:.1} frames/s once loaded ({:.1} with the start; {} events stored); ratio to raw: {:.2} (rounds {:.2?})",
             r.two_workers_fps, r.two_workers_fps_with_start, r.events_stored, r.two_workers_ratio, r.two_workers_ratios
         ),
+        time_line("1 worker", &r.one_worker_time),
+        time_line("2 workers", &r.two_workers_time),
     ]
     .join("\n")
 }
