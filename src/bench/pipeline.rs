@@ -88,9 +88,9 @@ pub(super) async fn enrol_first_photos(config: &Config, faces: &Path) -> anyhow:
     Ok(templates.len())
 }
 
-/// Rounds of the raw figure and the two pipelines, in turns: the machine's speed drifts by a
-/// tenth or more within a minute, so each pipeline run is compared with the raw figures measured
-/// just before and just after it, and the medians of the rounds are reported.
+/// Rounds of the raw figure and the two pipelines, in turns: the machine's speed swings by a
+/// fifth from one second to the next, so each pipeline run is compared with the raw figures
+/// measured just before and just after it, and the medians of the rounds are reported.
 const ROUNDS: usize = 5;
 
 /// What `rollcall bench pipeline` measured; rates are medians of the rounds, and every ratio the
