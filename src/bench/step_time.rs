@@ -4,7 +4,7 @@ use super::median;
 
 /// Where a pipeline run's time went, from the recognizer's own step timings
 /// (`rollcall_recognize_step_duration_seconds`): what explains a ratio below the worker count.
-#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, serde::Serialize)]
 pub struct StepTime {
     /// Detect+align+embed per frame, wall time inside the steps: above the raw figure's
     /// ms per frame when the workers' inference is slowed by what else runs on the cores.
